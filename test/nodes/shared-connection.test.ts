@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import helper from "node-red-node-test-helper";
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import { Attempt, ConnectionLifecycle } from "../../src/core/lifecycle";
+import { SharedConnection, statusTarget } from "../../src/nodes/lib/shared-connection";
+
+helper.init(require.resolve("node-red"));
+
+// A config node and a user node built from the shared glue, with a fake transport whose
+// attempts the test completes by hand: this checks the glue inside the real runtime.
+const opened: Attempt[] = [];
+const lifecycles: ConnectionLifecycle[] = [];
+
+function testNodes(RED: NodeAPI) {
+  function TestServer(this: Node & { conn?: SharedConnection }, config: NodeDef) {
+    RED.nodes.createNode(this, config);
+    const lc = new ConnectionLifecycle({ open: (a) => void opened.push(a), handshakeTimeoutMs: 0 });
+    lifecycles.push(lc);
+    this.conn = new SharedConnection(this, lc, "test server");
+  }
+  function TestUser(this: Node, config: NodeDef & { server: string }) {
+    RED.nodes.createNode(this, config);
+    const server = RED.nodes.getNode(config.server) as (Node & { conn: SharedConnection }) | null;
+    if (!server) return;
+    const me = statusTarget(this, 0);
+    server.conn.users.register(me);
+    this.on("close", (_removed: boolean, done: () => void) => {
+      server.conn.users.deregister(me);
+      done();
+    });
+  }
+  RED.nodes.registerType("test-server", TestServer as never);
+  RED.nodes.registerType("test-user", TestUser as never);
+}
+
+type StatusSpy = { calledWithMatch(s: object): boolean; lastCall: { args: Array<{ fill: string; shape: string; text: string }> } };
+const statusSpy = (id: string) => helper.getNode(id).status as unknown as StatusSpy;
+
+const flow = [
+  { id: "s1", type: "test-server" },
+  { id: "u1", type: "test-user", server: "s1", wires: [] },
+  { id: "u2", type: "test-user", server: "s1", wires: [] },
+];
+
+describe("nodes/lib/shared-connection (in the Node-RED runtime)", () => {
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(async () => {
+    await helper.unload();
+    opened.length = 0;
+    lifecycles.length = 0;
+  });
+
+  it("connects once for all users and fans the connected status out to each", async () => {
+    await helper.load(testNodes, flow);
+    assert.equal(opened.length, 1, "one connection shared by two users");
+    opened[0].established();
+    for (const id of ["u1", "u2"]) {
+      assert.ok(statusSpy(id).calledWithMatch({ fill: "green", shape: "dot" }), `${id} shows connected`);
+    }
+  });
+
+  it("closes the connection on redeploy without scheduling a reconnect, twenty times over", async () => {
+    for (let i = 0; i < 20; i++) {
+      await helper.load(testNodes, flow);
+      opened.at(-1)!.established();
+      await helper.unload();
+      const lc = lifecycles.at(-1)!;
+      assert.equal(lc.state, "closed");
+      assert.equal(opened.at(-1)!.active, false);
+    }
+    assert.equal(opened.length, 20);
+  });
+
+  it("shows the retry reason on every user when the connection drops", async () => {
+    await helper.load(testNodes, flow);
+    opened[0].established();
+    opened[0].fail(new Error("ECONNRESET"));
+    const last = statusSpy("u2").lastCall.args[0];
+    assert.equal(last.fill, "red");
+    assert.equal(last.shape, "ring");
+    assert.match(last.text, /ECONNRESET \(retry in 1 s\)/);
+    assert.equal(lifecycles[0].state, "waiting-to-retry");
+  });
+});
