@@ -7,7 +7,7 @@
  * | integer (fits 2^53)            | number (always an integer)                   |
  * | integer (bignum beyond 2^53)   | bigint                                       |
  * | float                          | ErlFloat (so 1.0 stays a float on re-encode) |
- * | atom                           | Atom (interned: compare with ===)            |
+ * | atom                           | Atom (interned up to a bound: compare names) |
  * | binary                         | Buffer                                       |
  * | charlist (STRING_EXT)          | string (latin-1, one char per byte)          |
  * | proper list, [] (NIL)          | Term[]                                       |
@@ -19,6 +19,9 @@ export type Term = number | bigint | ErlFloat | Atom | Buffer | string | Term[] 
 
 export class Atom {
   private static readonly table = new Map<string, Atom>();
+  // A peer can send endless distinct atoms: past this many, new ones are not remembered and
+  // are compared by name (as isAtom does), so memory stays bounded.
+  private static readonly MAX_INTERNED = 65536;
   private constructor(readonly name: string) {}
 
   /** The one Atom object for `name`. */
@@ -26,7 +29,7 @@ export class Atom {
     let a = Atom.table.get(name);
     if (!a) {
       a = new Atom(name);
-      Atom.table.set(name, a);
+      if (Atom.table.size < Atom.MAX_INTERNED) Atom.table.set(name, a);
     }
     return a;
   }
