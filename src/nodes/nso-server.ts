@@ -1,0 +1,159 @@
+import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import { SharedConnection } from "./lib/shared-connection";
+import type { StatusTarget } from "../core/users";
+import { InfraError, ProtocolError } from "../core/errors";
+import { errorStatus } from "../core/status";
+import { NsoClient, NsoEvent } from "../nso/client";
+import { ConsumerWish, SubscriptionMux } from "../nso/mux";
+import { DEFAULT_HOST, DEFAULT_NSO_PORT } from "../nso/constants";
+import { AccessCheck, resolveSecret } from "../nso/handshake";
+import { DEFAULT_MAX_FRAME_SIZE } from "../nso/framing";
+import type { AckHandle } from "../nso/acks";
+
+/**
+ * nso-server: one NSO notification socket shared by every nso-events node that uses it.
+ * The socket's single subscription is the union of what the users want (SubscriptionMux);
+ * notifications are fanned out to the users that asked for their type; acks come back
+ * through `ack(token)` from nso-ack nodes.
+ */
+interface NsoServerDef extends NodeDef {
+  host: string;
+  port: string | number;
+  protoVsn: string;
+  libVsn: string;
+  accessCheck: AccessCheck;
+  secretFile: string;
+  heartbeat: string | number;
+  maxFrameSize: string | number;
+}
+
+/** What an nso-events node registers with the server. */
+interface NsoUser extends StatusTarget {
+  wish: ConsumerWish;
+  deliver(ev: NsoEvent): void;
+  /** A frame was dropped (bad input from NSO); reported once per reason. */
+  dropped(err: ProtocolError): void;
+  autoAcked(typeName: string, kind: string): void;
+  warn(text: string): void;
+}
+
+interface NsoServerNode extends Node {
+  readonly endpoint: string;
+  readonly client: NsoClient;
+  register(user: NsoUser): void;
+  deregister(user: NsoUser): void;
+  ack(token: unknown): Promise<AckHandle>;
+}
+
+function intSetting(v: string | number | undefined, dflt: number, what: string): number {
+  if (v === undefined || v === "") return dflt;
+  const n = typeof v === "number" ? v : String(v).trim().startsWith("0x") ? parseInt(String(v), 16) : Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be a whole number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function nsoServer(RED: NodeAPI): void {
+  function NsoServer(this: NsoServerNode & { credentials?: { secret?: string } }, config: NsoServerDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const host = config.host || DEFAULT_HOST;
+    let settings: { port: number; protoVsn: number | "auto"; libVsn: number | undefined; heartbeatMs: number; maxFrameSize: number };
+    try {
+      const hb = config.heartbeat === undefined || config.heartbeat === "" ? 10 : Number(config.heartbeat);
+      if (!(hb >= 0)) throw new RangeError(`heartbeat interval must be a number of seconds >= 0, got ${JSON.stringify(config.heartbeat)}`);
+      settings = {
+        port: intSetting(config.port, DEFAULT_NSO_PORT, "port"),
+        protoVsn: !config.protoVsn || config.protoVsn === "auto" ? "auto" : intSetting(config.protoVsn, 82, "protocol version"),
+        libVsn: config.libVsn ? intSetting(config.libVsn, 0x08020500, "LIB_VSN") : undefined,
+        heartbeatMs: Math.round(hb * 1000),
+        maxFrameSize: intSetting(config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, "maximum frame size") || DEFAULT_MAX_FRAME_SIZE,
+      };
+    } catch (e) {
+      // A bad setting must not take the runtime down: say it on the node and on every user.
+      const why = `nso-server: ${(e as Error).message}`;
+      node.error(why);
+      (node as { endpoint: string }).endpoint = `${host}:?`;
+      node.register = (user) => user.status(errorStatus(why));
+      node.deregister = () => undefined;
+      node.ack = () => Promise.reject(new InfraError("nso-bad-config", why));
+      return;
+    }
+    const { port, protoVsn, libVsn, heartbeatMs } = settings;
+    const accessCheck: AccessCheck = config.accessCheck === "md5" || config.accessCheck === "sha256" ? config.accessCheck : "none";
+    (node as { endpoint: string }).endpoint = `${host}:${port}`;
+
+    const users = new Map<string, NsoUser>();
+    const mux = new SubscriptionMux<NsoUser>({ heartbeatMs });
+    const client = new NsoClient({
+      host,
+      port,
+      protoVsn,
+      libVsn,
+      accessCheck,
+      secret: () => resolveSecret({ secret: node.credentials?.secret, secretFile: config.secretFile || undefined }),
+      maxFrameSize: settings.maxFrameSize,
+      owner: node.id,
+      livenessTimeoutMs: heartbeatMs > 0 ? heartbeatMs * 3 : 0,
+      subscription: () => {
+        const r = mux.request();
+        if (!r) throw new RangeError("no nso-events node selects a notification type");
+        return r;
+      },
+      autoAckMs: (n) => mux.autoAckMs(n.type),
+    });
+    (node as { client: NsoClient }).client = client;
+    const shared = new SharedConnection<NsoUser>(node, client.lifecycle, `NSO ${host}:${port}`);
+
+    client.on("notification", (ev) => {
+      const rs = mux.recipients(ev.notification.type);
+      // Nobody wants this blocking notification any more (a user left since we subscribed): answer it.
+      if (rs.length === 0 && ev.ack) {
+        client.ack(ev.ack).catch((e: Error) => node.warn(`could not ack an unwanted ${ev.notification.type}: ${e.message}`));
+        return;
+      }
+      for (const u of rs) u.deliver(ev);
+    });
+    client.on("drop", (err, first) => {
+      if (!first) return;
+      for (const u of users.values()) u.dropped(err);
+      if (users.size === 0) node.warn(err.message);
+    });
+    client.on("autoAck", ({ kind, why }) => {
+      const typeName = kind === "diff" ? "NOTIF_COMMIT_DIFF" : kind === "audit" ? "NOTIF_AUDIT" : kind === "audit_network" ? "NOTIF_AUDIT_NETWORK" : "NOTIF_HA_INFO";
+      for (const u of mux.recipients(typeName)) u.autoAcked(typeName, why);
+    });
+    client.on("subscribed", ({ reconnect, resumedFrom, replayUnsupported }) => {
+      if (mux.changed()) client.resubscribe("the nso-events nodes changed what they subscribe to");
+      for (const u of mux.streamConflicts()) u.warn(`another nso-events node on ${node.endpoint} already subscribed to a different stream; NSO allows one stream per connection, use a second nso-server node`);
+      if (reconnect && resumedFrom) node.log(`stream subscription resumed from ${resumedFrom}`);
+      if (reconnect && replayUnsupported) for (const u of users.values()) u.warn("the stream has no replay: events sent while disconnected are lost");
+    });
+
+    node.register = (user) => {
+      mux.set(user, user.wish);
+      users.set(user.id, user);
+      shared.users.register(user);
+      if (client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was added");
+    };
+    node.deregister = (user) => {
+      mux.delete(user);
+      users.delete(user.id);
+      shared.users.deregister(user);
+      if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was removed");
+    };
+    node.ack = (token) => client.ack(token);
+  }
+
+  RED.nodes.registerType("nso-server", NsoServer as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1], {
+    credentials: { secret: { type: "password" } },
+  });
+}
+
+// The types other NSO node files need, reachable through `import type x = require("./nso-server")`.
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace nsoServer {
+  export type User = NsoUser;
+  export type ServerNode = NsoServerNode;
+}
+
+export = nsoServer;

@@ -1,0 +1,363 @@
+import { EventEmitter } from "node:events";
+import * as net from "node:net";
+import { AckError, AckRegistry, AckToken } from "../core/ack-registry";
+import { Backoff } from "../core/backoff";
+import { Clock, systemClock, TimerHandle } from "../core/clock";
+import { DropCounter } from "../core/drops";
+import { asError, InfraError, ProtocolError } from "../core/errors";
+import { Attempt, ConnectionLifecycle } from "../core/lifecycle";
+import { decodeTerm, encodeTerm } from "./term";
+import type { Term } from "./term/types";
+import { decodeNotification } from "./notifications";
+import type { NsoNotification } from "./notifications";
+import { AckHandle, ackFor, ackTerm } from "./acks";
+import { ACCESS_CHALLENGE_TAG, ACCESS_OK, ACCESS_WRONG_SECRET, DEFAULT_HOST, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, DEFAULT_NSO_PORT, hasBit, VSN_OK, VSN_PROTO_INCOMPATIBLE } from "./constants";
+import { ByteReader, DEFAULT_MAX_FRAME_SIZE, encodeFrame } from "./framing";
+import { AccessCheck, accessResponse, challengeLength, checkVersionReply, encodeHeader, parseVersionReply, VersionRejected } from "./handshake";
+import { readDatetime } from "./datetime";
+import { StreamResume } from "./stream-resume";
+import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subscriptionTerm } from "./subscription";
+
+/**
+ * One NSO notification subscription kept alive: dial, header, access check, version reply,
+ * subscription (in the same breath, §15), then framed notifications. Reconnects through the
+ * core ConnectionLifecycle (backoff, handshake timeout, heartbeat watchdog), resumes stream
+ * subscriptions from the last event time, and keeps the live ack handles in an AckRegistry so
+ * messages only ever carry plain tokens.
+ */
+export interface NsoClientOptions {
+  host?: string;
+  port?: number;
+  /** LIB_PROTO_VSN to announce; "auto" = 82, retrying once with the server's on a code-1 reply. */
+  protoVsn?: number | "auto";
+  /** LIB_VSN to announce: selects the term formats the server sends us (§10.1). */
+  libVsn?: number;
+  accessCheck?: AccessCheck;
+  /** The IPC access secret (file bytes); asked for at each dial so a changed file is picked up. */
+  secret?: () => Buffer | undefined;
+  maxFrameSize?: number;
+  /** The subscription, computed at each dial (users may have changed in between). */
+  subscription: () => SubscriptionRequest;
+  /** Liveness watchdog: with HEARTBEAT subscribed, no frame within this → reconnect. */
+  livenessTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  backoff?: Backoff;
+  clock?: Clock;
+  /** Name of the owner (config node id) that goes into ack tokens. */
+  owner?: string;
+  /** Auto-ack delay for a blocking notification of this type; 0 = never. */
+  autoAckMs?: (n: NsoNotification) => number;
+  /** Upper bound of open ack handles (oldest are auto-acked beyond it). */
+  maxOpenAcks?: number;
+}
+
+export interface NsoEvent {
+  notification: NsoNotification;
+  raw: Term;
+  /** Present on blocking notifications: hand it to `ack()`. */
+  ack?: AckToken;
+}
+
+export interface NsoClientEvents {
+  notification: [NsoEvent];
+  /** A frame was dropped; `first` = the first of its reason (report it). */
+  drop: [ProtocolError, boolean];
+  /** Subscribed; `resumedFrom` is the replay start we used to close a reconnect gap. */
+  subscribed: [{ reconnect: boolean; resumedFrom?: string; replayUnsupported: boolean }];
+  /** An auto-ack fired (the flow did not ack in time), or an ack was evicted. */
+  autoAck: [{ token?: AckToken; kind: string; why: "timeout" | "evicted" }];
+  /** The stream replay we started ourselves is complete: the gap is closed. */
+  resumed: [];
+}
+
+interface LiveAck {
+  handle: AckHandle;
+  socket: net.Socket;
+  timer?: TimerHandle;
+}
+
+type Phase = "header" | "challenge" | "access-result" | "version" | "sub-reply" | "events";
+
+export class NsoClient extends EventEmitter<NsoClientEvents> {
+  readonly lifecycle: ConnectionLifecycle;
+  readonly drops = new DropCounter();
+  readonly acks: AckRegistry<LiveAck>;
+  private readonly clock: Clock;
+  private negotiatedProto: number | undefined;
+  private readonly stream = new StreamResume();
+  private streamKey: string | undefined;
+  private replayUnsupported = false;
+  private subscribedMask = 0;
+  private everSubscribed = false;
+  private received = 0;
+
+  constructor(private readonly opts: NsoClientOptions) {
+    super();
+    this.clock = opts.clock ?? systemClock;
+    this.acks = new AckRegistry<LiveAck>(opts.owner ?? "nso", {
+      maxOpen: opts.maxOpenAcks ?? 10000,
+      onDrop: (_kind, h, why) => {
+        const live = h as LiveAck;
+        if (live.timer !== undefined) this.clock.clearTimeout(live.timer);
+        // An evicted handle on a live socket still blocks NSO: answer it rather than leave a commit hanging.
+        if (why === "evicted" && !live.socket.destroyed) {
+          this.writeAck(live).catch(() => undefined); // the socket died meanwhile: NSO released the wait itself
+          this.emit("autoAck", { kind: live.handle.kind, why: "evicted" });
+        }
+      },
+    });
+    this.lifecycle = new ConnectionLifecycle({
+      open: (a) => this.open(a),
+      backoff: opts.backoff,
+      clock: opts.clock,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 15000,
+      livenessTimeoutMs: opts.livenessTimeoutMs ?? 0,
+    });
+    this.lifecycle.on("state", (c) => {
+      if (c.state !== "connected") this.acks.endConnection();
+    });
+  }
+
+  get host(): string {
+    return this.opts.host ?? DEFAULT_HOST;
+  }
+
+  get port(): number {
+    return this.opts.port ?? DEFAULT_NSO_PORT;
+  }
+
+  /** Notifications delivered since creation (for status lines). */
+  get count(): number {
+    return this.received;
+  }
+
+  /** The mask of the live subscription (0 when not subscribed). */
+  get mask(): number {
+    return this.subscribedMask;
+  }
+
+  start(): void {
+    this.lifecycle.start();
+  }
+
+  stop(): void {
+    this.lifecycle.stop();
+  }
+
+  /** Drop the connection and subscribe again (after the wanted subscription changed). */
+  resubscribe(why: string): void {
+    if (this.lifecycle.state === "connected" || this.lifecycle.state === "connecting") {
+      this.lifecycle.restart(new InfraError("nso-resubscribe", why));
+    }
+  }
+
+  /**
+   * Answer a blocking notification. Resolves once the ack is written to the socket; rejects
+   * with an AckError when the token's connection is gone or it was already used/auto-sent.
+   */
+  ack(token: unknown): Promise<AckHandle> {
+    let live: LiveAck;
+    try {
+      live = this.acks.take(token).handle;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (live.timer !== undefined) this.clock.clearTimeout(live.timer);
+    return this.writeAck(live);
+  }
+
+  private writeAck(live: LiveAck): Promise<AckHandle> {
+    return new Promise((resolve, reject) => {
+      if (live.socket.destroyed || !live.socket.writable) {
+        reject(new AckError("ack-connection-gone", "the NSO connection of this ack is closed"));
+        return;
+      }
+      live.socket.write(encodeFrame(encodeTerm(ackTerm(live.handle), { atoms: "utf8" })), (err) => (err ? reject(asError(err)) : resolve(live.handle)));
+    });
+  }
+
+  private open(attempt: Attempt): void {
+    const proto = this.opts.protoVsn === "auto" || this.opts.protoVsn === undefined ? (this.negotiatedProto ?? DEFAULT_LIB_PROTO_VSN) : this.opts.protoVsn;
+    const libVsn = this.opts.libVsn ?? DEFAULT_LIB_VSN;
+    const accessCheck = this.opts.accessCheck ?? "none";
+    const secret = accessCheck === "none" ? undefined : this.opts.secret?.();
+    if (accessCheck !== "none" && (!secret || secret.length === 0)) {
+      throw new InfraError("nso-no-secret", "the IPC access check is on but no secret (or secret file) is configured");
+    }
+    const reader = new ByteReader(this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    const socket = net.connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    let phase: Phase = "header";
+    let mask = 0;
+    let userAskedReplay = false;
+    attempt.onEnd(() => {
+      socket.removeAllListeners("data");
+      socket.destroy();
+    });
+
+    const subscribe = (): void => {
+      const req = this.opts.subscription();
+      mask = req.mask;
+      const key = req.stream ? JSON.stringify([req.stream.name, req.stream.xpathFilter ?? "", String(req.stream.startTime ?? ""), String(req.stream.stopTime ?? ""), req.stream.usid ?? 0]) : undefined;
+      if (key !== this.streamKey) {
+        // Another stream (or other replay settings): the old resume point means nothing here.
+        this.stream.reset();
+        this.streamKey = key;
+        this.replayUnsupported = false;
+      }
+      userAskedReplay = !!req.stream?.startTime;
+      let resumedFrom: Term | undefined;
+      if (req.stream && hasBit(mask, "NOTIF_STREAM_EVENT") && !this.replayUnsupported && this.stream.resumeFrom) {
+        resumedFrom = this.stream.resumeFrom;
+        req.stream = { ...req.stream, startTime: this.stream.resumeFrom };
+      }
+      this.stream.subscribed(resumedFrom !== undefined);
+      // UTF-8 atoms, as libconfd writes them (a 6.2.5 server accepts both encodings, §15).
+      socket.write(encodeFrame(encodeTerm(subscriptionTerm(req), { atoms: "utf8" })));
+      phase = "sub-reply";
+      pendingResume = resumedFrom !== undefined;
+    };
+    let pendingResume = false;
+
+    const step = (): void => {
+      for (;;) {
+        if (!attempt.active) return;
+        switch (phase) {
+          case "header":
+            return;
+          case "challenge": {
+            const n = challengeLength(accessCheck as "md5" | "sha256");
+            const b = reader.take(1 + n);
+            if (!b) return;
+            if (b[0] !== ACCESS_CHALLENGE_TAG) throw new ProtocolError("nso-bad-challenge", `expected access-check challenge (byte 11), got ${b[0]}`);
+            socket.write(accessResponse(accessCheck as "md5" | "sha256", secret!, b.subarray(1)));
+            phase = "access-result";
+            break;
+          }
+          case "access-result": {
+            const b = reader.take(1);
+            if (!b) return;
+            if (b[0] === ACCESS_WRONG_SECRET) throw new InfraError("nso-wrong-secret", "wrong secret: NSO refused the IPC access check");
+            if (b[0] !== ACCESS_OK) throw new ProtocolError("nso-bad-access-result", `unexpected access-check result byte ${b[0]}`);
+            phase = "version";
+            break;
+          }
+          case "version": {
+            const b = reader.take(9);
+            if (!b) return;
+            const r = parseVersionReply(b);
+            if (r.code === VSN_PROTO_INCOMPATIBLE && this.opts.protoVsn === "auto" && r.protoVsn !== proto) {
+              // "auto": the reply announces the server's own version; the next attempt uses it.
+              // A server that rejects the version it announced itself is not retried with it again.
+              this.negotiatedProto = r.protoVsn;
+              throw new VersionRejected(r, proto);
+            }
+            checkVersionReply(r, proto);
+            if (r.code === VSN_OK) subscribe();
+            break;
+          }
+          case "sub-reply": {
+            const f = reader.nextFrame();
+            if (!f) return;
+            try {
+              checkSubscriptionReply(decodeTerm(f));
+            } catch (e) {
+              if (e instanceof SubscriptionRejected && e.errorCode === 18 && e.text === "" && pendingResume) {
+                // The stream has no replay: resume is impossible; subscribe live and say so.
+                this.replayUnsupported = true;
+              }
+              throw e;
+            }
+            phase = "events";
+            this.subscribedMask = mask;
+            const reconnect = this.everSubscribed;
+            this.everSubscribed = true;
+            attempt.established();
+            this.acks.beginConnection();
+            const from = pendingResume && this.stream.resumeFrom ? readDatetime(this.stream.resumeFrom).iso : undefined;
+            this.emit("subscribed", { reconnect, resumedFrom: from, replayUnsupported: this.replayUnsupported });
+            break;
+          }
+          case "events": {
+            let f: Buffer | undefined;
+            try {
+              f = reader.nextFrame();
+            } catch (e) {
+              if (e instanceof ProtocolError) {
+                attempt.alive();
+                this.emit("drop", e, this.drops.add(e.code));
+                continue;
+              }
+              throw e;
+            }
+            if (!f) return;
+            attempt.alive();
+            this.onFrame(f, socket, mask, userAskedReplay);
+            break;
+          }
+        }
+      }
+    };
+
+    socket.on("connect", () => {
+      socket.write(encodeHeader({ protoVsn: proto, libVsn, accessCheck }));
+      phase = accessCheck === "none" ? "version" : "challenge";
+    });
+    socket.on("data", (chunk: Buffer) => {
+      reader.push(chunk);
+      try {
+        step();
+      } catch (e) {
+        attempt.fail(asError(e));
+      }
+    });
+    socket.on("error", (e) => attempt.fail(e));
+    socket.on("close", () => {
+      if (phase === "events") attempt.fail(new InfraError("nso-closed", "NSO closed the notification socket"));
+      else if (phase === "sub-reply") attempt.fail(new InfraError("nso-closed-subscribing", "closed before the subscription reply: NSO dropped the subscription"));
+      else attempt.fail(new InfraError("nso-closed-handshake", `closed during handshake (${phase}): NSO may be in phase 0, the service disabled, or the IPC access check set up differently`));
+    });
+  }
+
+  private onFrame(frame: Buffer, socket: net.Socket, mask: number, userAskedReplay: boolean): void {
+    let raw: Term;
+    let notification: NsoNotification;
+    let ack: AckHandle | undefined;
+    try {
+      raw = decodeTerm(frame, { maxSize: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE });
+      const verdict = this.stream.classify(raw, frame, userAskedReplay);
+      if (verdict === "duplicate") {
+        this.drops.add("stream-duplicate");
+        return;
+      }
+      if (verdict === "resume-complete") {
+        this.emit("resumed");
+        return;
+      }
+      notification = decodeNotification(raw, { libVsn: this.opts.libVsn ?? DEFAULT_LIB_VSN });
+      ack = ackFor(raw, mask);
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError("nso-decode-failed", asError(e).message);
+      this.emit("drop", err, this.drops.add(err.code));
+      return;
+    }
+    this.received++;
+    let token: AckToken | undefined;
+    if (ack) {
+      const live: LiveAck = { handle: ack, socket };
+      token = this.acks.issue(ack.kind, live);
+      const ms = this.opts.autoAckMs?.(notification) ?? 0;
+      if (ms > 0) {
+        const t = token;
+        live.timer = this.clock.setTimeout(() => {
+          live.timer = undefined;
+          // The timer is cleared when the flow acks or the connection ends, so the handle is open.
+          if (!this.acks.forget(t.id)) return;
+          this.writeAck(live).catch(() => undefined); // the socket died: NSO has released the wait itself
+          this.emit("autoAck", { token: t, kind: ack!.kind, why: "timeout" });
+        }, ms);
+      }
+    }
+    this.emit("notification", { notification, raw, ack: token });
+  }
+}

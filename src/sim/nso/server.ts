@@ -1,0 +1,542 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { EventEmitter } from "node:events";
+import * as net from "node:net";
+import { decodeTerm, encodeTerm } from "../../nso/term";
+import { atom, isAtom, isTuple, Term, Tuple, tuple } from "../../nso/term/types";
+import { AckHandle, AckKind, parseAck } from "../../nso/acks";
+import {
+  ACCESS_CHALLENGE_TAG,
+  ACCESS_OK,
+  ACCESS_RESPONSE_TAG,
+  ACCESS_WRONG_SECRET,
+  CLIENT_ID_EVENT_MGR,
+  DEFAULT_EVENT_REPLY_TIMEOUT_MS,
+  DEFAULT_LIB_PROTO_VSN,
+  DEFAULT_LIB_VSN,
+  MIN_INTERVAL_MS,
+  NOTIF_BITS,
+  SUBSCRIPTION_DEADLINE_MS,
+  VSN_MODEL_TOO_SMALL,
+  VSN_OK,
+  VSN_PROTO_INCOMPATIBLE,
+} from "../../nso/constants";
+import { datetimeMicros, datetimeTerm, readDatetime } from "../../nso/datetime";
+import { ByteReader, encodeFrame } from "../../nso/framing";
+import { accessResponse, challengeLength, encodeVersionReply, parseHeader, ParsedHeader } from "../../nso/handshake";
+import { buildNotification, deliveryBit, Spec, streamValues } from "./builders";
+import { StreamConfig, StreamStore } from "./streams";
+
+/**
+ * A notification server that behaves like NSO 6.2.5's event manager on the wire
+ * (protocols/nso-notifications.md, §15 first): header + compatibility rule, optional IPC
+ * access check, 5 s subscription deadline, per-subscriber formats by LIB_VSN, blocking
+ * acks with an event-reply timeout that closes the socket, heartbeats, health checks,
+ * stream replay from a log, and "illegal message -> close".
+ */
+export interface NsoSimOptions {
+  host?: string;
+  port?: number;
+  protoVsn?: number;
+  libVsn?: number;
+  /** Proto versions accepted besides our own (6.2.5: [81]). */
+  compatProtoVsns?: number[];
+  /** Model sizes the server needs (6.2.5 demo: 14/5); 0/0 from the client skips the check. */
+  maxDepth?: number;
+  maxKeyLen?: number;
+  /** IPC access check: configured when a secret is given. */
+  secret?: Buffer;
+  eventReplyTimeoutMs?: number;
+  subscriptionDeadlineMs?: number;
+  /** Heartbeat/health-check clamp; NSO uses 1000 ms (tests may lower it). */
+  minIntervalMs?: number;
+  streams?: StreamConfig[];
+  /** Usids the server knows (a stream subscription with another non-zero usid is refused). */
+  knownUsids?: number[];
+  /** Behave like NSO in phase 0: accept and close every connection at once. */
+  phase0?: boolean;
+  /** Health checks fail (nothing is sent), as when an internal check fails. */
+  healthFailing?: boolean;
+}
+
+export type AckOutcome = "acked" | "timeout" | "closed";
+
+export interface SubscriberInfo {
+  id: number;
+  mask: number;
+  libVsn: number;
+  protoVsn: number;
+  heartbeatMs: number;
+  healthCheckMs: number;
+  stream?: { name: string; start?: number; stop?: number; xpath?: string; usid: number };
+  verbosity: number;
+  legacy: boolean;
+}
+
+export interface InjectResult {
+  /** Subscribers the notification was written to. */
+  delivered: number;
+  /** Resolves when every blocking subscriber acked, timed out or went away. */
+  done: Promise<AckOutcome[]>;
+}
+
+export interface NsoSimEvents {
+  subscribed: [SubscriberInfo];
+  ack: [SubscriberInfo, AckHandle];
+  closed: [{ id: number; reason: string }];
+  rejected: [{ reason: string }];
+}
+
+interface Pending {
+  key: string;
+  timer: NodeJS.Timeout;
+  resolve: (o: AckOutcome) => void;
+}
+
+class Subscriber {
+  info: SubscriberInfo | undefined;
+  readonly pending = new Map<string, Pending>();
+  readonly timers = new Set<NodeJS.Timeout>();
+  streamDone = false;
+  constructor(
+    readonly id: number,
+    readonly socket: net.Socket,
+    readonly header: ParsedHeader,
+  ) {}
+}
+
+const BAD_SUB = (): Term => tuple(atom("error"), 18, Buffer.from("Bad subscription data"));
+
+export class NsoSimServer extends EventEmitter<NsoSimEvents> {
+  private server: net.Server | undefined;
+  private readonly subs = new Map<number, Subscriber>();
+  private readonly sockets = new Set<net.Socket>();
+  private nextId = 1;
+  private nextTh = 100;
+  private hung = false;
+  readonly streams: StreamStore;
+  readonly opts: Required<Omit<NsoSimOptions, "secret" | "streams" | "knownUsids">> & { secret?: Buffer; knownUsids: Set<number> };
+
+  constructor(opts: NsoSimOptions = {}) {
+    super();
+    this.opts = {
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 4569,
+      protoVsn: opts.protoVsn ?? DEFAULT_LIB_PROTO_VSN,
+      libVsn: opts.libVsn ?? DEFAULT_LIB_VSN,
+      compatProtoVsns: opts.compatProtoVsns ?? [81],
+      maxDepth: opts.maxDepth ?? 14,
+      maxKeyLen: opts.maxKeyLen ?? 5,
+      secret: opts.secret,
+      eventReplyTimeoutMs: opts.eventReplyTimeoutMs ?? DEFAULT_EVENT_REPLY_TIMEOUT_MS,
+      subscriptionDeadlineMs: opts.subscriptionDeadlineMs ?? SUBSCRIPTION_DEADLINE_MS,
+      minIntervalMs: opts.minIntervalMs ?? MIN_INTERVAL_MS,
+      knownUsids: new Set(opts.knownUsids ?? [59, 83]),
+      phase0: opts.phase0 ?? false,
+      healthFailing: opts.healthFailing ?? false,
+    };
+    this.streams = new StreamStore(
+      opts.streams ?? [
+        { name: "NETCONF", replay: true },
+        { name: "ncs-events", replay: true },
+        { name: "ncs-alarms", replay: false },
+      ],
+    );
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    const server = net.createServer((s) => this.accept(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    return this.address;
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.server?.address();
+    if (!a || typeof a === "string") throw new Error("simulator is not listening");
+    return { host: a.address, port: a.port };
+  }
+
+  /** Live subscribers (handshaken and subscribed). */
+  subscribers(): SubscriberInfo[] {
+    return [...this.subs.values()].flatMap((s) => (s.info ? [s.info] : []));
+  }
+
+  /** Resolves once at least `n` subscribers are subscribed. */
+  waitForSubscribers(n = 1): Promise<SubscriberInfo[]> {
+    if (this.subscribers().length >= n) return Promise.resolve(this.subscribers());
+    return new Promise((resolve) => {
+      const on = (): void => {
+        if (this.subscribers().length >= n) {
+          this.off("subscribed", on);
+          resolve(this.subscribers());
+        }
+      };
+      this.on("subscribed", on);
+    });
+  }
+
+  /** Resolves on the next ack of `kind` (optionally for `id`). */
+  waitForAck(kind?: AckKind, id?: number): Promise<AckHandle> {
+    return new Promise((resolve) => {
+      const on = (_s: SubscriberInfo, h: AckHandle): void => {
+        if ((kind === undefined || h.kind === kind) && (id === undefined || h.id === id)) {
+          this.off("ack", on);
+          resolve(h);
+        }
+      };
+      this.on("ack", on);
+    });
+  }
+
+  /** A hung NSO: no heartbeats, health checks or notifications until set back. */
+  setHung(hung: boolean): void {
+    this.hung = hung;
+  }
+
+  /** Close every client socket (the server keeps listening). */
+  dropConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Next commit thandle (for scenario commit diffs without an explicit th). */
+  nextThandle(): number {
+    return this.nextTh++;
+  }
+
+  /**
+   * Deliver a notification to every subscriber whose mask selects it. Blocking deliveries
+   * (commit diff; audit/audit-network/HA with their sync flag) wait for the ack, for the
+   * event-reply timeout at most, after which that subscriber's socket is closed (§8).
+   */
+  inject(spec: Spec): InjectResult {
+    if (spec.type === "NOTIF_STREAM_EVENT") return this.injectStream(spec);
+    if (spec.type === "NOTIF_COMMIT_DIFF" && spec.th === undefined) spec = { ...spec, th: this.nextThandle() };
+    const bit = deliveryBit(spec.type);
+    const waits: Array<Promise<AckOutcome>> = [];
+    let delivered = 0;
+    for (const sub of this.subs.values()) {
+      const info = sub.info;
+      if (!info || this.hung) continue;
+      const progress = spec.type === "NOTIF_PROGRESS" || spec.type === "NOTIF_COMMIT_PROGRESS";
+      const wants = progress ? (info.mask & (NOTIF_BITS.NOTIF_PROGRESS | (spec.type === "NOTIF_COMMIT_PROGRESS" ? NOTIF_BITS.NOTIF_COMMIT_PROGRESS : 0))) !== 0 : (info.mask & bit) !== 0;
+      if (!wants) continue;
+      if (progress && Number(spec.verbosity ?? 0) > info.verbosity) continue;
+      const term = buildNotification(spec, { libVsn: info.libVsn, mask: info.mask });
+      const key = this.blockingKey(spec, term, info.mask);
+      if (key) waits.push(this.await(sub, key));
+      this.write(sub, term);
+      delivered++;
+    }
+    return { delivered, done: Promise.all(waits) };
+  }
+
+  /** Write raw bytes to every subscribed socket (garbage, truncated or oversize frames for tests). */
+  injectBytes(bytes: Buffer): number {
+    let n = 0;
+    for (const sub of this.subs.values()) {
+      if (sub.info) {
+        sub.socket.write(bytes);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Write one framed raw term to every subscriber (unknown types, odd shapes). */
+  injectTerm(t: Term): number {
+    return this.injectBytes(encodeFrame(encodeTerm(t)));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subs.values()) this.endSubscriber(s, "simulator closed");
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private injectStream(spec: Spec): InjectResult {
+    const name = String(spec.stream ?? "NETCONF");
+    if (!this.streams.has(name)) throw new RangeError(`unknown stream ${name}`);
+    const time = datetimeTerm(spec.event_time ? String(spec.event_time) : new Date());
+    const values = streamValues(spec.values ?? []);
+    const e = this.streams.record(name, time, values);
+    let delivered = 0;
+    for (const sub of this.subs.values()) {
+      const st = sub.info?.stream;
+      if (!st || this.hung || st.name !== name || sub.streamDone) continue;
+      if (st.start !== undefined && e.micros < st.start) continue;
+      if (st.stop !== undefined && e.micros > st.stop) {
+        this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("notification_complete")));
+        sub.streamDone = true;
+        continue;
+      }
+      this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(time, values)));
+      delivered++;
+    }
+    return { delivered, done: Promise.resolve([]) };
+  }
+
+  private blockingKey(spec: Spec, term: Term, mask: number): string | undefined {
+    if (!isTuple(term)) return undefined;
+    const B = NOTIF_BITS;
+    switch (spec.type) {
+      case "NOTIF_COMMIT_DIFF":
+        return `diff:${term.get(3) as number}`;
+      case "NOTIF_AUDIT":
+        return mask & B.NOTIF_AUDIT_SYNC ? `audit:${term.get(3) as number}` : undefined;
+      case "NOTIF_AUDIT_NETWORK":
+        return mask & B.NOTIF_AUDIT_NETWORK_SYNC ? `audit_network:${(term.get(1) as Tuple).get(0) as number}` : undefined;
+      case "NOTIF_HA_INFO":
+        return mask & B.NOTIF_HA_INFO_SYNC ? "ha:0" : undefined;
+    }
+    return undefined;
+  }
+
+  private await(sub: Subscriber, key: string): Promise<AckOutcome> {
+    return new Promise<AckOutcome>((resolve) => {
+      const prev = sub.pending.get(key);
+      if (prev) {
+        clearTimeout(prev.timer);
+        prev.resolve("closed");
+      }
+      const timer = setTimeout(() => {
+        sub.pending.delete(key);
+        resolve("timeout");
+        // NSO: "... reply" daemon log, then the subscriber's socket is closed (§8).
+        this.endSubscriber(sub, `no ${key.split(":")[0]} reply within ${this.opts.eventReplyTimeoutMs} ms`);
+      }, this.opts.eventReplyTimeoutMs);
+      timer.unref?.();
+      sub.pending.set(key, { key, timer, resolve });
+    });
+  }
+
+  private write(sub: Subscriber, t: Term): void {
+    if (!sub.socket.destroyed) sub.socket.write(encodeFrame(encodeTerm(t)));
+  }
+
+  private endSubscriber(sub: Subscriber, reason: string): void {
+    if (!this.subs.has(sub.id)) return;
+    this.subs.delete(sub.id);
+    for (const t of sub.timers) clearInterval(t);
+    sub.timers.clear();
+    for (const p of sub.pending.values()) {
+      clearTimeout(p.timer);
+      p.resolve("closed");
+    }
+    sub.pending.clear();
+    sub.socket.destroy();
+    this.emit("closed", { id: sub.id, reason });
+  }
+
+  private reject(socket: net.Socket, reason: string, bytes?: Buffer): void {
+    this.emit("rejected", { reason });
+    if (bytes) socket.end(bytes);
+    else socket.destroy();
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on("close", () => this.sockets.delete(socket));
+    socket.on("error", () => socket.destroy()); // a reset by the client just ends it
+    if (this.opts.phase0) {
+      this.reject(socket, "phase0");
+      return;
+    }
+    const reader = new ByteReader(1024 * 1024);
+    let phase: "header" | "access" | "subscribe" | "events" = "header";
+    let header: ParsedHeader | undefined;
+    let challenge: Buffer | undefined;
+    let sub: Subscriber | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+
+    const versionReply = (code: number): Buffer =>
+      encodeVersionReply({ code, protoVsn: this.opts.protoVsn, libVsn: this.opts.libVsn, maxDepth: this.opts.maxDepth, maxKeyLen: this.opts.maxKeyLen });
+
+    const afterAccess = (h: ParsedHeader): void => {
+      const compat = h.protoVsn === this.opts.protoVsn || this.opts.compatProtoVsns.includes(h.protoVsn);
+      if (!compat) return this.reject(socket, `proto ${h.protoVsn} incompatible`, versionReply(VSN_PROTO_INCOMPATIBLE));
+      const sizesOk = (h.maxDepth === 0 && h.maxKeyLen === 0) || (h.maxDepth >= this.opts.maxDepth && h.maxKeyLen >= this.opts.maxKeyLen);
+      if (!sizesOk) return this.reject(socket, "model sizes too small", versionReply(VSN_MODEL_TOO_SMALL));
+      socket.write(versionReply(VSN_OK));
+      phase = "subscribe";
+      sub = new Subscriber(this.nextId++, socket, h);
+      deadline = setTimeout(() => this.reject(socket, "Timeout waiting for subscription on event socket - closing"), this.opts.subscriptionDeadlineMs);
+      deadline.unref?.();
+    };
+
+    const step = (): void => {
+      for (;;) {
+        if (socket.destroyed) return;
+        if (phase === "header") {
+          const b = reader.take(9);
+          if (!b) return;
+          header = parseHeader(b);
+          if (header.clientId !== CLIENT_ID_EVENT_MGR) return this.reject(socket, `unknown client id ${header.clientId}`);
+          const wants = (b[0] & 0x80) !== 0;
+          if (wants && !this.opts.secret) return this.reject(socket, "Access check was requested but is not configured");
+          if (!wants && this.opts.secret) return this.reject(socket, "Access check is configured but was not requested");
+          if (wants) {
+            const kind = header.accessCheck === "sha256" ? "sha256" : "md5";
+            challenge = randomBytes(challengeLength(kind));
+            socket.write(Buffer.concat([Buffer.from([ACCESS_CHALLENGE_TAG]), challenge]));
+            phase = "access";
+            continue;
+          }
+          afterAccess(header);
+          continue;
+        }
+        if (phase === "access") {
+          const kind = header!.accessCheck === "sha256" ? "sha256" : "md5";
+          const b = reader.take(1 + challengeLength(kind));
+          if (!b) return;
+          const expect = accessResponse(kind, this.opts.secret!, challenge!);
+          if (b[0] !== ACCESS_RESPONSE_TAG || !timingSafeEqual(b, expect)) return this.reject(socket, "Wrong secret used", Buffer.from([ACCESS_WRONG_SECRET]));
+          socket.write(Buffer.from([ACCESS_OK]));
+          afterAccess(header!);
+          continue;
+        }
+        const f = reader.nextFrame();
+        if (!f) return;
+        if (phase === "subscribe") {
+          clearTimeout(deadline);
+          this.subscribe(sub!, f);
+          if (!socket.destroyed) phase = "events";
+          continue;
+        }
+        this.onClientMessage(sub!, f);
+      }
+    };
+
+    socket.on("data", (chunk: Buffer) => {
+      reader.push(chunk);
+      try {
+        step();
+      } catch (e) {
+        // Anything unparsable from a client is an illegal message: NSO closes the socket.
+        this.reject(socket, `illegal message: ${(e as Error).message}`);
+        if (sub) this.endSubscriber(sub, "illegal message");
+      }
+    });
+    socket.on("close", () => {
+      clearTimeout(deadline);
+      if (sub) this.endSubscriber(sub, "client closed");
+    });
+  }
+
+  private subscribe(sub: Subscriber, f: Buffer): void {
+    const h = sub.header;
+    let info: SubscriberInfo;
+    const base = { id: sub.id, libVsn: h.libVsn, protoVsn: h.protoVsn, verbosity: 0, legacy: true };
+    const clamp = (ms: number, bit: number, mask: number): number => ((mask & bit) !== 0 ? Math.max(ms, this.opts.minIntervalMs) : 0);
+    if (f.length === 4 || f.length === 8 || f.length === 12) {
+      // Legacy raw subscriptions, still accepted by 6.2.5 (§4.1).
+      const mask = f.readUInt32BE(0);
+      const hb = f.length >= 8 ? f.readUInt32BE(4) : 0;
+      const hc = f.length === 12 ? f.readUInt32BE(8) : hb;
+      info = { ...base, mask, heartbeatMs: clamp(hb, NOTIF_BITS.NOTIF_HEARTBEAT, mask), healthCheckMs: clamp(hc, NOTIF_BITS.NOTIF_HEALTH_CHECK, mask) };
+    } else {
+      let t: Term;
+      try {
+        t = decodeTerm(f);
+      } catch {
+        return this.refuse(sub, BAD_SUB());
+      }
+      if (!isTuple(t, 5)) return this.refuse(sub, BAD_SUB());
+      const [mask, hb, hc, streamInfo, verb] = t.elements;
+      if (typeof mask !== "number" && typeof mask !== "bigint") return this.refuse(sub, BAD_SUB());
+      if (typeof hb !== "number" || typeof hc !== "number" || typeof verb !== "number") return this.refuse(sub, BAD_SUB());
+      const m = Number(mask);
+      info = { ...base, legacy: false, mask: m, heartbeatMs: clamp(hb, NOTIF_BITS.NOTIF_HEARTBEAT, m), healthCheckMs: clamp(hc, NOTIF_BITS.NOTIF_HEALTH_CHECK, m), verbosity: verb };
+      if (m & NOTIF_BITS.NOTIF_STREAM_EVENT) {
+        // Without a 6-tuple the real server's writer crashes; the client sees a close.
+        if (!isTuple(streamInfo, 6)) return this.reject(sub.socket, "stream info is not a 6-tuple");
+        const [name, start, stop, xpath, usid] = streamInfo.elements;
+        if (!isAtom(name) || !this.streams.has(name.name)) return this.refuse(sub, tuple(atom("error"), 1, Buffer.from("Unknown stream name")));
+        let startMicros: number | undefined;
+        let stopMicros: number | undefined;
+        try {
+          if (!isAtom(start, "undefined")) startMicros = datetimeMicros(readDatetime(start));
+          if (!isAtom(stop, "undefined")) stopMicros = datetimeMicros(readDatetime(stop));
+        } catch {
+          return this.refuse(sub, BAD_SUB());
+        }
+        if (startMicros !== undefined && !this.streams.hasReplay(name.name)) return this.refuse(sub, tuple(atom("error"), 18, Buffer.alloc(0)));
+        if (typeof usid !== "number") return this.refuse(sub, BAD_SUB());
+        if (usid !== 0 && !this.opts.knownUsids.has(usid)) return this.refuse(sub, tuple(atom("error"), 22, Buffer.from("User session does not exist")));
+        let xp: string | undefined;
+        if (Buffer.isBuffer(xpath)) {
+          xp = xpath.toString("utf8");
+          const err = xpathSyntaxError(xp);
+          if (err) return this.refuse(sub, tuple(atom("error"), 50, Buffer.from(`XPath compile failed: ${err}`)));
+        }
+        info.stream = { name: name.name, start: startMicros, stop: stopMicros, xpath: xp, usid };
+      }
+    }
+    sub.info = info;
+    this.subs.set(sub.id, sub);
+    this.write(sub, atom("ok"));
+    if (info.heartbeatMs > 0) this.every(sub, info.heartbeatMs, () => !this.hung && this.write(sub, tuple(NOTIF_BITS.NOTIF_HEARTBEAT)));
+    if (info.healthCheckMs > 0) this.every(sub, info.healthCheckMs, () => !this.hung && !this.opts.healthFailing && this.write(sub, tuple(NOTIF_BITS.NOTIF_HEALTH_CHECK)));
+    const st = info.stream;
+    if (st && st.start !== undefined) {
+      for (const e of this.streams.replay(st.name, st.start, st.stop)) this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(e.time, e.values)));
+      this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("replay_complete")));
+      if (st.stop !== undefined && st.stop <= Date.now() * 1000) {
+        this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("notification_complete")));
+        sub.streamDone = true;
+      }
+    }
+    this.emit("subscribed", info);
+  }
+
+  private every(sub: Subscriber, ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref?.();
+    sub.timers.add(t);
+  }
+
+  private refuse(sub: Subscriber, reply: Term): void {
+    this.emit("rejected", { reason: "subscription refused" });
+    sub.socket.end(encodeFrame(encodeTerm(reply)));
+  }
+
+  private onClientMessage(sub: Subscriber, f: Buffer): void {
+    const ack = parseAck(decodeTerm(f));
+    if (!ack) throw new Error("Got illegal message on event socket - closing");
+    const p = sub.pending.get(`${ack.kind}:${ack.id}`);
+    // An ack with no matching wait is silently ignored (§8, §15).
+    if (!p) return;
+    clearTimeout(p.timer);
+    sub.pending.delete(p.key);
+    this.emit("ack", sub.info!, ack);
+    p.resolve("acked");
+  }
+}
+
+/** A cheap stand-in for NSO's XPath compiler: balanced brackets/quotes and no empty filter. */
+function xpathSyntaxError(xp: string): string | undefined {
+  if (!xp.trim()) return "empty expression";
+  let depth = 0;
+  let quote: string | undefined;
+  for (const ch of xp) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === "[" || ch === "(") depth++;
+    else if (ch === "]" || ch === ")") depth--;
+    if (depth < 0) return "unbalanced brackets";
+  }
+  if (quote) return "unterminated string";
+  if (depth !== 0) return "unbalanced brackets";
+  return undefined;
+}
