@@ -152,6 +152,19 @@ export class ConnectionLifecycle extends EventEmitter<LifecycleEvents> {
     this.current?.fail(reason);
   }
 
+  /**
+   * Redial at once, without counting a failure or waiting for the backoff: for intentional
+   * reconnects (the subscription changed) rather than faults. No-op when idle or closed.
+   */
+  reconnectNow(reason: Error = new InfraError("reconnect", "reconnecting")): void {
+    if (this.stateValue === "idle" || this.stateValue === "closed") return;
+    this.clearTimers();
+    const a = this.current;
+    this.current = undefined;
+    a?.end(reason);
+    this.dial();
+  }
+
   onEstablished(a: AttemptImpl): void {
     if (a !== this.current || this.stateValue !== "connecting") return;
     this.clearTimer("handshakeTimer");

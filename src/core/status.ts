@@ -25,7 +25,7 @@ export function connectedStatus(detail?: string): NodeStatus {
 }
 
 export function disconnectedStatus(reason?: string): NodeStatus {
-  return { fill: "red", shape: "ring", text: reason ? `${STATUS_KEYS.disconnected}: ${truncate(reason, 40)}` : STATUS_KEYS.disconnected };
+  return { fill: "red", shape: "ring", text: reason ? `${STATUS_KEYS.disconnected}: ${truncate(reason, 64)}` : STATUS_KEYS.disconnected };
 }
 
 export function errorStatus(reason: string): NodeStatus {
@@ -42,7 +42,7 @@ export function statusForState(change: Pick<StateChange, "state" | "reason" | "d
     case "waiting-to-retry": {
       const why = change.reason ? change.reason.message : "connection lost";
       const retry = change.delayMs !== undefined ? ` (retry in ${Math.ceil(change.delayMs / 1000)} s)` : "";
-      return disconnectedStatus(`${truncate(why, 32)}${retry}`);
+      return disconnectedStatus(`${truncate(why, 48)}${retry}`);
     }
     case "closed":
     case "idle":

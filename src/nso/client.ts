@@ -147,7 +147,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
   /** Drop the connection and subscribe again (after the wanted subscription changed). */
   resubscribe(why: string): void {
     if (this.lifecycle.state === "connected" || this.lifecycle.state === "connecting") {
-      this.lifecycle.restart(new InfraError("nso-resubscribe", why));
+      this.lifecycle.reconnectNow(new InfraError("nso-resubscribe", why));
     }
   }
 

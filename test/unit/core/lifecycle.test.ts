@@ -155,3 +155,30 @@ describe("core/lifecycle", () => {
     assert.equal(attempts.length, 2);
   });
 });
+
+describe("core/lifecycle reconnectNow", () => {
+  it("redials at once without counting a failure or waiting for the backoff", () => {
+    const { lc, attempts, clock, seq } = setup();
+    lc.start();
+    attempts[0].established();
+    lc.reconnectNow();
+    assert.equal(attempts.length, 2, "dialled again without waiting");
+    assert.equal(attempts[0].active, false);
+    assert.equal(clock.pending, 1, "only the handshake timer is pending");
+    attempts[1].established();
+    assert.equal(lc.backoff.attempts, 0);
+    assert.deepEqual(seq(), ["connecting", "connected", "connecting", "connected"]);
+  });
+
+  it("cuts a retry wait short and does nothing once closed", () => {
+    const { lc, attempts } = setup();
+    lc.start();
+    attempts[0].fail(new Error("x"));
+    lc.reconnectNow();
+    assert.equal(attempts.length, 2);
+    lc.stop();
+    lc.reconnectNow();
+    assert.equal(attempts.length, 2);
+    assert.equal(lc.state, "closed");
+  });
+});
