@@ -82,4 +82,17 @@ describe("nodes/lib/shared-connection (in the Node-RED runtime)", () => {
     assert.match(last.text, /ECONNRESET \(retry in 1 s\)/);
     assert.equal(lifecycles[0].state, "waiting-to-retry");
   });
+
+  it("logs a retry storm once, not once per retry", async () => {
+    await helper.load(testNodes, flow);
+    const lc = lifecycles[0];
+    opened[0].established();
+    for (let i = 0; i < 5; i++) {
+      opened.at(-1)!.fail(new Error("ECONNREFUSED"));
+      lc.reconnectNow();
+    }
+    const warn = helper.getNode("s1").warn as unknown as { callCount: number; args: unknown[][] };
+    const retries = warn.args.filter((a) => /ECONNREFUSED/.test(String(a[0])));
+    assert.equal(retries.length, 1, JSON.stringify(warn.args));
+  });
 });

@@ -40,6 +40,8 @@ export class SharedConnection<U extends StatusTarget = StatusTarget> {
   private onState(c: StateChange): void {
     this.users.setStatus(statusForState(c));
     // Log transitions, not every retry: a server that is down for an hour must not fill the log.
+    // "connecting" between two retries must not re-arm the warning, so it does not move the key.
+    if (c.state === "connecting" || c.state === "idle") return;
     const key = c.state === "waiting-to-retry" ? `retry:${c.reason?.message}` : c.state;
     if (key === this.lastLogged) return;
     this.lastLogged = key;
