@@ -1,0 +1,77 @@
+import type { Message } from "rhea";
+import { ProtocolError } from "../core/errors";
+import { EventObject, eventToObject } from "./event-object";
+import { readSimpleEvent } from "./fast-event";
+import { bodySize, bodyToText, checkSize, CLACKS_NS, DEFAULT_MAX_EVENT_BYTES, parseEvent } from "./xml-event";
+import { propertiesAsVariables, XQueryFilter } from "./xquery-filter";
+
+export type EventFormat = "xml-event" | "raw";
+
+export interface DecoderOptions {
+  format?: EventFormat;
+  /** Optional XQuery; its effective boolean value decides delivery (xml-event format only). */
+  xquery?: string;
+  namespace?: string;
+  maxBytes?: number;
+}
+
+export type Decoded =
+  | { kind: "event"; name: string; payload: EventObject; xml: string }
+  | { kind: "raw"; name: string | undefined; payload: unknown }
+  | { kind: "filtered"; name: string; error?: Error };
+
+/**
+ * Turns one AMQP message into what a flow sees: the event name, the event as an object and
+ * the XML (xml-event), or the body untouched (raw). Bad input throws a ProtocolError with a
+ * stable code; the caller drops, counts and settles it, and the link stays up.
+ */
+export class EventDecoder {
+  readonly format: EventFormat;
+  readonly filter: XQueryFilter | undefined;
+  private readonly namespace: string;
+  private readonly maxBytes: number;
+
+  constructor(opts: DecoderOptions = {}) {
+    this.format = opts.format ?? "xml-event";
+    this.namespace = opts.namespace ?? CLACKS_NS;
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.filter = this.format === "xml-event" && opts.xquery && opts.xquery.trim() ? new XQueryFilter(opts.xquery, this.namespace) : undefined;
+  }
+
+  decode(message: Message): Decoded {
+    const size = bodySize(message.body);
+    if (size !== undefined && size > this.maxBytes) {
+      throw new ProtocolError("xml-too-large", `message body of ${size} bytes exceeds the limit of ${this.maxBytes}`, { size, limit: this.maxBytes });
+    }
+    if (this.format === "raw") return { kind: "raw", name: nameFromMessage(message), payload: rawBody(message.body) };
+    const xml = bodyToText(message.body);
+    if (!this.filter) {
+      // Without an XQuery no DOM is needed: the plain shape is read directly (falls back below).
+      checkSize(xml, this.maxBytes);
+      const fast = readSimpleEvent(xml, this.namespace);
+      if (fast) return { kind: "event", name: fast.name, payload: fast.payload, xml };
+    }
+    const parsed = parseEvent(xml, { namespace: this.namespace, maxBytes: this.maxBytes });
+    if (this.filter) {
+      const r = this.filter.evaluate(parsed.doc, propertiesAsVariables(message.application_properties));
+      if (!r.match) return { kind: "filtered", name: parsed.name, error: r.error };
+    }
+    return { kind: "event", name: parsed.name, payload: eventToObject(parsed.element), xml };
+  }
+}
+
+/** The event name without parsing the body: `clacks_event`, else the subject's `…event.<Name>`. */
+export function nameFromMessage(m: Message): string | undefined {
+  const p = m.application_properties?.clacks_event;
+  if (typeof p === "string" && p) return p;
+  const subject = typeof m.subject === "string" ? m.subject : undefined;
+  const i = subject ? subject.lastIndexOf(".event.") : -1;
+  return subject && i >= 0 ? subject.slice(i + 7) || undefined : undefined;
+}
+
+// A data section arrives as rhea's section object; a flow wants the bytes.
+function rawBody(body: unknown): unknown {
+  const s = body as { typecode?: number; content?: unknown } | null;
+  if (s && typeof s === "object" && s.typecode === 0x75 && Buffer.isBuffer(s.content)) return s.content;
+  return body;
+}

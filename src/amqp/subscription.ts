@@ -1,0 +1,228 @@
+import type { Delivery, EventContext, Receiver, Session } from "rhea";
+import type { AckToken } from "../core/ack-registry";
+import { Backoff } from "../core/backoff";
+import { Clock } from "../core/clock";
+import { DropCounter } from "../core/drops";
+import { asError, ProtocolError } from "../core/errors";
+import type { AmqpConnection } from "./connection";
+import { DecoderOptions, EventDecoder } from "./event-decoder";
+import { LinkEvents, ManagedLink } from "./managed-link";
+import type { HeldDelivery } from "./settlement";
+
+export type AckMode = "auto" | "manual";
+export const DELIVERY_KIND = "amqp1-delivery";
+
+export interface SubscriptionOptions extends DecoderOptions {
+  /** Source address as given: `/exchange/amq.topic/org.clacks.event.#`, `/amq/queue/q`, `topic://…`. */
+  address: string;
+  /** Messages in flight (unsettled) at most; default 100. */
+  credit?: number;
+  /** auto: accept once emitted; manual: hold until settled through the ack token. */
+  ack?: AckMode;
+  /** Durable source terminus (only for brokers/addresses where that makes sense). */
+  durable?: boolean;
+  backoff?: Backoff;
+  clock?: Clock;
+}
+
+export interface AmqpInfo {
+  address: string;
+  subject: string | undefined;
+  messageId: string | number | undefined;
+  properties: Record<string, unknown>;
+  contentType: string | undefined;
+  /** The broker delivered this before (RabbitMQ: first_acquirer false). */
+  redelivered: boolean;
+}
+
+export interface ReceivedEvent {
+  /** Event name (xml-event), or from `clacks_event`/subject (raw), else the address. */
+  topic: string;
+  payload: unknown;
+  xml?: string;
+  amqp: AmqpInfo;
+  /** Manual mode: the plain token amqp1-ack settles. */
+  ack?: AckToken;
+}
+
+export interface SubscriptionEvents extends LinkEvents {
+  event: [ReceivedEvent];
+  /** A message was dropped (and settled as rejected): bad XML, oversize, DOCTYPE, … */
+  drop: [ProtocolError, { first: boolean; amqp: AmqpInfo }];
+  /** The XQuery said no (accepted and not emitted). */
+  filtered: [string, Error | undefined];
+}
+
+/**
+ * A receiver for Clacks events. Credit is managed by hand (rhea's credit_window refills on
+ * *receipt*, which would let unsettled manual-mode deliveries grow without bound): the link
+ * holds at most `credit` unsettled deliveries, and credit comes back as they are settled.
+ * After a reconnect the credit is issued again (rhea resets manual credit to 0 and the
+ * receiver would silently stall).
+ */
+export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents> {
+  protected readonly kind = "receiver";
+  readonly drops = new DropCounter();
+  readonly decoder: EventDecoder;
+  readonly credit: number;
+  readonly ackMode: AckMode;
+  private addressValue: string;
+  private owed = 0;
+  received = 0;
+  emitted = 0;
+  filtered = 0;
+
+  constructor(conn: AmqpConnection, private readonly opts: SubscriptionOptions) {
+    super(conn, { backoff: opts.backoff, clock: opts.clock });
+    if (!opts.address || !opts.address.trim()) throw new ProtocolError("address-missing", "a source address is required");
+    this.addressValue = opts.address.trim();
+    this.decoder = new EventDecoder(opts);
+    this.credit = Math.max(1, Math.min(10000, Math.floor(opts.credit ?? 100)));
+    this.ackMode = opts.ack ?? "auto";
+  }
+
+  get address(): string {
+    return this.addressValue;
+  }
+
+  /** Follow another address (dynamic subscription): detach, then attach to the new source. */
+  setAddress(address: string): void {
+    const a = address.trim();
+    if (!a) throw new ProtocolError("address-missing", "a source address is required");
+    if (a === this.addressValue) return;
+    this.addressValue = a;
+    this.reattach();
+  }
+
+  protected openLink(session: Session): Receiver {
+    const r = session.open_receiver({
+      source: { address: this.addressValue, durable: this.opts.durable ? 2 : 0 },
+      credit_window: 0,
+      autoaccept: false,
+      autosettle: true,
+    });
+    r.on("message", (ctx: EventContext) => this.onMessage(ctx));
+    return r;
+  }
+
+  protected override onAttached(link: Receiver): void {
+    this.owed = 0;
+    const have = (link as unknown as { credit: number }).credit ?? 0;
+    if (this.credit > have) link.add_credit(this.credit - have);
+  }
+
+  protected override onDetached(): void {
+    this.owed = 0;
+  }
+
+  private onMessage(ctx: EventContext): void {
+    const link = ctx.receiver;
+    const delivery = ctx.delivery;
+    const message = ctx.message;
+    if (!link || !delivery || !message) return;
+    this.received++;
+    const amqp = amqpInfo(this.addressValue, message);
+    let decoded;
+    try {
+      decoded = this.decoder.decode(message);
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError("decode-failed", asError(e).message);
+      // Rejected, not released: a message we cannot read would only come straight back.
+      this.settleNow(link, delivery, "reject", err);
+      this.emit("drop", err, { first: this.drops.add(err.code), amqp });
+      return;
+    }
+    if (decoded.kind === "filtered") {
+      this.filtered++;
+      // Accepted, as Qpid's XML exchange "did not route" it: releasing would redeliver it forever.
+      this.settleNow(link, delivery, "accept");
+      this.emit("filtered", decoded.name, decoded.error);
+      return;
+    }
+    const ev: ReceivedEvent = {
+      topic: decoded.name ?? this.addressValue,
+      payload: decoded.payload,
+      amqp,
+    };
+    if (decoded.kind === "event") ev.xml = decoded.xml;
+    if (this.ackMode === "manual") {
+      ev.ack = this.conn.acks.issue(DELIVERY_KIND, this.hold(link, delivery));
+    }
+    this.emitted++;
+    try {
+      this.emit("event", ev);
+    } catch (e) {
+      // A failing listener must not kill rhea's read loop; the broker gets the message back.
+      const err = new ProtocolError("handler-failed", `event handler failed: ${asError(e).message}`);
+      if (this.ackMode === "auto") this.settleNow(link, delivery, "release");
+      this.emit("drop", err, { first: this.drops.add(err.code), amqp });
+      return;
+    }
+    if (this.ackMode === "auto") this.settleNow(link, delivery, "accept");
+  }
+
+  private hold(link: Receiver, delivery: Delivery): HeldDelivery {
+    let done = false;
+    return {
+      delivery,
+      linkAlive: () => this.isCurrent(link) && !link.is_closed(),
+      settled: () => {
+        if (done) return;
+        done = true;
+        this.returnCredit(link);
+      },
+      dropped: (why) => {
+        if (done) return;
+        done = true;
+        if (why === "evicted" && this.isCurrent(link)) {
+          // Too many unsettled: give it back to the broker rather than hold it forever.
+          delivery.release();
+          this.returnCredit(link);
+        }
+      },
+    };
+  }
+
+  private settleNow(link: Receiver, delivery: Delivery, outcome: "accept" | "reject" | "release", err?: ProtocolError): void {
+    if (outcome === "accept") delivery.accept();
+    else if (outcome === "release") delivery.release();
+    else delivery.reject({ condition: "amqp:decode-error", description: err?.message.slice(0, 200) });
+    this.returnCredit(link);
+  }
+
+  private returnCredit(link: Receiver): void {
+    if (!this.isCurrent(link)) return;
+    this.owed++;
+    const left = (link as unknown as { credit: number }).credit ?? 0;
+    // Batch flow frames (one per quarter window), but never let the link sit at zero credit.
+    if (this.owed >= Math.max(1, this.credit >> 2) || left <= 0) {
+      link.add_credit(this.owed);
+      this.owed = 0;
+    }
+  }
+}
+
+function amqpInfo(address: string, m: import("rhea").Message): AmqpInfo {
+  const props: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m.application_properties ?? {})) props[k] = jsonSafe(v);
+  const id = m.message_id;
+  return {
+    address,
+    subject: typeof m.subject === "string" ? m.subject : undefined,
+    messageId: typeof id === "string" || typeof id === "number" ? id : id === undefined || id === null ? undefined : String(id),
+    properties: props,
+    contentType: typeof m.content_type === "string" ? m.content_type : undefined,
+    redelivered: m.first_acquirer === false || (typeof m.delivery_count === "number" && m.delivery_count > 0),
+  };
+}
+
+// msg is deep-cloned and may be serialised to the editor: keep only JSON-friendly values.
+function jsonSafe(v: unknown): unknown {
+  if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") return v;
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v)) return v.toString("base64");
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  if (typeof v === "object") return String(v);
+  return undefined;
+}

@@ -1,0 +1,50 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
+import { AckError, checkToken } from "../core/ack-registry";
+import { asError } from "../core/errors";
+import { Outcome, parseOutcome, BrokerHandle } from "../amqp";
+
+/**
+ * amqp1-ack: settles the delivery behind msg.ack (a plain token from an amqp1-events node in
+ * manual mode) with accept, reject, release or modified. The token names its broker config
+ * node, which holds the live delivery; a token whose connection or link is gone is an error
+ * (the broker will redeliver), never a silent success.
+ */
+interface AckDef extends NodeDef {
+  outcome?: Outcome | "msg";
+  deliveryFailed?: boolean;
+  undeliverableHere?: boolean;
+}
+
+export = function (RED: NodeAPI) {
+  function Amqp1Ack(this: Node, config: AckDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let settled = 0;
+    node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
+      try {
+        const m = msg as Record<string, unknown>;
+        const token = checkToken(m.ack);
+        const configured = config.outcome && config.outcome !== "msg" ? config.outcome : undefined;
+        const outcome = m.outcome !== undefined && (config.outcome === "msg" || !configured) ? parseOutcome(m.outcome) : (configured ?? "accept");
+        const broker = RED.nodes.getNode(token.server) as unknown as (BrokerHandle & { type?: string }) | null;
+        if (!broker || broker.type !== "amqp1-broker" || !broker.amqp) throw new AckError("ack-connection-gone", `the amqp1-broker ${token.server} of this token no longer exists (redeployed?); the broker will redeliver the message`);
+        const applied = broker.amqp.settle(token, {
+          outcome,
+          deliveryFailed: config.deliveryFailed !== false,
+          undeliverableHere: config.undeliverableHere === true,
+          error: outcome === "reject" && typeof m.error === "string" ? { description: m.error } : undefined,
+        });
+        settled++;
+        node.status({ fill: "green", shape: "dot", text: `${applied} (${settled})` });
+        if (applied !== outcome) node.debug(`${outcome} sent as ${applied} (broker quirk)`);
+        done();
+      } catch (e) {
+        const err = asError(e);
+        node.status({ fill: "red", shape: "ring", text: (err as { code?: string }).code ?? "error" });
+        done(err);
+      }
+    });
+  }
+
+  RED.nodes.registerType("amqp1-ack", Amqp1Ack as never);
+};

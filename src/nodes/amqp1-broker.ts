@@ -1,0 +1,71 @@
+import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import { tlsOptions } from "./lib/red";
+import { SharedConnection } from "./lib/shared-connection";
+import { asError } from "../core/errors";
+import { AmqpConnection, BrokerHandle, parseBrokerUrls, SaslMechanism } from "../amqp";
+
+/**
+ * amqp1-broker: one AMQP 1.0 connection (rhea) shared by every amqp1-events/-send node that
+ * uses it; it also owns the live deliveries behind amqp1-ack tokens.
+ */
+interface BrokerDef extends NodeDef {
+  urls: string;
+  vhost?: string;
+  sasl?: SaslMechanism;
+  tls?: string;
+  containerId?: string;
+  idleTimeout?: string | number;
+}
+
+interface BrokerCredentials {
+  username?: string;
+  password?: string;
+}
+
+type Amqp1BrokerNode = Node & BrokerHandle;
+
+const SASL: readonly SaslMechanism[] = ["plain", "anonymous", "external", "none"];
+
+export = function (RED: NodeAPI) {
+  function Amqp1Broker(this: Amqp1BrokerNode & { credentials?: BrokerCredentials }, config: BrokerDef) {
+    RED.nodes.createNode(this, config);
+    const node = this as Amqp1BrokerNode & { urls: string; configError: Error | undefined; amqp: AmqpConnection | undefined; credentials?: BrokerCredentials };
+    node.urls = (config.urls || "amqp://127.0.0.1:5672").trim();
+    const creds = node.credentials ?? {};
+    let shared: SharedConnection | undefined;
+    try {
+      const sasl = config.sasl || (creds.username ? "plain" : "none");
+      if (!SASL.includes(sasl)) throw new Error(`unknown SASL mechanism ${sasl}`);
+      const idle = config.idleTimeout === undefined || config.idleTimeout === "" ? 60 : Number(config.idleTimeout);
+      if (!Number.isFinite(idle) || idle < 0 || idle > 3600) throw new RangeError(`idle timeout must be 0–3600 s, got ${String(config.idleTimeout)}`);
+      const urls = parseBrokerUrls(node.urls);
+      node.amqp = new AmqpConnection({
+        id: node.id,
+        urls,
+        sasl,
+        username: creds.username || undefined,
+        password: creds.password ?? "",
+        vhost: config.vhost?.trim() || undefined,
+        tls: urls.some((u) => u.transport === "tls") ? tlsOptions(RED, config.tls) : undefined,
+        idleTimeoutMs: idle * 1000,
+        containerId: config.containerId?.trim() || undefined,
+      });
+      shared = new SharedConnection(node, node.amqp.lifecycle, `AMQP broker ${node.urls}`);
+      const amqp = node.amqp;
+      // After SharedConnection's own close handler stopped the lifecycle: wait for the sockets,
+      // so a redeploy leaves none behind (the runtime waits up to 15 s for done).
+      node.on("close", (_removed: boolean, done: () => void) => {
+        amqp.stop().then(done, done);
+      });
+    } catch (e) {
+      node.configError = asError(e);
+      node.error(`amqp1-broker ${node.urls}: ${node.configError.message}`);
+    }
+    node.register = (user) => shared?.users.register(user);
+    node.deregister = (user) => shared?.users.deregister(user);
+  }
+
+  RED.nodes.registerType("amqp1-broker", Amqp1Broker as never, {
+    credentials: { username: { type: "text" }, password: { type: "password" } },
+  } as never);
+};

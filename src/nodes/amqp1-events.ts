@@ -1,0 +1,134 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
+import { NodeResources } from "../core/resources";
+import { OutputRouter, parseKeyList } from "../core/routing";
+import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
+import { asError } from "../core/errors";
+import { AckMode, EventFormat, EventSubscription, ReceivedEvent, BrokerHandle } from "../amqp";
+
+/**
+ * amqp1-events: one message per delivery from a source address, optionally filtered by an
+ * XQuery, routed to one output per event name (plus "other") like the Switch node.
+ */
+interface EventsDef extends NodeDef {
+  broker: string;
+  address: string;
+  xquery?: string;
+  format?: EventFormat;
+  routing?: "single" | "event";
+  events?: string;
+  ack?: AckMode;
+  credit?: string | number;
+  maxKB?: string | number;
+}
+
+export = function (RED: NodeAPI) {
+  function Amqp1Events(this: Node, config: EventsDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const res = new NodeResources();
+    const throttle = new StatusThrottle((s) => node.status(s), 1000);
+    res.add(() => throttle.dispose());
+    let connStatus: NodeStatus | undefined;
+    let linkError: string | undefined;
+    let count = 0;
+    let dropped = 0;
+    const render = () => {
+      if (connStatus?.fill === "green") {
+        if (linkError) return throttle.set(errorStatus(linkError));
+        const parts = [shortCount(count)];
+        if (dropped) parts.push(`${shortCount(dropped)} dropped`);
+        throttle.set(connectedStatus(parts.join(", ")));
+      } else if (connStatus) throttle.set(connStatus);
+    };
+    const user = { id: node.id, status: (s: NodeStatus) => ((connStatus = s), render()) };
+
+    const broker = RED.nodes.getNode(config.broker) as unknown as (BrokerHandle & { type?: string }) | null;
+    const router = config.routing === "event" ? new OutputRouter(parseKeyList(config.events)) : undefined;
+    let sub: EventSubscription | undefined;
+    try {
+      if (!broker) throw new Error("no amqp1-broker configured");
+      if (!broker.amqp) throw broker.configError ?? new Error("broker not usable");
+      const maxKB = config.maxKB === undefined || config.maxKB === "" ? 256 : Number(config.maxKB);
+      if (!(maxKB > 0 && maxKB <= 65536)) throw new RangeError(`maximum size must be 1–65536 KiB, got ${String(config.maxKB)}`);
+      sub = new EventSubscription(broker.amqp, {
+        address: config.address,
+        xquery: config.xquery,
+        format: config.format === "raw" ? "raw" : "xml-event",
+        ack: config.ack === "manual" ? "manual" : "auto",
+        credit: config.credit === undefined || config.credit === "" ? 100 : Number(config.credit),
+        maxBytes: maxKB * 1024,
+      });
+    } catch (e) {
+      const err = asError(e);
+      node.error(`amqp1-events: ${err.message}`);
+      node.status(errorStatus(err.message));
+    }
+
+    if (sub && broker) {
+      const s = sub;
+      res.on(s, "event", (ev: ReceivedEvent) => {
+        count++;
+        const msg: Record<string, unknown> = { topic: ev.topic, payload: ev.payload, amqp: ev.amqp };
+        if (ev.xml !== undefined) msg.xml = ev.xml;
+        if (ev.ack) msg.ack = ev.ack;
+        const out = router ? router.route(ev.topic, msg) : msg;
+        if (out) node.send(out as never);
+        render();
+      });
+      res.on(s, "drop", (err: Error, info: { first: boolean; amqp: unknown }) => {
+        dropped++;
+        // Reported once per reason (Catch nodes see it), counted always: a peer sending
+        // garbage at line rate must not flood the log.
+        if (info.first) node.error(err, { topic: "drop", payload: err.message, amqp: info.amqp } as never);
+        render();
+      });
+      let lost = false;
+      res.on(s, "state", (state: string, err?: Error) => {
+        linkError = state === "detached" && err && broker.amqp?.connection ? `link: ${err.message}` : undefined;
+        if (linkError && err) node.warn(`amqp1-events ${s.address}: ${err.message}`);
+        if (state === "detached" && err) lost = true;
+        if (state === "attached" && lost) {
+          lost = false;
+          // Say the gap out loud: a queue keeps what arrived meanwhile (and unsettled messages
+          // come back), but an /exchange/ or /topic/ source gets a fresh temporary queue.
+          node.warn(
+            /^\/(exchange|topic)\//.test(s.address)
+              ? `amqp1-events ${s.address}: re-attached; events published while detached were missed (temporary queue)`
+              : `amqp1-events ${s.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`,
+          );
+        }
+        render();
+      });
+      s.open();
+      broker.register(user);
+      res.add(() => {
+        // Detaching hands unsettled (manual-mode) deliveries back to the broker: nothing is lost.
+        s.close();
+        broker.deregister(user);
+      });
+    }
+
+    // Dynamic subscription: msg.address switches the source at run time (like mqtt-in dynamic).
+    node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
+      const address = (msg as { address?: unknown }).address;
+      if (!sub) return done(new Error("amqp1-events is not configured"));
+      if (typeof address !== "string" || !address.trim()) return done(new Error("msg.address must be a non-empty source address"));
+      try {
+        sub.setAddress(address);
+        done();
+      } catch (e) {
+        done(asError(e));
+      }
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      try {
+        res.release();
+      } finally {
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType("amqp1-events", Amqp1Events as never);
+};

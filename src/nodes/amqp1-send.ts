@@ -1,0 +1,102 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
+import { NodeResources } from "../core/resources";
+import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
+import { asError, InfraError } from "../core/errors";
+import { CLACKS_NS, EventSender, makeEvent, SchemaValidator, BrokerHandle } from "../amqp";
+
+/**
+ * amqp1-send (the EventMaker): builds a Clacks event from msg.payload (an object like
+ * {PhoneStatus: {...}} or an XML string), optionally validates it against a folder of XSDs,
+ * sends it with subject `<domain>.event.<Name>` and calls done() once the broker accepted it.
+ */
+interface SendDef extends NodeDef {
+  broker: string;
+  address?: string;
+  namespace?: string;
+  domain?: string;
+  schemas?: string;
+  durable?: boolean;
+  maxQueue?: string | number;
+}
+
+export = function (RED: NodeAPI) {
+  function Amqp1Send(this: Node, config: SendDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const res = new NodeResources();
+    const throttle = new StatusThrottle((s) => node.status(s), 1000);
+    res.add(() => throttle.dispose());
+    const namespace = config.namespace?.trim() || CLACKS_NS;
+    const domain = config.domain?.trim() || "org.clacks";
+    const validator = config.schemas?.trim() ? new SchemaValidator(config.schemas.trim(), namespace) : undefined;
+    let connStatus: NodeStatus | undefined;
+    let sent = 0;
+    let queued = 0;
+    const render = () => {
+      if (connStatus?.fill === "green") {
+        throttle.set(queued > 0 ? { fill: "yellow", shape: "dot", text: `${shortCount(queued)} queued` } : connectedStatus(shortCount(sent)));
+      } else if (connStatus) {
+        throttle.set(queued > 0 ? { ...connStatus, text: `${connStatus.text ?? ""} (${shortCount(queued)} queued)` } : connStatus);
+      }
+    };
+    const user = { id: node.id, status: (s: NodeStatus) => ((connStatus = s), render()) };
+
+    const broker = RED.nodes.getNode(config.broker) as unknown as (BrokerHandle & { type?: string }) | null;
+    let sender: EventSender | undefined;
+    let configError: Error | undefined;
+    try {
+      if (!broker) throw new Error("no amqp1-broker configured");
+      if (!broker.amqp) throw broker.configError ?? new Error("broker not usable");
+      const maxQueue = config.maxQueue === undefined || config.maxQueue === "" ? 1000 : Number(config.maxQueue);
+      if (!(maxQueue >= 1 && maxQueue <= 1_000_000)) throw new RangeError(`queue limit must be 1–1000000, got ${String(config.maxQueue)}`);
+      sender = new EventSender(broker.amqp, { address: config.address?.trim() || "/exchange/amq.topic", maxQueue });
+    } catch (e) {
+      configError = asError(e);
+      node.error(`amqp1-send: ${configError.message}`);
+      node.status(errorStatus(configError.message));
+    }
+    if (sender && broker) {
+      const s = sender;
+      res.on(s, "queue", (n: number) => {
+        queued = n;
+        render();
+      });
+      s.open();
+      broker.register(user);
+      res.add(() => {
+        // Messages still waiting are failed (done(err)), not silently dropped.
+        s.close();
+        broker.deregister(user);
+      });
+    }
+
+    node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
+      if (!sender) return done(configError ?? new Error("amqp1-send is not configured"));
+      const s = sender;
+      void (async () => {
+        const ev = makeEvent(msg.payload, { namespace });
+        if (validator) {
+          const v = await validator.validate(ev.xml);
+          if (!v.valid) throw new InfraError("event-invalid", `event ${ev.name} does not match the schemas: ${v.errors.slice(0, 3).join("; ")}`, { errors: v.errors });
+        }
+        const r = await s.send({ xml: ev.xml, name: ev.name, domain, durable: config.durable === true });
+        sent++;
+        render();
+        (msg as Record<string, unknown>).amqp = { messageId: r.messageId, subject: `${domain}.event.${ev.name}`, address: s.address, outcome: r.outcome };
+      })().then(
+        () => done(),
+        (e: unknown) => done(asError(e)),
+      );
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      try {
+        res.release();
+      } finally {
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType("amqp1-send", Amqp1Send as never);
+};

@@ -1,0 +1,62 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { InfraError } from "../../../src/core/errors";
+import { makeEvent } from "../../../src/amqp/event-maker";
+import { SchemaValidator } from "../../../src/amqp/schema-validator";
+import { CLACKS_NS } from "../../../src/amqp/xml-event";
+import { clacksSchemaDir } from "./support/clacks-schemas";
+
+describe("amqp schema validation against the Clacks XSDs", function () {
+  this.timeout(20000);
+  const validator = new SchemaValidator(clacksSchemaDir());
+
+  it("composes the envelope from every XSD in the folder (as events.xsl did)", async () => {
+    const events = await validator.events();
+    assert.ok(events.includes("PhoneStatus") && events.includes("NodeStatus") && events.includes("ClientPoll"), events.join());
+    assert.equal(events.length, 18);
+  });
+
+  it("accepts valid events and rejects invalid ones with the reason", async () => {
+    const ok = await validator.validate(makeEvent({ PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy" } }).xml);
+    assert.deepEqual(ok, { valid: true, errors: [] });
+    assert.equal((await validator.validate(makeEvent({ ClientPoll: {} }).xml)).valid, true);
+    const missing = await validator.validate(makeEvent({ PhoneStatus: { CallerId: "1", ReceiverId: "2" } }).xml);
+    assert.equal(missing.valid, false);
+    assert.match(missing.errors.join("\n"), /Status/);
+    const badType = await validator.validate(makeEvent({ NodeStatus: { Load: "high", Latency: 1, Workers: 1, Id: "a" } }).xml);
+    assert.equal(badType.valid, false);
+    assert.match(badType.errors.join("\n"), /Load|float/);
+    const unknown = await validator.validate(makeEvent({ NoSuchEvent: { A: 1 } }).xml);
+    assert.equal(unknown.valid, false);
+    const two = await validator.validate(`<Event xmlns="${CLACKS_NS}"><ClientPoll/><ClientPoll/></Event>`);
+    assert.equal(two.valid, false);
+  });
+
+  it("reports an unreadable or empty folder clearly", async () => {
+    await assert.rejects(new SchemaValidator("/nonexistent/xsd").validate("<a/>"), (e: unknown) => e instanceof InfraError && e.code === "schema-folder");
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "amqp-xsd-"));
+    try {
+      await assert.rejects(new SchemaValidator(empty).events(), /no \.xsd files/);
+    } finally {
+      fs.rmSync(empty, { recursive: true });
+    }
+  });
+});
+
+describe("amqp schema validation of bursts", function () {
+  this.timeout(20000);
+  it("coalesces concurrent validations into one run and attributes each error to its event", async () => {
+    const validator = new SchemaValidator(clacksSchemaDir());
+    const good = makeEvent({ PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy" } }).xml;
+    const bad = makeEvent({ PhoneStatus: { CallerId: "1", ReceiverId: "2" } }).xml;
+    const docs = Array.from({ length: 30 }, (_v, i) => (i % 3 === 1 ? bad : good));
+    const results = await Promise.all(docs.map((d) => validator.validate(d)));
+    results.forEach((r, i) => {
+      assert.equal(r.valid, i % 3 !== 1, `event ${i}`);
+      if (!r.valid) assert.match(r.errors.join(), /Status/);
+      else assert.deepEqual(r.errors, []);
+    });
+  });
+});
