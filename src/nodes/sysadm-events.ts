@@ -1,0 +1,130 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
+import { statusTarget } from "./lib/shared-connection";
+import { OutputRouter, parseKeyList } from "../core/routing";
+import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/status";
+import { InfraError } from "../core/errors";
+import { NodeResources } from "../core/resources";
+import { EVENT_TYPES, isEventType, SysadmEvent, GapInfo } from "../sysadm";
+import type { StatusTarget } from "../core/users";
+import type { HubUser, SysadmHub } from "../sysadm";
+
+/** What sysadm-server offers its users (see sysadm-server.ts). */
+type SysadmUser = HubUser & StatusTarget;
+interface SysadmServerNode extends Node {
+  readonly url: string;
+  readonly configError: Error | undefined;
+  readonly hub: SysadmHub | undefined;
+  register(user: SysadmUser, types: readonly string[]): void;
+  deregister(user: SysadmUser): void;
+}
+
+/**
+ * sysadm-events: one message per sysadm event (topic = event type, payload = args,
+ * msg.sysadm = {priority, snapshot, server}), on one output or routed per event type.
+ */
+interface SysadmEventsDef extends NodeDef {
+  server: string;
+  events: string;
+  routing: "single" | "event";
+}
+
+const GAP_TOPIC = "sysadm/gap";
+
+export = function (RED: NodeAPI) {
+  function SysadmEvents(this: Node, config: SysadmEventsDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const server = RED.nodes.getNode(config.server) as SysadmServerNode | null;
+    const types = parseKeyList(config.events ?? EVENT_TYPES.join(","));
+    const unknown = types.filter((t) => !isEventType(t));
+    const target = statusTarget(node);
+    if (!server) {
+      target.status(errorStatus(RED._("sysadm-events.errors.no-server")));
+      node.error(RED._("sysadm-events.errors.no-server"));
+      return;
+    }
+    if (server.configError || unknown.length) {
+      const why = server.configError?.message ?? `unknown event type ${unknown.join(", ")}`;
+      target.status(errorStatus(why));
+      node.error(why);
+      return;
+    }
+    // Per-type outputs in the editor's order; events of other types (added by an input
+    // message) and gap markers go to the last, "other" output.
+    const router = config.routing === "event" ? new OutputRouter(types, { other: true }) : undefined;
+    // Never a secret in a message, even if someone wrote user:password@ into the URL.
+    const serverLabel = server.url.replace(/\/\/[^@/]*@/, "//");
+    const resources = new NodeResources();
+    let count = 0;
+    let up = false;
+    // The count in the status is refreshed at most every 500 ms: building a status per event
+    // would cost more than the event itself in a flood (StatusThrottle still caps at 1/s).
+    let countTimer: NodeJS.Timeout | undefined;
+    const showCount = () => {
+      countTimer = undefined;
+      if (up) target.status(connectedStatus(shortCount(count)));
+    };
+
+    const send = (key: string, msg: NodeMessage) => {
+      if (!router) return node.send(msg);
+      const out = router.route(key, msg);
+      if (out) node.send(out);
+    };
+
+    const user: SysadmUser = {
+      id: node.id,
+      status(s: NodeStatus) {
+        up = s.fill === "green";
+        target.status(up && count > 0 ? connectedStatus(shortCount(count)) : s);
+      },
+      onEvent(ev: SysadmEvent) {
+        count++;
+        const msg = { topic: ev.name, payload: ev.args, sysadm: { priority: ev.priority, snapshot: ev.snapshot, server: serverLabel } } as NodeMessage;
+        if (ev.bridge !== undefined) (msg as { sysadm: Record<string, unknown> }).sysadm.bridge = ev.bridge;
+        send(ev.name, msg);
+        if (up && countTimer === undefined) countTimer = resources.setTimeout(showCount, count === 1 ? 0 : 500);
+      },
+      onGap(gap: GapInfo) {
+        // Said out loud: the server has no replay, so a flow must know it may have missed events.
+        const payload = { from: new Date(gap.from).toISOString(), to: new Date(gap.to).toISOString(), reason: gap.reason };
+        node.warn(RED._("sysadm-events.warn.gap", payload));
+        send(GAP_TOPIC, { topic: GAP_TOPIC, payload, sysadm: { gap: true, server: serverLabel } } as NodeMessage);
+      },
+      onDrop(err, first) {
+        if (first) node.error(err, { topic: "sysadm/drop", payload: { code: err.code, message: err.message } } as NodeMessage);
+      },
+      onError(err) {
+        node.error(err);
+      },
+    };
+    server.register(user, types);
+
+    node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
+      const m = msg as NodeMessageInFlow & { action?: unknown; events?: unknown };
+      const hub = server.hub;
+      if (m.action !== "subscribe" && m.action !== "unsubscribe") {
+        done(new InfraError("bad-action", RED._("sysadm-events.errors.bad-action")));
+        return;
+      }
+      const list = typeof m.events === "string" ? parseKeyList(m.events) : Array.isArray(m.events) ? parseKeyList(m.events.map(String)) : [];
+      const bad = list.filter((t) => !isEventType(t));
+      if (!list.length || bad.length || !hub) {
+        done(new InfraError("bad-events", RED._("sysadm-events.errors.bad-events", { bad: bad.join(", ") || "(none)", known: EVENT_TYPES.join(", ") })));
+        return;
+      }
+      const change = m.action === "subscribe" ? hub.add(user, list) : hub.remove(user, list);
+      change.then(
+        () => done(),
+        (e: Error) => done(e),
+      );
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      resources.release();
+      server.deregister(user);
+      done();
+    });
+  }
+
+  RED.nodes.registerType("sysadm-events", SysadmEvents as never);
+};

@@ -1,0 +1,91 @@
+import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import { tlsOptions } from "./lib/red";
+import { SharedConnection } from "./lib/shared-connection";
+import type { StatusTarget } from "../core/users";
+import { asError } from "../core/errors";
+import { HubUser, SysadmClient, SysadmHub, TlsVerifyMode } from "../sysadm";
+
+/**
+ * sysadm-server: one authenticated WebSocket to a TrueOS sysadm server, shared by every
+ * sysadm-events node that uses it (SysadmHub subscribes to the union of their event types).
+ */
+interface SysadmServerDef extends NodeDef {
+  url: string;
+  tls?: string;
+  tlsMode?: TlsVerifyMode;
+  fingerprint?: string;
+  keepalive?: string | number;
+  maxFrameKB?: string | number;
+}
+
+interface SysadmCredentials {
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+type SysadmUser = HubUser & StatusTarget;
+
+interface SysadmServerNode extends Node {
+  readonly url: string;
+  /** Why this server cannot connect (bad settings); undefined when it can. */
+  readonly configError: Error | undefined;
+  readonly hub: SysadmHub | undefined;
+  register(user: SysadmUser, types: readonly string[]): void;
+  deregister(user: SysadmUser): void;
+}
+
+const DEFAULT_URL = "wss://127.0.0.1:12150";
+
+function numberSetting(v: string | number | undefined, dflt: number, min: number, max: number, what: string): number {
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new RangeError(`${what} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export = function (RED: NodeAPI) {
+  function SysadmServer(this: SysadmServerNode & { credentials?: SysadmCredentials }, config: SysadmServerDef) {
+    RED.nodes.createNode(this, config);
+    const node = this as SysadmServerNode & { url: string; configError: Error | undefined; hub: SysadmHub | undefined; credentials?: SysadmCredentials };
+    node.url = (config.url || DEFAULT_URL).trim();
+    const creds = node.credentials ?? {};
+    // For logs: never print a user:password@ someone may have put into the URL.
+    const shown = node.url.replace(/\/\/[^@/]*@/, "//");
+    let shared: SharedConnection<SysadmUser> | undefined;
+    try {
+      const secure = node.url.toLowerCase().startsWith("wss:");
+      const client = new SysadmClient({
+        url: node.url,
+        username: creds.username || undefined,
+        password: creds.password ?? (creds.username ? "" : undefined),
+        token: creds.token || undefined,
+        tls: secure ? { mode: config.tlsMode ?? "verify", fingerprint: config.fingerprint, base: tlsOptions(RED, config.tls) } : { mode: "verify" },
+        keepaliveMs: numberSetting(config.keepalive, 90, 10, 600, "keep-alive interval") * 1000,
+        limits: { maxFrameBytes: numberSetting(config.maxFrameKB, 1024, 1, 65536, "maximum frame size") * 1024 },
+      });
+      node.hub = new SysadmHub(client);
+      shared = new SharedConnection<SysadmUser>(node, client.lifecycle, `sysadm ${shown}`);
+      client.on("warning", (w) => node.warn(w));
+    } catch (e) {
+      node.configError = asError(e);
+      node.error(`sysadm-server ${shown}: ${node.configError.message}`);
+    }
+
+    node.register = (user, types) => {
+      if (!shared || !node.hub) return;
+      // Subscriptions first: the first user starts the connection, which subscribes the union.
+      void node.hub.attach(user, types);
+      shared.users.register(user);
+    };
+    node.deregister = (user) => {
+      if (!shared || !node.hub) return;
+      void node.hub.detach(user);
+      shared.users.deregister(user);
+    };
+  }
+
+  RED.nodes.registerType("sysadm-server", SysadmServer as never, {
+    credentials: { username: { type: "text" }, password: { type: "password" }, token: { type: "password" } },
+  } as never);
+};
