@@ -6,6 +6,14 @@ import { NodeResources } from "../core/resources";
 import { FLAG_BITS, isNotifBitName, NotifBitName, VERBOSITY } from "../nso/constants";
 import type { ConsumerWish } from "../nso/mux";
 import { isTuple } from "../nso/term/types";
+import { DEFAULT_EVENT_REPLY_TIMEOUT_MS } from "../nso/constants";
+import type { NsoEvent } from "../nso/client";
+import { DEFAULT_BUDGET_MS, DEFAULT_MAX_CHANGES, readCommitDiff, readCommitDiffAndAck } from "../nso/maapi/read-diff";
+import type { CommitDiffResult } from "../nso/maapi/read-diff";
+import { parseSubtree } from "../nso/maapi/keypath";
+import { nameTagValues, renderNotificationXml } from "../nso/maapi/stream-names";
+import type { TagValue } from "../nso/notifications/values";
+import { asError } from "../core/errors";
 import type nsoServer = require("./nso-server");
 
 /**
@@ -27,6 +35,32 @@ interface NsoEventsDef extends NodeDef {
   verbosity: string;
   routing: "single" | "type";
   autoAck: string | number;
+  /** "Read what changed" for NOTIF_COMMIT_DIFF over MAAPI. */
+  readDiff?: boolean | string;
+  diffSubtree?: string;
+  /** Seconds the commit may be held while we read. */
+  diffBudget?: string | number;
+  diffMaxChanges?: string | number;
+  /** Ack as soon as the diff is read (msg.ack is then left out). */
+  ackAtOnce?: boolean | string;
+  /** Names and XML for stream-event values (schema hash table over MAAPI). */
+  streamNames?: boolean | string;
+}
+
+const flag = (v: boolean | string | undefined): boolean => v === true || v === "true";
+
+/** Diff-reading settings, checked at deploy: a bad one is refused, never a commit held too long. */
+function diffSettings(config: NsoEventsDef, autoAckSec: number): { budgetMs: number; maxChanges: number; subtree?: string } {
+  const budgetMs = config.diffBudget === undefined || config.diffBudget === "" ? DEFAULT_BUDGET_MS : Math.round(Number(config.diffBudget) * 1000);
+  if (!(budgetMs > 0)) throw new RangeError(`the diff budget must be a positive number of seconds, got ${JSON.stringify(config.diffBudget)}`);
+  // Every commit in NSO waits while we read: the read must end before anything else answers.
+  if (autoAckSec > 0 && budgetMs >= autoAckSec * 1000) throw new RangeError(`the diff budget (${budgetMs / 1000} s) must be shorter than the auto-ack delay (${autoAckSec} s)`);
+  if (budgetMs >= DEFAULT_EVENT_REPLY_TIMEOUT_MS) throw new RangeError(`the diff budget (${budgetMs / 1000} s) must be shorter than NSO's event-reply-timeout (${DEFAULT_EVENT_REPLY_TIMEOUT_MS / 1000} s by default)`);
+  const maxChanges = config.diffMaxChanges === undefined || config.diffMaxChanges === "" ? DEFAULT_MAX_CHANGES : Number(config.diffMaxChanges);
+  if (!Number.isInteger(maxChanges) || maxChanges <= 0) throw new RangeError(`the change cap must be a positive whole number, got ${JSON.stringify(config.diffMaxChanges)}`);
+  const subtree = config.diffSubtree?.trim() || undefined;
+  if (subtree) parseSubtree(subtree); // throws RangeError with the reason
+  return { budgetMs, maxChanges, subtree };
 }
 
 /** The keys the outputs are routed by: selected message types, flags left out, in the editor's order. */
@@ -61,6 +95,20 @@ function nsoEvents(RED: NodeAPI): void {
     const router = new OutputRouter(config.routing === "type" ? routingKeys(types) : [], { other: true });
     const single = config.routing !== "type";
     const autoAckSec = num(config.autoAck, 10);
+    const readDiff = flag(config.readDiff) && types.includes("NOTIF_COMMIT_DIFF");
+    const ackAtOnce = readDiff && flag(config.ackAtOnce);
+    const streamNames = flag(config.streamNames) && types.includes("NOTIF_STREAM_EVENT");
+    let diff: { budgetMs: number; maxChanges: number; subtree?: string } | undefined;
+    if (readDiff) {
+      try {
+        diff = diffSettings(config, autoAckSec);
+      } catch (e) {
+        const why = asError(e).message;
+        node.status(errorStatus(why));
+        node.error(`nso-events: ${why}`);
+        return;
+      }
+    }
     const wish: ConsumerWish = {
       types,
       heartbeatMs: num(config.heartbeat, 10) * 1000,
@@ -81,6 +129,110 @@ function nsoEvents(RED: NodeAPI): void {
     const res = new NodeResources();
     let count = 0;
     let connected = false;
+    let closed = false;
+    /** Aborted on close: a diff read or hash-table load in flight settles at once. */
+    const closing = new AbortController();
+    res.add(() => closing.abort());
+    /**
+     * With MAAPI work on, messages go out through one chain so they keep NSO's order; the
+     * chain is also what close waits for, so every commit we hold is answered before done().
+     */
+    let chain: Promise<void> = Promise.resolve();
+    /** One warning while the hash table cannot be had, not one per event; a success re-arms it. */
+    let namesWarned = false;
+
+    const emit = (n: NsoEvent["notification"], msg: NodeMessage & Record<string, unknown>): void => {
+      count++;
+      if (connected) status.status(connectedStatus(shortCount(count)));
+      if (single) node.send(msg);
+      else node.send(router.route(n.type, msg) as NodeMessage[]);
+    };
+
+    const baseMsg = (ev: NsoEvent): NodeMessage & Record<string, unknown> => {
+      const n = ev.notification;
+      const tag = isTuple(ev.raw) && typeof ev.raw.get(0) === "number" ? (ev.raw.get(0) as number) : null;
+      const msg: NodeMessage & Record<string, unknown> = {
+        topic: n.type,
+        payload: n.payload,
+        nso: { type: tag, typeName: n.type, server: server.endpoint },
+      };
+      if (ev.ack) msg.ack = { ...ev.ack };
+      return msg;
+    };
+
+    /** Release a commit nobody downstream will see (the node closed while it waited). */
+    const releaseUnsent = (ev: NsoEvent): Promise<void> =>
+      ev.ack ? server.ack(ev.ack).then(() => undefined, () => undefined /* the socket is gone: NSO released the wait itself */) : Promise.resolve();
+
+    const withDiff = async (ev: NsoEvent): Promise<void> => {
+      const p = ev.notification.payload as Record<string, unknown>;
+      const th = (p.tctx as { th?: number } | undefined)?.th;
+      const usid = (p.uinfo as { usid?: number } | undefined)?.usid;
+      if (closed) return releaseUnsent(ev);
+      const req = { thandle: th ?? -1, usid: usid && usid > 0 ? usid : undefined, budgetMs: diff!.budgetMs, maxChanges: diff!.maxChanges, subtree: diff!.subtree, signal: closing.signal };
+      let r: CommitDiffResult & { acked?: boolean; ackError?: string };
+      try {
+        const maapi = server.maapi();
+        r = ackAtOnce && ev.ack ? await readCommitDiffAndAck(maapi, req, () => server.ack(ev.ack)) : await readCommitDiff(maapi, req);
+      } catch (e) {
+        // server.maapi() refused (bad server config): still a result, so the commit is answered.
+        const err = asError(e);
+        r = { thandle: req.thandle, changes: [], truncated: true, reason: "error", error: { code: (err as { code?: string }).code ?? "error", message: err.message }, stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 } };
+        if (ackAtOnce && ev.ack) {
+          r.acked = await server.ack(ev.ack).then(() => true, (x: Error) => ((r.ackError = x.message), false));
+        }
+      }
+      if (closed || r.reason === "aborted") {
+        // Nobody will get this message: answer NSO now unless the read already did.
+        if (r.acked === undefined) await releaseUnsent(ev);
+        return;
+      }
+      const msg = baseMsg(ev);
+      const payload: Record<string, unknown> = { ...p, changes: r.changes, truncated: r.truncated };
+      if (r.truncated) {
+        payload.truncatedReason = r.reason;
+        if (r.error) payload.diffError = r.error;
+      }
+      msg.payload = payload;
+      if (r.acked !== undefined) {
+        // The node answered NSO itself: the token is used up, so it is not handed on.
+        delete msg.ack;
+        (msg.nso as Record<string, unknown>).acked = r.acked;
+        if (!r.acked) node.error(`nso-events: could not ack the commit diff (th ${th}): ${r.ackError}`, msg);
+      }
+      if (r.reason === "error") node.error(`nso-events: could not read what changed in commit th ${th}: ${r.error?.message}; the message says truncated`, msg);
+      else if (r.truncated) node.warn(`read ${r.changes.length} changes of commit th ${th}, then stopped (${r.reason === "budget" ? `the ${diff!.budgetMs / 1000} s budget ran out` : `the cap of ${diff!.maxChanges} changes`}); msg.payload.truncated is true`);
+      emit(ev.notification, msg);
+    };
+
+    const withNames = async (ev: NsoEvent): Promise<void> => {
+      const p = ev.notification.payload as Record<string, unknown>;
+      const values = p.values as TagValue[] | undefined;
+      if (closed) return;
+      const msg = baseMsg(ev);
+      if (Array.isArray(values)) {
+        // With UseIKP the tags already are names; otherwise the schema's hash table names them.
+        const needsDb = values.some((v) => typeof v.tag === "number" || typeof v.ns === "number");
+        let db;
+        let named = true;
+        if (needsDb) {
+          try {
+            db = await server.maapi().hashDb({ signal: closing.signal });
+            namesWarned = false;
+          } catch (e) {
+            named = false;
+            if (!closed && !namesWarned) node.warn(`stream values left unnamed: the schema hash table could not be read over MAAPI (${asError(e).message})`);
+            namesWarned = true;
+          }
+        }
+        if (closed) return;
+        if (named) {
+          const withNames = nameTagValues(values, db);
+          msg.payload = { ...p, values: withNames, xml: renderNotificationXml(withNames) };
+        }
+      }
+      emit(ev.notification, msg);
+    };
 
     const user: nsoServer.User = {
       id: node.id,
@@ -90,18 +242,19 @@ function nsoEvents(RED: NodeAPI): void {
         status.status(connected && count > 0 ? connectedStatus(shortCount(count)) : s);
       },
       deliver(ev) {
-        const n = ev.notification;
-        const tag = isTuple(ev.raw) && typeof ev.raw.get(0) === "number" ? (ev.raw.get(0) as number) : null;
-        const msg: NodeMessage & Record<string, unknown> = {
-          topic: n.type,
-          payload: n.payload,
-          nso: { type: tag, typeName: n.type, server: server.endpoint },
-        };
-        if (ev.ack) msg.ack = { ...ev.ack };
-        count++;
-        if (connected) status.status(connectedStatus(shortCount(count)));
-        if (single) node.send(msg);
-        else node.send(router.route(n.type, msg) as NodeMessage[]);
+        if (!readDiff && !streamNames) return emit(ev.notification, baseMsg(ev));
+        const type = ev.notification.type;
+        const job =
+          readDiff && type === "NOTIF_COMMIT_DIFF"
+            ? () => withDiff(ev)
+            : streamNames && type === "NOTIF_STREAM_EVENT"
+              ? () => withNames(ev)
+              : async () => {
+                  if (closed) return releaseUnsent(ev);
+                  emit(ev.notification, baseMsg(ev));
+                };
+        // A job never rejects into the chain: a thrown error is reported and the next one runs.
+        chain = chain.then(job).catch((e: unknown) => node.error(`nso-events: ${asError(e).message}`));
       },
       dropped(err) {
         // With a message, so a Catch node sees it; the frame itself is gone (dropped and counted).
@@ -117,15 +270,36 @@ function nsoEvents(RED: NodeAPI): void {
       warn(text) {
         node.warn(text);
       },
+      gap(info) {
+        // A stream-only node whose subscription was resumed has its gap closed by the replay.
+        const streamOnly = types.every((t) => t === "NOTIF_STREAM_EVENT" || t === "NOTIF_HEARTBEAT" || t === "NOTIF_HEALTH_CHECK");
+        if (streamOnly && info.streamResumed) return;
+        const msg: NodeMessage & Record<string, unknown> = { topic: "gap", payload: { ...info }, nso: { type: null, typeName: "gap", server: server.endpoint } };
+        // On the single output, or the last ("other") output when routing by type; after any
+        // message still being read (those came before the loss).
+        const send = (): void => {
+          if (closed) return;
+          if (single) node.send(msg);
+          else node.send(router.route("gap", msg) as NodeMessage[]);
+        };
+        if (!readDiff && !streamNames) return send();
+        chain = chain.then(send).catch((e: unknown) => node.error(`nso-events: ${asError(e).message}`));
+      },
     };
     server.register(user);
     res.add(() => server.deregister(user));
     node.on("close", (_removed: boolean, done: () => void) => {
-      try {
-        res.release();
-      } finally {
-        done();
-      }
+      closed = true;
+      // Reads in flight settle at once on the abort and then ack; only after that does the node
+      // leave the server (the last user leaving closes the event socket, and an ack must go first).
+      closing.abort();
+      void chain.then(() => {
+        try {
+          res.release();
+        } finally {
+          done();
+        }
+      });
     });
   }
   RED.nodes.registerType("nso-events", NsoEvents as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1]);

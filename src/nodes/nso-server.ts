@@ -9,6 +9,7 @@ import { DEFAULT_HOST, DEFAULT_NSO_PORT } from "../nso/constants";
 import { AccessCheck, resolveSecret } from "../nso/handshake";
 import { DEFAULT_MAX_FRAME_SIZE } from "../nso/framing";
 import type { AckHandle } from "../nso/acks";
+import { MaapiClient } from "../nso/maapi/client";
 
 /**
  * nso-server: one NSO notification socket shared by every nso-events node that uses it.
@@ -35,6 +36,19 @@ interface NsoUser extends StatusTarget {
   dropped(err: ProtocolError): void;
   autoAcked(typeName: string, kind: string): void;
   warn(text: string): void;
+  /** The connection was lost and is back: events sent in between may be missing. */
+  gap(info: GapInfo): void;
+}
+
+/** What nso-events puts in its `topic: "gap"` message. */
+interface GapInfo {
+  server: string;
+  /** When the connection was lost (ISO 8601). */
+  since: string;
+  reconnectedAt: string;
+  /** The stream subscription was resumed from the last event received (replay closes that part). */
+  streamResumed: boolean;
+  reason: string;
 }
 
 interface NsoServerNode extends Node {
@@ -43,6 +57,11 @@ interface NsoServerNode extends Node {
   register(user: NsoUser): void;
   deregister(user: NsoUser): void;
   ack(token: unknown): Promise<AckHandle>;
+  /**
+   * The MAAPI client of this NSO (same host, port, access check and secret as the event
+   * socket), created the first time a node asks for it; its socket is dialled on demand.
+   */
+  maapi(): MaapiClient;
 }
 
 function intSetting(v: string | number | undefined, dflt: number, what: string): number {
@@ -76,6 +95,9 @@ function nsoServer(RED: NodeAPI): void {
       node.register = (user) => user.status(errorStatus(why));
       node.deregister = () => undefined;
       node.ack = () => Promise.reject(new InfraError("nso-bad-config", why));
+      node.maapi = () => {
+        throw new InfraError("nso-bad-config", why);
+      };
       return;
     }
     const { port, protoVsn, libVsn, heartbeatMs } = settings;
@@ -84,13 +106,14 @@ function nsoServer(RED: NodeAPI): void {
 
     const users = new Map<string, NsoUser>();
     const mux = new SubscriptionMux<NsoUser>({ heartbeatMs });
+    const secret = (): Buffer | undefined => resolveSecret({ secret: node.credentials?.secret, secretFile: config.secretFile || undefined });
     const client = new NsoClient({
       host,
       port,
       protoVsn,
       libVsn,
       accessCheck,
-      secret: () => resolveSecret({ secret: node.credentials?.secret, secretFile: config.secretFile || undefined }),
+      secret: () => secret(),
       maxFrameSize: settings.maxFrameSize,
       owner: node.id,
       livenessTimeoutMs: heartbeatMs > 0 ? heartbeatMs * 3 : 0,
@@ -104,7 +127,19 @@ function nsoServer(RED: NodeAPI): void {
     (node as { client: NsoClient }).client = client;
     const shared = new SharedConnection<NsoUser>(node, client.lifecycle, `NSO ${host}:${port}`);
 
+    let maapi: MaapiClient | undefined;
+    node.maapi = () => {
+      maapi ??= new MaapiClient({ host, port, accessCheck, secret, maxFrameSize: settings.maxFrameSize, protoVsn: typeof protoVsn === "number" ? protoVsn : undefined, libVsn });
+      return maapi;
+    };
+    // Closed with the config node: a read in flight is settled by its own node's abort.
+    node.on("close", () => maapi?.close());
+
     client.on("notification", (ev) => {
+      const type = ev.notification.type;
+      // Label and hash caches live on the MAAPI socket: after a package reload or upgrade
+      // the schema may have changed, so the next read dials afresh.
+      if (maapi && (type === "NOTIF_PACKAGE_RELOAD" || type === "NOTIF_UPGRADE_EVENT")) maapi.discard();
       const rs = mux.recipients(ev.notification.type);
       // Nobody wants this blocking notification any more (a user left since we subscribed): answer it.
       if (rs.length === 0 && ev.ack) {
@@ -122,7 +157,22 @@ function nsoServer(RED: NodeAPI): void {
       const typeName = kind === "diff" ? "NOTIF_COMMIT_DIFF" : kind === "audit" ? "NOTIF_AUDIT" : kind === "audit_network" ? "NOTIF_AUDIT_NETWORK" : "NOTIF_HA_INFO";
       for (const u of mux.recipients(typeName)) u.autoAcked(typeName, why);
     });
+    // A gap is told to the users that were there when the connection went: a node deployed
+    // while the server was down has missed nothing it could have seen.
+    let lost: { at: Date; reason: string; users: Set<NsoUser> } | undefined;
+    client.lifecycle.on("state", (c) => {
+      if (c.previous === "connected" && c.state !== "connected" && c.state !== "closed") {
+        lost = { at: new Date(), reason: c.reason?.message ?? "connection lost", users: new Set(users.values()) };
+      } else if (c.state === "closed") {
+        lost = undefined;
+      }
+    });
     client.on("subscribed", ({ reconnect, resumedFrom, replayUnsupported }) => {
+      if (reconnect && lost) {
+        const info: GapInfo = { server: node.endpoint, since: lost.at.toISOString(), reconnectedAt: new Date().toISOString(), streamResumed: resumedFrom !== undefined, reason: lost.reason };
+        for (const u of lost.users) if (users.get(u.id) === u) u.gap(info);
+        lost = undefined;
+      }
       if (mux.changed()) client.resubscribe("the nso-events nodes changed what they subscribe to");
       for (const u of mux.streamConflicts()) u.warn(`another nso-events node on ${node.endpoint} already subscribed to a different stream; NSO allows one stream per connection, use a second nso-server node`);
       if (reconnect && resumedFrom) node.log(`stream subscription resumed from ${resumedFrom}`);
@@ -154,6 +204,7 @@ function nsoServer(RED: NodeAPI): void {
 namespace nsoServer {
   export type User = NsoUser;
   export type ServerNode = NsoServerNode;
+  export type Gap = GapInfo;
 }
 
 export = nsoServer;

@@ -39,8 +39,27 @@ export function readDatetime(t: Term): DatetimeParts {
   const utc = Date.UTC(y, mo - 1, d, h, mi, s) - (tzH * 60 + Math.sign(tzH || 1) * tzM) * 60_000;
   if (Number.isNaN(utc)) throw new ProtocolError("nso-bad-datetime", "datetime out of range");
   const ms = utc + Math.floor(micro / 1000);
-  const iso = new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${String(micro).padStart(6, "0")}Z`);
-  return { ms, micro, iso };
+  return { ms, micro, iso: isoWithMicros(Math.floor(utc / 1000), micro) };
+}
+
+/** Six digits, zero-padded, without the generic padStart path (runs for every event). */
+const pad6 = (n: number): string => (n >= 100000 ? String(n) : ("00000" + n).slice(-6));
+
+// The "YYYY-MM-DDTHH:MM:SS." part of the last second rendered: events come in bursts within
+// one second, and Date#toISOString was the largest single cost of decoding progress events.
+let cachedSec = Number.NaN;
+let cachedPrefix = "";
+
+/** ISO 8601 in UTC with microsecond precision for whole seconds `sec` since the epoch plus `micro`. */
+export function isoWithMicros(sec: number, micro: number): string {
+  if (sec !== cachedSec) {
+    const iso = new Date(sec * 1000).toISOString();
+    // Years outside 0..9999 have a longer, signed form: not cached, rare.
+    if (iso.length !== 24) return iso.replace(/\.\d{3}Z$/, `.${pad6(micro)}Z`);
+    cachedSec = sec;
+    cachedPrefix = iso.slice(0, 20);
+  }
+  return cachedPrefix + pad6(micro) + "Z";
 }
 
 /** Total order of two datetimes in microseconds since the epoch. */

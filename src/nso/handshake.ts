@@ -24,6 +24,11 @@ export interface HeaderOptions {
   protoVsn?: number;
   libVsn?: number;
   accessCheck?: AccessCheck;
+  /**
+   * The service the socket is for (low 6 bits of byte 0): 11 = event manager (default),
+   * 7 = MAAPI. NSO serves every client id on the one IPC port and dispatches on this byte.
+   */
+  clientId?: number;
 }
 
 /**
@@ -36,9 +41,12 @@ export function encodeHeader(opts: HeaderOptions = {}): Buffer {
   const lib = opts.libVsn ?? DEFAULT_LIB_VSN;
   if (!Number.isInteger(proto) || proto < 0 || proto > 0xffff) throw new RangeError(`LIB_PROTO_VSN must be 0..65535, got ${proto}`);
   if (!Number.isInteger(lib) || lib < 0 || lib > 0xffffffff) throw new RangeError(`LIB_VSN must be 0..0xffffffff, got ${lib}`);
+  const id = opts.clientId ?? CLIENT_ID_EVENT_MGR;
+  // The top two bits carry the access-check flags: an id above 63 would silently turn one on.
+  if (!Number.isInteger(id) || id < 0 || id > 0x3f) throw new RangeError(`client id must be 0..63, got ${id}`);
   const b = Buffer.alloc(9);
   const flag = opts.accessCheck === "md5" ? ACCESS_FLAG_MD5 : opts.accessCheck === "sha256" ? ACCESS_FLAG_SHA256 : 0;
-  b[0] = CLIENT_ID_EVENT_MGR | flag;
+  b[0] = id | flag;
   b.writeUInt16BE(proto, 1);
   b.writeUInt32BE(lib, 3);
   return b;

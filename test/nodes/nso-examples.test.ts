@@ -7,6 +7,7 @@ import nsoEventsNode = require("../../src/nodes/nso-events");
 import nsoAckNode = require("../../src/nodes/nso-ack");
 import { startNsoSimulator, RunningNsoSimulator } from "../../src/sim/nso";
 import { maskOf } from "../../src/nso/constants";
+import { DEMO_DIFF } from "../../src/sim/nso/maapi";
 
 helper.init(require.resolve("node-red"));
 
@@ -51,7 +52,7 @@ describe("nso examples against the simulator", function () {
 
   const cases: Array<[string, string[], Record<string, unknown> | undefined]> = [
     ["nso-audit-log.json", ["NOTIF_AUDIT"], undefined],
-    ["nso-commit-diff-ack.json", ["NOTIF_COMMIT_DIFF", "NOTIF_COMMIT_SIMPLE"], { type: "NOTIF_COMMIT_DIFF" }],
+    ["nso-commit-diff-ack.json", ["NOTIF_COMMIT_DIFF", "NOTIF_COMMIT_SIMPLE"], { type: "NOTIF_COMMIT_DIFF", diff: DEMO_DIFF }],
     ["nso-ha-sync.json", ["NOTIF_HA_INFO", "NOTIF_HA_INFO_SYNC"], { type: "NOTIF_HA_INFO", ha_type: 5 }],
     ["nso-netconf-stream.json", ["NOTIF_STREAM_EVENT"], undefined],
   ];

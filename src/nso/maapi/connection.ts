@@ -328,10 +328,7 @@ export class MaapiConnection {
 
 /** `<<7, Proto:16, LibVsn:32, 0, 0>>`, with the access-check flag bits when asked for (§2.1). */
 export function maapiHeader(protoVsn: number, libVsn: number, accessCheck: AccessCheck = "none"): Buffer {
-  // The shared encoder writes the event-socket id; only the id bits (0x3f) differ for MAAPI.
-  const b = encodeHeader({ protoVsn, libVsn, accessCheck });
-  b[0] = (b[0] & 0xc0) | CLIENT_ID_MAAPI;
-  return b;
+  return encodeHeader({ protoVsn, libVsn, accessCheck, clientId: CLIENT_ID_MAAPI });
 }
 
 function isTagged(t: Term, tag: string, arity?: number): t is Tuple {

@@ -1,6 +1,7 @@
 import { atom, Atom, ErlFloat, ImproperList, Term, Tuple, tuple } from "../../nso/term/types";
 import { NOTIF_BITS } from "../../nso/constants";
 import { datetimeTerm } from "../../nso/datetime";
+import { snmpaTerm } from "./builders-snmpa";
 
 /**
  * Turns a notification spec (JSON from a scenario file or the control API) into the term
@@ -153,12 +154,55 @@ export function buildNotification(spec: Spec, ctx: BuildContext): Term {
     case "NOTIF_CQ_PROGRESS": {
       const ts = datetimeTerm(new Date());
       const tag: Term = spec.cq_tag === undefined ? U : bin(spec.cq_tag);
-      const devs = (k: string): Term[] => (Array.isArray(spec[k]) ? (spec[k] as unknown[]).map((d) => bin(d)) : []);
+      const list = (k: string): unknown[] => {
+        const v = spec[k];
+        if (v !== undefined && !Array.isArray(v)) throw new RangeError(`CQ progress ${k} must be an array`);
+        return v ?? [];
+      };
+      const devs = (k: string): Term[] => list(k).map((d) => bin(d));
+      const names = (v: unknown, k: string): Term[] => {
+        if (!Array.isArray(v)) throw new RangeError(`CQ progress ${k}: a device list must be an array`);
+        return v.map((d) => bin(d));
+      };
+      // §7.2: Failed `{Device, Reason}`, CompletedServices `{Service, Devices}`, FailedServices `{Service, Completed, Failed}`.
+      const failed = list("failed").map((e) => {
+        const [d, r] = Array.isArray(e) ? e : [(e as Record<string, unknown>)?.device, (e as Record<string, unknown>)?.reason];
+        return tuple(bin(d), bin(r, "failed"));
+      });
+      const completedServices = list("completed_services").map((e) => {
+        const [svc, d] = e as [unknown, unknown];
+        return tuple(bin(svc), names(d ?? [], "completed_services"));
+      });
+      const failedServices = list("failed_services").map((e) => {
+        const [svc, done, bad] = e as [unknown, unknown, unknown];
+        return tuple(bin(svc), names(done ?? [], "failed_services"), names(bad ?? [], "failed_services"));
+      });
       if (ctx.libVsn >= 0x07060000) {
-        return tuple(B.NOTIF_CQ_PROGRESS, int(spec.cq_type, 4), ts, int(spec.cq_id, 1), tag, devs("completed"), devs("transient"), [], [], [], optBin(spec.trace_id));
+        return tuple(B.NOTIF_CQ_PROGRESS, int(spec.cq_type, 4), ts, int(spec.cq_id, 1), tag, devs("completed"), devs("transient"), failed, completedServices, failedServices, optBin(spec.trace_id));
       }
-      return tuple(B.NOTIF_CQ_PROGRESS, int(spec.cq_type, 4), ts, tag, int(spec.cq_id, 1), devs("completed"), devs("transient"), [], [], []);
+      return tuple(B.NOTIF_CQ_PROGRESS, int(spec.cq_type, 4), ts, tag, int(spec.cq_id, 1), devs("completed"), devs("transient"), failed, completedServices, failedServices);
     }
+    case "NOTIF_COMMIT_FAILED": {
+      // §7: NETCONF (2) adds the peer `IpTuple, Port` ({0,0,0,0}, 0 when unknown), EXTERNAL (3) the daemon name.
+      const provider = int(spec.provider, 2);
+      const db = int(spec.dbname ?? spec.database, 2);
+      if (provider === 2) return tuple(B.NOTIF_COMMIT_FAILED, provider, db, ipTerm(spec.ip ?? "0.0.0.0"), int(spec.port, 0));
+      if (provider === 3) return tuple(B.NOTIF_COMMIT_FAILED, provider, db, bin(spec.daemon_name, "ext-db"));
+      return tuple(B.NOTIF_COMMIT_FAILED, provider, db);
+    }
+    case "NOTIF_CONFIRMED_COMMIT":
+      return tuple(B.NOTIF_CONFIRMED_COMMIT, int(spec.confirm_type, 1), int(spec.timeout, 600), uinfoTerm(spec.uinfo as Record<string, unknown>));
+    case "NOTIF_FORWARD_INFO":
+      return tuple(B.NOTIF_FORWARD_INFO, int(spec.forward_type, 1), bin(spec.target, "ce0"), uinfoTerm(spec.uinfo as Record<string, unknown>));
+    case "NOTIF_CALL_HOME_INFO": {
+      // Device is present for a known device that connected (type 1) only.
+      const t = int(spec.call_home_type, 1);
+      const key = spec.ssh_host_key === undefined ? Buffer.from("AAAAC3NzaC1lZDI1NTE5AAAAIDemo", "utf8") : bin(spec.ssh_host_key);
+      const base = [B.NOTIF_CALL_HOME_INFO, t, ipTerm(spec.ip ?? "192.0.2.30"), int(spec.port, 4334), key, bin(spec.ssh_key_alg, "ssh-ed25519")] as Term[];
+      return new Tuple(t === 1 ? [...base, bin(spec.device, "ce0")] : base);
+    }
+    case "NOTIF_SNMPA":
+      return snmpaTerm(B.NOTIF_SNMPA, spec);
     default:
       throw new RangeError(`the simulator cannot build notification type ${JSON.stringify(spec.type)}`);
   }

@@ -43,7 +43,7 @@ const num = (v: string | boolean | undefined): number | undefined => (typeof v =
 export const nsoSimulator: SimulatorEntry = {
   name: "nso",
   usage:
-    "NSO 6.2 event-notification server. --host (127.0.0.1) --port (4569) --scenario <file.json> (default: built-in demo; 'none' for no events) " +
+    "NSO 6.2 event-notification server, with MAAPI commit-diff reading on the same port. --host (127.0.0.1) --port (4569) --scenario <file.json> (default: built-in demo; 'none' for no events) " +
     "--secret-file <path> (enable the IPC access check) --event-reply-timeout <ms> (120000) --proto-vsn (82) --phase0 (refuse every connection).",
   async start(o) {
     const scen = o.scenario;

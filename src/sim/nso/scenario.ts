@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Spec } from "./builders";
 import type { NsoSimServer } from "./server";
+import { DEMO_DIFF } from "./maapi";
 
 /**
  * A scenario: notifications played in order, `delayMs` after the previous one, looping.
@@ -42,7 +43,7 @@ export const DEMO_SCENARIO: Scenario = {
   steps: [
     { type: "NOTIF_USER_SESSION", session_type: 1, uinfo: admin, database: 0, delayMs: 1000 },
     { type: "NOTIF_AUDIT", logno: 116, user: "admin", usid: 59, msg: "assigned to groups: admin", delayMs: 500 },
-    { type: "NOTIF_COMMIT_DIFF", database: 2, uinfo: admin, comment: "demo commit", label: "demo", delayMs: 1500, wait: true },
+    { type: "NOTIF_COMMIT_DIFF", database: 2, uinfo: admin, comment: "demo commit", label: "demo", diff: DEMO_DIFF, delayMs: 1500, wait: true },
     { type: "NOTIF_COMMIT_SIMPLE", database: 2, uinfo: admin, diff_available: 1, delayMs: 100 },
     { type: "NOTIF_STREAM_EVENT", stream: "NETCONF", values: configChange("admin", 59), delayMs: 100 },
     { type: "NOTIF_AUDIT", logno: 111, user: "admin", usid: 59, msg: "terminated session (reason: normal)", delayMs: 1500 },

@@ -24,6 +24,8 @@ import { datetimeMicros, datetimeTerm, readDatetime } from "../../nso/datetime";
 import { ByteReader, encodeFrame } from "../../nso/framing";
 import { accessResponse, challengeLength, encodeVersionReply, parseHeader, ParsedHeader } from "../../nso/handshake";
 import { buildNotification, deliveryBit, Spec, streamValues } from "./builders";
+import { CLIENT_ID_MAAPI } from "../../nso/maapi/constants";
+import { DiffSpecItem, MaapiSimOptions, MaapiSimServer, trackCommit } from "./maapi";
 import { StreamConfig, StreamStore } from "./streams";
 
 /**
@@ -56,6 +58,8 @@ export interface NsoSimOptions {
   phase0?: boolean;
   /** Health checks fail (nothing is sent), as when an internal check fails. */
   healthFailing?: boolean;
+  /** The MAAPI side on the same port (client id 7); `false` = refuse MAAPI clients. */
+  maapi?: Omit<MaapiSimOptions, "host" | "port" | "secret"> | false;
 }
 
 export type AckOutcome = "acked" | "timeout" | "closed";
@@ -114,7 +118,9 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   private nextTh = 100;
   private hung = false;
   readonly streams: StreamStore;
-  readonly opts: Required<Omit<NsoSimOptions, "secret" | "streams" | "knownUsids">> & { secret?: Buffer; knownUsids: Set<number> };
+  /** MAAPI (client id 7) on the same port: attach/diff/XPath/hash DB against blocked commits. */
+  readonly maapi: MaapiSimServer | undefined;
+  readonly opts: Required<Omit<NsoSimOptions, "secret" | "streams" | "knownUsids" | "maapi">> & { secret?: Buffer; knownUsids: Set<number> };
 
   constructor(opts: NsoSimOptions = {}) {
     super();
@@ -134,6 +140,10 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       phase0: opts.phase0 ?? false,
       healthFailing: opts.healthFailing ?? false,
     };
+    this.maapi =
+      opts.maapi === false
+        ? undefined
+        : new MaapiSimServer({ protoVsn: this.opts.protoVsn, libVsn: this.opts.libVsn, compatProtoVsns: this.opts.compatProtoVsns, maxDepth: this.opts.maxDepth, maxKeyLen: this.opts.maxKeyLen, secret: opts.secret, ...opts.maapi });
     this.streams = new StreamStore(
       opts.streams ?? [
         { name: "NETCONF", replay: true },
@@ -233,7 +243,13 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       this.write(sub, term);
       delivered++;
     }
-    return { delivered, done: Promise.all(waits) };
+    const done = Promise.all(waits);
+    // The commit stays attachable over MAAPI until every diff subscriber acked (or timed out).
+    if (spec.type === "NOTIF_COMMIT_DIFF" && this.maapi) {
+      const usid = Number((spec.uinfo as Record<string, unknown> | undefined)?.usid ?? 59);
+      trackCommit(this.maapi.store, { th: spec.th as number, usid, diff: spec.diff as DiffSpecItem[] | undefined }, done);
+    }
+    return { delivered, done };
   }
 
   /** Write raw bytes to every subscribed socket (garbage, truncated or oversize frames for tests). */
@@ -256,6 +272,7 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   async close(): Promise<void> {
     for (const s of this.subs.values()) this.endSubscriber(s, "simulator closed");
     for (const s of this.sockets) s.destroy();
+    await this.maapi?.close();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -379,6 +396,12 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
           const b = reader.take(9);
           if (!b) return;
           header = parseHeader(b);
+          if (header.clientId === CLIENT_ID_MAAPI && this.maapi) {
+            // One IPC port serves both services, as on NSO: hand the socket over, header included.
+            socket.removeAllListeners("data");
+            this.sockets.delete(socket);
+            return this.maapi.adopt(socket, Buffer.concat([b, reader.take(reader.pending) ?? Buffer.alloc(0)]));
+          }
           if (header.clientId !== CLIENT_ID_EVENT_MGR) return this.reject(socket, `unknown client id ${header.clientId}`);
           const wants = (b[0] & 0x80) !== 0;
           if (wants && !this.opts.secret) return this.reject(socket, "Access check was requested but is not configured");

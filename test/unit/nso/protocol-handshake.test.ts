@@ -37,6 +37,15 @@ describe("nso protocol: handshake", () => {
     assert.equal(parseHeader(encodeHeader({ accessCheck: "md5" })).accessCheck, "md5");
   });
 
+  it("writes the client id it is given (7 = MAAPI) under the same flag bits, and refuses ids that would set a flag", () => {
+    const h = encodeHeader({ clientId: 7, accessCheck: "sha256" });
+    assert.equal(h[0], 0xc7);
+    assert.deepEqual(parseHeader(h), { ...parseHeader(encodeHeader({ accessCheck: "sha256" })), clientId: 7 });
+    assert.equal(encodeHeader({ clientId: 7 }).subarray(1).toString("hex"), encodeHeader().subarray(1).toString("hex"));
+    assert.throws(() => encodeHeader({ clientId: 64 }), /client id must be 0..63/);
+    assert.throws(() => encodeHeader({ clientId: -1 }), /client id/);
+  });
+
   it("refuses out-of-range versions instead of truncating them", () => {
     assert.throws(() => encodeHeader({ protoVsn: 70000 }), RangeError);
     assert.throws(() => encodeHeader({ libVsn: -1 }), RangeError);
