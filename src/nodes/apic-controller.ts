@@ -1,0 +1,102 @@
+import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import { tlsOptions } from "./lib/red";
+import { SharedConnection } from "./lib/shared-connection";
+import { ApicClient } from "../apic/client";
+import { ApicError } from "../apic/envelope";
+import { errorStatus, NodeStatus } from "../core/status";
+import type { StatusTarget } from "../core/users";
+import { badHosts, parseHosts } from "../apic/settings";
+
+interface ApicControllerNode extends Node {
+  client: ApicClient | undefined;
+  describe: string;
+  register(user: StatusTarget): void;
+  deregister(user: StatusTarget): void;
+}
+
+/**
+ * apic-controller: one APIC session (login, WebSocket, refresh timers) shared by every
+ * apic-events node that uses it. The library does the protocol; this file reads the config,
+ * maps state to status (with "login failed" for bad credentials) and hands out the client.
+ */
+interface ApicControllerDef extends NodeDef {
+  hosts: string;
+  domain: string;
+  tls: string;
+  refreshTimeout: string | number;
+  pingInterval: string | number;
+  maxFrameSize: string | number;
+}
+
+function seconds(v: string | number | undefined, dflt: number | undefined, what: string): number | undefined {
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new RangeError(`${what} must be a number of seconds, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export = function (RED: NodeAPI): void {
+  function ApicController(this: ApicControllerNode & { credentials?: { username?: string; password?: string } }, config: ApicControllerDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const hosts = parseHosts(config.hosts);
+    const bad = badHosts(hosts);
+    let client: ApicClient | undefined;
+    let problem: string | undefined;
+    if (hosts.length === 0) problem = "no controller address";
+    else if (bad.length) problem = `not an http(s) address: ${bad.join(", ")}`;
+    if (!problem) {
+      try {
+        if (hosts.some((h) => h.startsWith("http:"))) node.warn("plain HTTP to a controller: fine for the simulator or a lab, never for a production APIC");
+        const refreshTimeout = seconds(config.refreshTimeout, undefined, "subscription refresh timeout");
+        const maxKb = seconds(config.maxFrameSize, 4096, "maximum frame size");
+        client = new ApicClient({
+          hosts,
+          credentials: { username: node.credentials?.username ?? "", password: node.credentials?.password ?? "", domain: config.domain || undefined },
+          tls: hosts.some((h) => h.startsWith("https:")) ? tlsOptions(RED, config.tls || undefined) : undefined,
+          refreshTimeoutSeconds: refreshTimeout ? Math.round(refreshTimeout) : undefined,
+          pingIntervalMs: (seconds(config.pingInterval, 30, "ping interval") ?? 30) * 1000,
+          maxFrameBytes: Math.max(1, maxKb ?? 4096) * 1024,
+        });
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+    }
+    if (!client || problem) {
+      // A broken config must not crash the runtime: say what is wrong on every user node.
+      const err = problem ?? "invalid configuration";
+      node.error(`apic-controller: ${err}`);
+      const users = new Set<StatusTarget>();
+      const status: NodeStatus = errorStatus(err);
+      Object.assign(node, {
+        client: undefined,
+        describe: hosts.join(", "),
+        register: (u: StatusTarget) => {
+          users.add(u);
+          u.status(status);
+        },
+        deregister: (u: StatusTarget) => users.delete(u),
+      });
+      return;
+    }
+    const c = client;
+    const shared = new SharedConnection(node, c.lifecycle, `APIC ${hosts.join(", ")}`);
+    // After SharedConnection's own mapping: bad credentials deserve words, not "disconnected".
+    c.lifecycle.on("state", (s) => {
+      if (s.state === "waiting-to-retry" && s.reason instanceof ApicError && s.reason.kind === "auth") {
+        const retry = s.delayMs !== undefined ? ` (retry in ${Math.ceil(s.delayMs / 1000)} s)` : "";
+        shared.setStatus(errorStatus(`login failed${retry}`));
+      }
+    });
+    c.on("session", (x) => node.log(`APIC session on ${x.host}${x.version ? ` (version ${x.version})` : ""}`));
+    Object.defineProperty(node, "describe", { get: () => c.host });
+    Object.assign(node, {
+      client: c,
+      register: (u: StatusTarget) => shared.users.register(u),
+      deregister: (u: StatusTarget) => shared.users.deregister(u),
+    });
+  }
+  RED.nodes.registerType("apic-controller", ApicController as never, {
+    credentials: { username: { type: "text" }, password: { type: "password" } },
+  });
+};

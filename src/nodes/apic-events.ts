@@ -1,0 +1,204 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
+import { statusTarget } from "./lib/shared-connection";
+import type { ApicClient, DropReport } from "../apic/client";
+import { configuredSpecs, routerFor, STATUS_OUTPUTS } from "../apic/settings";
+import type { StatusTarget } from "../core/users";
+import { buildQuery, normaliseSpec } from "../apic/query";
+import type { LocalSubscription, SubscriptionListener } from "../apic/subscription";
+import type { ApicEvent, ApicGap, SubscriptionSpec } from "../apic/types";
+import { asError } from "../core/errors";
+import { NodeResources } from "../core/resources";
+import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/status";
+
+/**
+ * apic-events: one message per managed-object change from the queries it subscribes to,
+ * routed to one output, by status (created, modified, deleted, sync) or by class (+ other).
+ * A `gap` message says when changes may have been missed; the `sync` objects that follow it
+ * are the re-read state to reconcile with. An input message changes subscriptions at run time.
+ */
+interface ApicEventsDef extends NodeDef {
+  controller: string;
+  subscriptions: unknown;
+  routing: "single" | "status" | "class";
+  classes: string;
+  outputs: number;
+}
+
+/** What this node needs from its apic-controller (see apic-controller.ts). */
+interface ApicControllerNode extends Node {
+  client: ApicClient | undefined;
+  describe: string;
+  register(user: StatusTarget): void;
+  deregister(user: StatusTarget): void;
+}
+
+export = function (RED: NodeAPI): void {
+  function ApicEvents(this: Node, config: ApicEventsDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const res = new NodeResources();
+    const controller = RED.nodes.getNode(config.controller) as ApicControllerNode | null;
+    const router = routerFor(config.routing, config.classes);
+    // Gap notices and `list` replies leave on the output where the re-read objects go (sync),
+    // the catch-all output when routing by class, the only output otherwise.
+    const controlIndex = config.routing === "status" ? STATUS_OUTPUTS.indexOf("sync") : router.outputs - 1;
+    let events = 0;
+    let shared: NodeStatus | undefined;
+    const status = statusTarget(node);
+    const user = {
+      id: node.id,
+      status: (s: NodeStatus) => {
+        shared = s;
+        render();
+      },
+    };
+    function render(): void {
+      if (!shared) return;
+      if (shared.fill === "green") status.status(localise(connectedStatus(`${shortCount(events)} ev${controller?.client?.drops.total ? `, ${shortCount(controller.client.drops.total)} dropped` : ""}`)));
+      else status.status(localise(shared));
+    }
+    // The editor translates a status text only when the whole text is a message key; a core key
+    // followed by details ("…status.connected 12 ev") would show raw, so translate the key here.
+    function localise(s: NodeStatus): NodeStatus {
+      const m = /^(node-red:common\.status\.[a-z-]+)([\s:].*)$/s.exec(s.text ?? "");
+      if (!m) return s;
+      const word = RED._(m[1]);
+      // Without the core catalogue loaded (embedded runtimes, tests) the key's last part is the English word.
+      return { ...s, text: `${word === m[1] ? m[1].slice(m[1].lastIndexOf(".") + 1) : word}${m[2]}` };
+    }
+    // Counting events must not cost a status string per event: redraw at most once a second.
+    let renderTimer: NodeJS.Timeout | undefined;
+    function renderSoon(): void {
+      if (renderTimer !== undefined) return;
+      renderTimer = res.setTimeout(() => {
+        renderTimer = undefined;
+        render();
+      }, 1000);
+    }
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      try {
+        res.release();
+      } catch (e) {
+        node.error(asError(e));
+      }
+      done();
+    });
+
+    if (!controller) {
+      node.status(errorStatus("no apic-controller configured"));
+      node.on("input", (_m: NodeMessageInFlow, _s: SendFn, done: DoneFn) => done(new Error("no apic-controller configured")));
+      return;
+    }
+
+    function out(index: number, msg: NodeMessage): void {
+      if (router.outputs === 1) node.send(msg);
+      else {
+        const arr: Array<NodeMessage | null> = new Array(router.outputs).fill(null);
+        arr[index] = msg;
+        node.send(arr);
+      }
+    }
+
+    const listener: SubscriptionListener = {
+      onEvent(ev: ApicEvent, sub: LocalSubscription) {
+        events++;
+        const msg = {
+          topic: ev.class,
+          payload: ev.attributes,
+          apic: { dn: ev.dn, status: ev.status, class: ev.class, subscriptionIds: ev.subscriptionIds, controller: controller.describe, query: sub.query.path },
+        };
+        const key = config.routing === "status" ? ev.status : ev.class;
+        const i = router.indexOf(key);
+        if (i >= 0) out(i, msg);
+        renderSoon();
+      },
+      onGap(gap: ApicGap) {
+        node.warn(`changes may have been missed (${gap.reason}); re-reading ${gap.queries.length} quer${gap.queries.length === 1 ? "y" : "ies"}`);
+        out(controlIndex, { topic: "gap", payload: gap, apic: { status: "gap", controller: controller.describe } } as NodeMessage);
+      },
+      onError(err: Error, sub: LocalSubscription) {
+        node.error(`subscription ${sub.query.path} refused: ${err.message}`, { topic: "error", payload: sub.describe() } as NodeMessage);
+      },
+    };
+
+    const client = controller.client;
+    if (!client) {
+      // The config node could not build a client; it shows why on register.
+      controller.register(user);
+      res.add(() => controller.deregister(user));
+      node.on("input", (_m: NodeMessageInFlow, _s: SendFn, done: DoneFn) => done(new Error("apic-controller is misconfigured")));
+      return;
+    }
+
+    const subs: LocalSubscription[] = [];
+    const add = (spec: SubscriptionSpec): LocalSubscription => {
+      const s = client.subscribe(spec, listener);
+      subs.push(s);
+      return s;
+    };
+    try {
+      for (const spec of configuredSpecs(config.subscriptions)) add(spec);
+    } catch (e) {
+      node.error(`bad subscription in the node's list: ${asError(e).message}`);
+      node.status(errorStatus(asError(e).message));
+    }
+    res.add(() => {
+      for (const s of subs.splice(0)) client.unsubscribe(s);
+    });
+
+    res.on(client, "drop", (d: DropReport) => {
+      // First of each reason only: a peer sending garbage at line rate must not flood the log.
+      if (d.first) node.error(`dropped input from APIC (${d.reason}): ${d.error.message}; further drops of this kind are only counted`, { topic: "drop", payload: { reason: d.reason, message: d.error.message } } as NodeMessage);
+      renderSoon();
+    });
+
+    controller.register(user);
+    res.add(() => controller.deregister(user));
+
+    node.on("input", (msg: NodeMessageInFlow & { action?: unknown }, send: SendFn, done: DoneFn) => {
+      try {
+        const action = msg.action;
+        if (action !== "subscribe" && action !== "unsubscribe" && action !== "list") {
+          throw new Error(`msg.action must be "subscribe", "unsubscribe" or "list", not ${JSON.stringify(action)}`);
+        }
+        const payload = msg.payload;
+        if (action === "unsubscribe" && (payload === undefined || payload === null || payload === "all")) {
+          for (const s of subs.splice(0)) client.unsubscribe(s);
+        } else if (action !== "list") {
+          const specs = (Array.isArray(payload) ? payload : [payload]).map((p) => normaliseSpec(p));
+          // Check every spec before changing anything: a bad one leaves the set as it was.
+          const paths = specs.map((spec) => buildQuery(spec).path);
+          if (action === "unsubscribe") {
+            const missing = paths.filter((p) => !subs.some((x) => x.query.path === p));
+            if (missing.length) throw new Error(`not subscribed to ${missing.join(", ")}`);
+          }
+          specs.forEach((spec, i) => {
+            const existing = subs.find((x) => x.query.path === paths[i]);
+            if (action === "subscribe") {
+              // Subscribing the same query twice would deliver every change twice.
+              if (!existing) add(spec);
+            } else if (existing) {
+              client.unsubscribe(existing);
+              subs.splice(subs.indexOf(existing), 1);
+            }
+          });
+        }
+        send(listReply(msg));
+        done();
+      } catch (e) {
+        done(asError(e));
+      }
+    });
+
+    function listReply(msg: NodeMessageInFlow): Array<NodeMessage | null> | NodeMessage {
+      const reply = { ...msg, topic: "subscriptions", payload: subs.map((s) => s.describe()) } as NodeMessage;
+      if (router.outputs === 1) return reply;
+      const arr: Array<NodeMessage | null> = new Array(router.outputs).fill(null);
+      arr[controlIndex] = reply;
+      return arr;
+    }
+  }
+
+  RED.nodes.registerType("apic-events", ApicEvents as never);
+};

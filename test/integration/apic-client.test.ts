@@ -1,0 +1,394 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import type { EventEmitter } from "node:events";
+import path from "node:path";
+import { Backoff } from "../../src/core/backoff";
+import { ApicError } from "../../src/apic/envelope";
+import { Collector, Rig, untilState, waitOn } from "../unit/apic/helpers";
+
+const fast = (): Backoff => new Backoff({ initialMs: 30, maxMs: 300, jitter: 0 });
+const fixtures = path.join(__dirname, "../unit/apic/fixtures");
+
+describe("apic client against the simulator", function () {
+  this.timeout(15000);
+  const rig = new Rig();
+  afterEach(() => rig.close());
+
+  it("delivers the snapshot as sync, then created/modified/deleted in APIC's shapes", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url] });
+    const col = new Collector();
+    c.subscribe({ kind: "dn", target: "uni/tn-demo", options: "query-target=subtree&target-subtree-class=fvAEPg" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 2, "EPG snapshot");
+    assert.deepEqual(col.events.map((e) => [e.status, e.class, e.dn]), [
+      ["sync", "fvAEPg", "uni/tn-demo/ap-web/epg-front"],
+      ["sync", "fvAEPg", "uni/tn-demo/ap-web/epg-back"],
+    ]);
+    s.sim.create("fvAEPg", "uni/tn-demo/ap-web/epg-new", { name: "new" });
+    s.sim.create("fvAEPg", "uni/tn-shop/ap-web/epg-other", { name: "other" }); // outside the DN: not delivered
+    s.sim.create("fvAp", "uni/tn-demo/ap-x", { name: "x" }); // other class: not delivered
+    s.sim.modify("uni/tn-demo/ap-web/epg-new", { descr: "hello" });
+    s.sim.delete("uni/tn-demo/ap-web/epg-new");
+    await col.until((x) => x.live().length === 3, "three live changes");
+    const [cr, mo, de] = col.live();
+    assert.equal(cr.status, "created");
+    assert.equal(cr.attributes.name, "new");
+    assert.equal(cr.attributes.pcEnfPref, "unenforced"); // created = the full object
+    assert.deepEqual(Object.keys(mo.attributes).sort(), ["childAction", "descr", "dn", "modTs", "rn", "status"]);
+    assert.equal(de.status, "deleted");
+    assert.match(cr.subscriptionIds[0], /^\d{17}$/);
+    assert.equal(typeof cr.subscriptionIds[0], "string");
+    assert.ok(s.sim.requests.includes("GET /api/mo/uni/tn-demo.json?query-target=subtree&target-subtree-class=fvAEPg&subscription=yes"), s.sim.requests.join("\n"));
+  });
+
+  it("sends filters to APIC byte for byte and opens /socket<token> with the raw token", async () => {
+    const s = await rig.sim({ policy: { tokenStyle: "classic" } });
+    const c = rig.client({ hosts: [s.url] });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant", options: 'query-target-filter=or(eq(fvTenant.name,"demo"),wcard(fvTenant.name,"^sh"))&order-by=fvTenant.dn|asc' }, col);
+    c.start();
+    await col.until((x) => x.events.length === 2, "filtered snapshot");
+    assert.deepEqual(col.events.map((e) => e.dn).sort(), ["uni/tn-demo", "uni/tn-shop"]);
+    assert.ok(s.sim.requests.includes('GET /api/class/fvTenant.json?query-target-filter=or(eq(fvTenant.name,%22demo%22),wcard(fvTenant.name,%22^sh%22))&order-by=fvTenant.dn|asc&subscription=yes'), s.sim.requests.join("\n"));
+    const upgrade = s.sim.requests.find((r) => r.startsWith("UPGRADE "))!;
+    assert.match(upgrade, /^UPGRADE \/socket[A-Za-z0-9+/=]*[/+][A-Za-z0-9+/=]*$/);
+  });
+
+  it("delivers a frame listing several ids once per matching local subscription, ignores unknown ids", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url] });
+    const a = new Collector();
+    const b = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, a);
+    c.subscribe({ kind: "dn", target: "uni/tn-demo" }, b);
+    c.start();
+    await b.until((x) => x.events.length === 1, "dn snapshot");
+    s.sim.modify("uni/tn-demo", { descr: "x" });
+    await a.until((x) => x.live().length === 1, "class sub event");
+    await b.until((x) => x.live().length === 1, "dn sub event");
+    assert.equal(a.live()[0].subscriptionIds.length, 2); // one frame, both ids
+    s.sim.sendRaw('{"subscriptionId":["99999999999999999"],"imdata":[{"fvTenant":{"attributes":{"dn":"uni/tn-demo","status":"modified"}}}]}');
+    s.sim.modify("uni/tn-demo", { descr: "y" });
+    await a.until((x) => x.live().length === 2, "second event");
+    assert.equal(b.live().length, 2);
+    assert.equal(c.drops.count("unknown-subscription-id"), 1);
+  });
+
+  it("wrong password: a clear auth error, backoff instead of a retry storm", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], credentials: { username: "admin", password: "wrong" } });
+    c.start();
+    const st = await untilState(c, (x) => x.state === "waiting-to-retry", "login failure");
+    assert.ok(st.reason instanceof ApicError && st.reason.kind === "auth", String(st.reason));
+    assert.match(st.reason!.message, /Username or password is incorrect/);
+    assert.ok(st.delayMs! >= 500, `retry after ${st.delayMs} ms`);
+    assert.equal(s.sim.stats.loginFailures, 1);
+  });
+
+  it("logs into a login domain as apic:<domain>\\<user>", async () => {
+    const s = await rig.sim({ users: { "apic:RADIUS\\ops": "pw" } });
+    const c = rig.client({ hosts: [s.url], credentials: { username: "ops", password: "pw", domain: "RADIUS" } });
+    c.start();
+    await untilState(c, (x) => x.state === "connected", "connected");
+  });
+
+  it("refreshes the token at half its lifetime and adopts the new one, without a gap", async () => {
+    const s = await rig.sim({ tokenTtlSeconds: 0.4 });
+    const c = rig.client({ hosts: [s.url] });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    // Four refreshes = twice the token's lifetime: only adopting each new token keeps it alive.
+    await until(s.sim, () => s.sim.stats.tokenRefreshes >= 4, "four token refreshes");
+    s.sim.create("fvTenant", "uni/tn-after", {});
+    await col.until((x) => x.live().length === 1, "event after refreshes");
+    assert.equal(s.sim.stats.logins, 1);
+    assert.equal(col.gaps.length, 0);
+  });
+
+  it("expired token mid-stream: logs in again, resubscribes, announces the gap, re-reads", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], backoff: fast() });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    s.sim.expireTokens();
+    await col.until((x) => x.gaps.length === 1 && x.events.filter((e) => e.status === "sync").length === 10, "gap and re-read");
+    assert.deepEqual(col.gaps[0].queries, ["/api/class/fvTenant.json"]);
+    assert.match(col.gaps[0].reason, /socket closed/);
+    assert.ok(col.gaps[0].since! <= col.gaps[0].until);
+    // The gap comes before the re-read objects.
+    const gapAt = col.events.length - 5;
+    assert.ok(col.events.slice(gapAt).every((e) => e.status === "sync"));
+    assert.equal(s.sim.stats.logins, 2);
+    s.sim.create("fvTenant", "uni/tn-back", {});
+    await col.until((x) => x.live().length === 1, "events flow again");
+  });
+
+  it("a failed aaaRefresh (403) while the socket looks fine: logs in again, gap, re-read", async () => {
+    const s = await rig.sim({ tokenTtlSeconds: 1, policy: { closeSocketOnTokenExpiry: false } });
+    const c = rig.client({ hosts: [s.url], backoff: fast() });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvAp" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 2, "snapshot");
+    s.sim.expireTokens(); // the session is gone server-side; its socket stays open and silent
+    const st = await untilState(c, (x) => x.state === "waiting-to-retry", "refresh failure");
+    assert.ok(st.reason instanceof ApicError && st.reason.kind === "token", String(st.reason));
+    assert.match(st.reason!.message, /aaaRefresh: Token was invalid \(Error: Token timeout\)/);
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 4, "gap and re-read");
+    assert.equal(s.sim.stats.logins, 2);
+  });
+
+  it("a subscription that lapses is resubscribed alone, with a gap for that query only", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], refreshTimeoutSeconds: 1 });
+    const a = new Collector();
+    const b = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, a);
+    c.subscribe({ kind: "class", target: "fvAp" }, b);
+    c.start();
+    await b.until((x) => x.events.length === 2, "snapshots");
+    const idsBefore = s.sim.subscriptionIds();
+    s.sim.lapseSubscriptions();
+    await a.until((x) => x.gaps.length === 1, "gap on a", 4000);
+    await b.until((x) => x.gaps.length === 1, "gap on b", 4000);
+    assert.match(a.gaps[0].reason, /could not be refreshed/);
+    assert.deepEqual(a.gaps[0].queries, ["/api/class/fvTenant.json"]);
+    assert.equal(s.sim.stats.logins, 1, "the session itself was kept");
+    const idsAfter = s.sim.subscriptionIds();
+    assert.equal(idsAfter.length, 2);
+    assert.ok(idsAfter.every((id) => !idsBefore.includes(id)));
+    s.sim.create("fvAp", "uni/tn-demo/ap-z", {});
+    await b.until((x) => x.live().length === 1, "events on the new id");
+  });
+
+  it("keeps subscriptions alive with subscriptionRefresh before refresh-timeout", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url] });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant", options: "refresh-timeout=1" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    await until(s.sim, () => s.sim.stats.subscriptionRefreshes >= 3, "three refreshes (1.5 s)", 4000);
+    assert.equal(s.sim.stats.refreshFailures, 0);
+    assert.equal(col.gaps.length, 0);
+    assert.ok(s.sim.requests.includes(`GET /api/subscriptionRefresh.json?id=${s.sim.subscriptionIds()[0]}`));
+  });
+
+  it("detects a socket that dies without a close frame (half-open) by the missing pong", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], backoff: fast(), pingIntervalMs: 100 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    s.sim.killSockets("silent");
+    const st = await untilState(c, (x) => x.state === "waiting-to-retry", "liveness timeout");
+    assert.match(st.reason!.message, /silent/);
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 10, "recovered with gap + re-read");
+  });
+
+  it("a TCP reset is a lost socket: reconnect, gap, re-read", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], backoff: fast() });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvAp" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 2, "snapshot");
+    s.sim.killSockets("reset");
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 4, "recovered");
+  });
+
+  it("fails over to the next controller when one stops answering, and back when needed", async () => {
+    const s1 = await rig.sim();
+    const s2 = await rig.sim();
+    const c = rig.client({ hosts: [s1.url, s2.url], backoff: fast(), pingIntervalMs: 100, requestTimeoutMs: 300 });
+    const col = new Collector();
+    const hosts: string[] = [];
+    c.on("session", (x) => hosts.push(x.host));
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot from s1");
+    s1.sim.fail("hang");
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 10, "re-read on s2");
+    assert.deepEqual(hosts, [s1.url, s2.url]);
+    s2.sim.create("fvTenant", "uni/tn-on2", {});
+    await col.until((x) => x.live().length === 1, "events from s2");
+    s1.sim.fail(false);
+    s2.sim.fail("error");
+    await col.until((x) => x.gaps.length === 2 && x.events.length === 16, "back on s1", 6000);
+    assert.deepEqual(hosts, [s1.url, s2.url, s1.url]);
+  });
+
+  it("treats 405 'unable to locate opened web socket' as a lost socket", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], backoff: fast(), pingIntervalMs: 0 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    s.sim.killSockets("silent"); // the server forgets the socket; the client cannot tell (no pings)
+    const col2 = new Collector();
+    c.subscribe({ kind: "class", target: "fvAp" }, col2);
+    const st = await untilState(c, (x) => x.state === "waiting-to-retry", "405");
+    assert.ok(st.reason instanceof ApicError && st.reason.kind === "no-socket", String(st.reason));
+    await col2.until((x) => x.events.length === 2, "second subscription after re-login");
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 10, "first re-read");
+  });
+
+  it("counts and reports malformed, binary, XML and oversize frames, and keeps the connection", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], maxFrameBytes: 2000 });
+    const col = new Collector();
+    const reported: string[] = [];
+    c.on("drop", (d) => d.first && reported.push(d.reason));
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    const id = s.sim.subscriptionIds()[0];
+    const hostile = [
+      "not json at all",
+      "{\"subscriptionId\":",
+      "[1,2,3]",
+      "<?xml version=\"1.0\"?><imdata subscriptionId=\"1\"/>",
+      `{"subscriptionId":["${id}"]}`,
+      `{"subscriptionId":["${id}"],"imdata":[{"fvTenant":{"attributes":{"status":"created"}}},{"fvTenant":{"attributes":{"dn":"uni/tn-q","status":"bogus"}}}]}`,
+      `{"subscriptionId":["${id}"],"imdata":[{"fvTenant":{"attributes":{"dn":"uni/tn-x","status":"created","descr":"${"x".repeat(3000)}"}}}]}`,
+      `{"__proto__":{"polluted":true},"subscriptionId":["${id}"],"imdata":[{"__proto__":{"attributes":{"dn":"p","status":"created"}}}]}`,
+    ];
+    for (const h of hostile) s.sim.sendRaw(h);
+    s.sim.sendRaw(Buffer.from([0, 1, 2]), true);
+    s.sim.sendRaw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])); // a text frame that is not UTF-8
+    s.sim.create("fvTenant", "uni/tn-good", {});
+    await col.until((x) => x.live().some((e) => e.dn === "uni/tn-good"), "good event after the garbage");
+    assert.ok(c.drops.total >= 9, JSON.stringify(c.drops.snapshot()));
+    for (const r of ["apic-bad-json", "apic-bad-frame", "apic-xml-frame", "apic-no-imdata", "item-without-dn", "unknown-status", "oversize-frame", "binary-frame"]) {
+      assert.ok(c.drops.count(r) >= 1, `${r}: ${JSON.stringify(c.drops.snapshot())}`);
+      assert.ok(reported.includes(r), `${r} reported`);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(s.sim.stats.logins, 1);
+    assert.equal(c.lifecycle.state, "connected");
+  });
+
+  it("carries a flood of 10k changes in order without loss", async () => {
+    const s = await rig.sim();
+    // The simulator shares our event loop and blocks it while it queues 10k frames: a 1 s
+    // test ping could see no pong in time. Production pings every 30 s.
+    const c = rig.client({ hosts: [s.url], pingIntervalMs: 5000 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    for (let i = 0; i < 10000; i++) s.sim.create("fvTenant", `uni/tn-f${i}`, { name: `f${i}` });
+    const t0 = Date.now();
+    await col.until((x) => x.liveCount === 10000, "10k events", 12000).catch((e) => { throw new Error(`${e.message}: got ${col.liveCount}, drops ${JSON.stringify(c.drops.snapshot())}, state ${c.lifecycle.state}, sim ${JSON.stringify(s.sim.liveStats())}`); });
+    console.log(`      (10k changes delivered in ${Date.now() - t0} ms)`);
+    assert.ok(col.live().every((e, i) => e.dn === `uni/tn-f${i}`));
+    assert.equal(c.drops.total, 0);
+    assert.equal(s.sim.stats.logins, 1);
+  });
+
+  it("logs in afresh before the session's maximum lifetime and says a gap may exist", async () => {
+    const s = await rig.sim({ maxLifetimeSeconds: 1 });
+    const c = rig.client({ hosts: [s.url], backoff: fast(), maxLifetimeMarginSeconds: 0.4 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvAp" }, col);
+    c.start();
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 4, "planned re-login", 4000);
+    assert.match(col.gaps[0].reason, /maximum lifetime/);
+    assert.equal(s.sim.stats.logins, 2);
+  });
+
+  it("reports a query APIC refuses to that subscription only", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url] });
+    const bad = new Collector();
+    const good = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant", options: "query-target-filter=eq(fvTenant.name" }, bad);
+    c.subscribe({ kind: "class", target: "fvAp" }, good);
+    c.start();
+    await bad.until((x) => x.errors.length === 1, "error for the bad query");
+    await good.until((x) => x.events.length === 2, "good query unaffected");
+    assert.match(bad.errors[0].message, /Unable to process the query/);
+    assert.equal(c.subscriptions(bad)[0].describe().subscriptionId, null);
+  });
+
+  it("unsubscribe stops delivery and refreshes; close logs out", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url] });
+    const col = new Collector();
+    const keep = new Collector();
+    const sub = c.subscribe({ kind: "class", target: "fvTenant", options: "refresh-timeout=1" }, col);
+    c.subscribe({ kind: "class", target: "fvAp" }, keep);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    await keep.until((x) => x.events.length === 2, "other snapshot");
+    c.unsubscribe(sub);
+    s.sim.create("fvTenant", "uni/tn-late", {});
+    s.sim.create("fvAp", "uni/tn-demo/ap-late", {});
+    await keep.until((x) => x.live().length === 1, "other subscription still live");
+    assert.equal(col.live().length, 0);
+    const refreshes = s.sim.stats.subscriptionRefreshes;
+    await until(s.sim, () => s.sim.subscriptionIds().length === 1, "the dropped id lapses on the server", 3000);
+    assert.equal(s.sim.stats.subscriptionRefreshes, refreshes);
+    c.close();
+    await until(s.sim, () => s.sim.liveStats().sessions === 0, "logout ends the session");
+  });
+
+  it("a subscription added at run time is subscribed at once and its objects come as sync", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url] });
+    c.start();
+    await untilState(c, (x) => x.state === "connected", "connected");
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "faultInst" }, col);
+    await col.until((x) => x.events.length === 1, "fault snapshot");
+    assert.equal(col.events[0].status, "sync");
+    assert.equal(col.events[0].attributes.code, "F0546");
+  });
+
+  it("a change that overtakes its subscribe reply is held and delivered after the snapshot", async () => {
+    const s = await rig.sim({ policy: { subscribeReplyDelayMs: 150 } });
+    const c = rig.client({ hosts: [s.url] });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvAp" }, col);
+    let framesAtFirstEvent = -1;
+    col.once("update", () => (framesAtFirstEvent = c.stats.frames));
+    // The subscription is live on the server while its reply is still on the way.
+    s.sim.once("subscribed", () => s.sim.create("fvAp", "uni/tn-demo/ap-early", {}));
+    c.start();
+    await col.until((x) => x.events.length === 3, "snapshot + early change");
+    assert.equal(framesAtFirstEvent, 1, "the change's frame arrived before the snapshot was delivered");
+    assert.deepEqual(col.events.map((e) => e.status), ["sync", "sync", "created"]);
+    assert.equal(col.events[2].dn, "uni/tn-demo/ap-early");
+    assert.equal(c.drops.count("unknown-subscription-id"), 0);
+  });
+
+  it("HTTPS: trusts a self-signed controller through a CA, refuses it without", async () => {
+    const tls = { key: readFileSync(path.join(fixtures, "server.key")), cert: readFileSync(path.join(fixtures, "server.crt")) };
+    const s = await rig.sim({ tls });
+    assert.match(s.url, /^https:/);
+    const bad = rig.client({ hosts: [s.url] });
+    bad.start();
+    const st = await untilState(bad, (x) => x.state === "waiting-to-retry", "TLS refusal");
+    assert.match(st.reason!.message, /^certificate not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): aaaLogin to https:.*; add the controller's CA/);
+    bad.close();
+    const good = rig.client({ hosts: [s.url], tls: { ca: readFileSync(path.join(fixtures, "ca.crt")) } });
+    const col = new Collector();
+    good.subscribe({ kind: "class", target: "fvAp" }, col);
+    good.start();
+    await col.until((x) => x.events.length === 2, "snapshot over wss");
+    s.sim.create("fvAp", "uni/tn-demo/ap-tls", {});
+    await col.until((x) => x.live().length === 1, "event over wss");
+  });
+});
+
+/** Wait for a simulator counter: re-checked after every request the simulator answers and every sweep. */
+function until(sim: EventEmitter, check: () => boolean, what: string, ms = 3000): Promise<void> {
+  return waitOn(sim, "activity", check, what, ms);
+}
