@@ -16,16 +16,19 @@ export const STATUS_KEYS = {
   error: "node-red:common.status.error",
 } as const;
 
+// The editor translates a status text only when the whole text is one message key, so a key
+// followed by a detail ("…status.connected 12") would show raw: with a detail, the text is
+// plain English like the detail itself.
 export function connectingStatus(detail?: string): NodeStatus {
-  return { fill: "yellow", shape: "ring", text: detail ? `${STATUS_KEYS.connecting} ${detail}` : STATUS_KEYS.connecting };
+  return { fill: "yellow", shape: "ring", text: detail ? `connecting: ${detail}` : STATUS_KEYS.connecting };
 }
 
 export function connectedStatus(detail?: string): NodeStatus {
-  return { fill: "green", shape: "dot", text: detail ? `${STATUS_KEYS.connected} ${detail}` : STATUS_KEYS.connected };
+  return { fill: "green", shape: "dot", text: detail ? `connected: ${detail}` : STATUS_KEYS.connected };
 }
 
 export function disconnectedStatus(reason?: string): NodeStatus {
-  return { fill: "red", shape: "ring", text: reason ? `${STATUS_KEYS.disconnected}: ${truncate(reason, 64)}` : STATUS_KEYS.disconnected };
+  return { fill: "red", shape: "ring", text: reason ? `disconnected: ${truncate(reason, 64)}` : STATUS_KEYS.disconnected };
 }
 
 export function errorStatus(reason: string): NodeStatus {

@@ -54,17 +54,8 @@ export = function (RED: NodeAPI): void {
     };
     function render(): void {
       if (!shared) return;
-      if (shared.fill === "green") status.status(localise(connectedStatus(`${shortCount(events)} ev${controller?.client?.drops.total ? `, ${shortCount(controller.client.drops.total)} dropped` : ""}`)));
-      else status.status(localise(shared));
-    }
-    // The editor translates a status text only when the whole text is a message key; a core key
-    // followed by details ("…status.connected 12 ev") would show raw, so translate the key here.
-    function localise(s: NodeStatus): NodeStatus {
-      const m = /^(node-red:common\.status\.[a-z-]+)([\s:].*)$/s.exec(s.text ?? "");
-      if (!m) return s;
-      const word = RED._(m[1]);
-      // Without the core catalogue loaded (embedded runtimes, tests) the key's last part is the English word.
-      return { ...s, text: `${word === m[1] ? m[1].slice(m[1].lastIndexOf(".") + 1) : word}${m[2]}` };
+      if (shared.fill === "green") status.status(connectedStatus(`${shortCount(events)} ev${controller?.client?.drops.total ? `, ${shortCount(controller.client.drops.total)} dropped` : ""}`));
+      else status.status(shared);
     }
     // Counting events must not cost a status string per event: redraw at most once a second.
     let renderTimer: NodeJS.Timeout | undefined;

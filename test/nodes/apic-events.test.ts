@@ -89,7 +89,7 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     assert.equal(m.apic.controller, sim.url);
     assert.equal(typeof m.apic.subscriptionIds[0], "string");
     // A translated word plus the count, never a raw message key.
-    await untilStatus("ev", (s) => s.fill === "green" && s.shape === "dot" && /^connected 6 ev$/.test(s.text ?? ""), "green dot 'connected 6 ev'");
+    await untilStatus("ev", (s) => s.fill === "green" && s.shape === "dot" && /^connected: 6 ev$/.test(s.text ?? ""), "green dot 'connected: 6 ev'");
   });
 
   it("routes by status to created/modified/deleted/sync; the gap notice leaves on sync", async () => {

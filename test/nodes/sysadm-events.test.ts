@@ -139,7 +139,7 @@ describe("sysadm-server + sysadm-events nodes", function () {
     assert.equal(statuses("e1")[0].fill, "yellow");
     assert.equal(statuses("e1")[0].shape, "ring");
     await s.server.dispatcherJob("generic", 1);
-    await waitFor("count in status", () => /connected 2$/.test(lastStatus("e1")?.text ?? ""));
+    await waitFor("count in status", () => /^connected: 2$/.test(lastStatus("e1")?.text ?? ""));
     await s.close();
     await waitFor("red", () => lastStatus("e1")?.fill === "red");
     assert.match(lastStatus("e1")!.text!, /disconnected/);
@@ -230,7 +230,7 @@ describe("sysadm-server + sysadm-events nodes", function () {
     await connected();
     await s.server.flood(5000, "life-preserver", { class: "snapshot", message: "m", priority: "1 - Information" });
     await waitFor("5000 messages", () => got.length === 5000, 15000);
-    await waitFor("count in status", () => /connected 5\.0k$/.test(lastStatus("e1")?.text ?? ""));
+    await waitFor("count in status", () => /^connected: 5\.0k$/.test(lastStatus("e1")?.text ?? ""));
     assert.ok(got.every((m) => m.topic === "life-preserver" && m.sysadm.priority.level === 1));
   });
 

@@ -13,6 +13,12 @@ describe("core/status", () => {
     assert.match(w.text!, /ECONNREFUSED.*retry in 4 s/);
   });
 
+  it("uses a bare message key only where the editor can translate the whole text", () => {
+    assert.equal(connectedStatus().text, "node-red:common.status.connected");
+    assert.equal(connectedStatus("12").text, "connected: 12");
+    assert.ok(!/node-red:/.test(statusForState({ state: "waiting-to-retry", reason: new Error("x"), delayMs: 1000 }).text!));
+  });
+
   it("shortens counts for the status line", () => {
     assert.deepEqual([0, 999, 1234, 45678, 1234567, 98765432].map(shortCount), ["0", "999", "1.2k", "45k", "1.2M", "98M"]);
   });
@@ -27,8 +33,8 @@ describe("core/status", () => {
     }
     clock.advance(1000);
     assert.ok(sent.length <= 3, `sent ${sent.length} updates in 2 s`);
-    assert.equal(sent[0].text, "node-red:common.status.connected 1");
-    assert.equal(sent.at(-1)!.text, "node-red:common.status.connected 500");
+    assert.equal(sent[0].text, "connected: 1");
+    assert.equal(sent.at(-1)!.text, "connected: 500");
   });
 
   it("does not resend an unchanged status and stops its timer on dispose", () => {
