@@ -11,5 +11,6 @@ export interface BrokerHandle {
   readonly configError: Error | undefined;
   readonly amqp: AmqpConnection | undefined;
   register(user: StatusTarget): void;
-  deregister(user: StatusTarget): void;
+  /** `removed` false: the user is only restarting (partial deploy); keep the connection a moment. */
+  deregister(user: StatusTarget, removed?: boolean): void;
 }

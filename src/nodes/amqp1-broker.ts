@@ -62,7 +62,7 @@ export = function (RED: NodeAPI) {
       node.error(`amqp1-broker ${node.urls}: ${node.configError.message}`);
     }
     node.register = (user) => shared?.users.register(user);
-    node.deregister = (user) => shared?.users.deregister(user);
+    node.deregister = (user, removed) => shared?.users.deregister(user, removed);
   }
 
   RED.nodes.registerType("amqp1-broker", Amqp1Broker as never, {

@@ -26,6 +26,8 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const res = new NodeResources();
+    // Node-RED's close flag: false on a partial deploy that only restarts this node.
+    let removedOnClose = true;
     const throttle = new StatusThrottle((s) => node.status(s), 1000);
     res.add(() => throttle.dispose());
     let connStatus: NodeStatus | undefined;
@@ -104,7 +106,7 @@ export = function (RED: NodeAPI) {
       res.add(() => {
         // Detaching hands unsettled (manual-mode) deliveries back to the broker: nothing is lost.
         s.close();
-        broker.deregister(user);
+        broker.deregister(user, removedOnClose);
       });
     }
 
@@ -121,7 +123,8 @@ export = function (RED: NodeAPI) {
       }
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
+      removedOnClose = removed;
       try {
         res.release();
       } finally {

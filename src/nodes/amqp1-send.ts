@@ -24,6 +24,8 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const res = new NodeResources();
+    // Node-RED's close flag: false on a partial deploy that only restarts this node.
+    let removedOnClose = true;
     const throttle = new StatusThrottle((s) => node.status(s), 1000);
     res.add(() => throttle.dispose());
     const namespace = config.namespace?.trim() || CLACKS_NS;
@@ -66,7 +68,7 @@ export = function (RED: NodeAPI) {
       res.add(() => {
         // Messages still waiting are failed (done(err)), not silently dropped.
         s.close();
-        broker.deregister(user);
+        broker.deregister(user, removedOnClose);
       });
     }
 
@@ -89,7 +91,8 @@ export = function (RED: NodeAPI) {
       );
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
+      removedOnClose = removed;
       try {
         res.release();
       } finally {

@@ -11,7 +11,7 @@ interface ApicControllerNode extends Node {
   client: ApicClient | undefined;
   describe: string;
   register(user: StatusTarget): void;
-  deregister(user: StatusTarget): void;
+  deregister(user: StatusTarget, removed?: boolean): void;
 }
 
 /**
@@ -93,7 +93,7 @@ export = function (RED: NodeAPI): void {
     Object.assign(node, {
       client: c,
       register: (u: StatusTarget) => shared.users.register(u),
-      deregister: (u: StatusTarget) => shared.users.deregister(u),
+      deregister: (u: StatusTarget, removed?: boolean) => shared.users.deregister(u, removed),
     });
   }
   RED.nodes.registerType("apic-controller", ApicController as never, {

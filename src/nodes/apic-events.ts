@@ -29,7 +29,7 @@ interface ApicControllerNode extends Node {
   client: ApicClient | undefined;
   describe: string;
   register(user: StatusTarget): void;
-  deregister(user: StatusTarget): void;
+  deregister(user: StatusTarget, removed?: boolean): void;
 }
 
 export = function (RED: NodeAPI): void {
@@ -37,6 +37,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const res = new NodeResources();
+    // Node-RED's close flag: false on a partial deploy that only restarts this node.
+    let removedOnClose = true;
     const controller = RED.nodes.getNode(config.controller) as ApicControllerNode | null;
     const router = routerFor(config.routing, config.classes);
     // Gap notices and `list` replies leave on the output where the re-read objects go (sync),
@@ -67,7 +69,8 @@ export = function (RED: NodeAPI): void {
       }, 1000);
     }
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
+      removedOnClose = removed;
       try {
         res.release();
       } catch (e) {
@@ -117,7 +120,7 @@ export = function (RED: NodeAPI): void {
     if (!client) {
       // The config node could not build a client; it shows why on register.
       controller.register(user);
-      res.add(() => controller.deregister(user));
+      res.add(() => controller.deregister(user, removedOnClose));
       node.on("input", (_m: NodeMessageInFlow, _s: SendFn, done: DoneFn) => done(new Error("apic-controller is misconfigured")));
       return;
     }
@@ -145,7 +148,7 @@ export = function (RED: NodeAPI): void {
     });
 
     controller.register(user);
-    res.add(() => controller.deregister(user));
+    res.add(() => controller.deregister(user, removedOnClose));
 
     node.on("input", (msg: NodeMessageInFlow & { action?: unknown }, send: SendFn, done: DoneFn) => {
       try {

@@ -127,6 +127,8 @@ function nsoEvents(RED: NodeAPI): void {
     };
     const status = statusTarget(node);
     const res = new NodeResources();
+    // Node-RED's close flag: false on a partial deploy that only restarts this node.
+    let removedOnClose = true;
     let count = 0;
     let connected = false;
     let closed = false;
@@ -287,8 +289,9 @@ function nsoEvents(RED: NodeAPI): void {
       },
     };
     server.register(user);
-    res.add(() => server.deregister(user));
-    node.on("close", (_removed: boolean, done: () => void) => {
+    res.add(() => server.deregister(user, removedOnClose));
+    node.on("close", (removed: boolean, done: () => void) => {
+      removedOnClose = removed;
       closed = true;
       // Reads in flight settle at once on the abort and then ack; only after that does the node
       // leave the server (the last user leaving closes the event socket, and an ack must go first).

@@ -55,7 +55,7 @@ interface NsoServerNode extends Node {
   readonly endpoint: string;
   readonly client: NsoClient;
   register(user: NsoUser): void;
-  deregister(user: NsoUser): void;
+  deregister(user: NsoUser, removed?: boolean): void;
   ack(token: unknown): Promise<AckHandle>;
   /**
    * The MAAPI client of this NSO (same host, port, access check and secret as the event
@@ -185,10 +185,10 @@ function nsoServer(RED: NodeAPI): void {
       shared.users.register(user);
       if (client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was added");
     };
-    node.deregister = (user) => {
+    node.deregister = (user, removed) => {
       mux.delete(user);
       users.delete(user.id);
-      shared.users.deregister(user);
+      shared.users.deregister(user, removed);
       if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was removed");
     };
     node.ack = (token) => client.ack(token);

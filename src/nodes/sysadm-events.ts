@@ -15,7 +15,7 @@ interface SysadmServerNode extends Node {
   readonly configError: Error | undefined;
   readonly hub: SysadmHub | undefined;
   register(user: SysadmUser, types: readonly string[]): void;
-  deregister(user: SysadmUser): void;
+  deregister(user: SysadmUser, removed?: boolean): void;
 }
 
 /**
@@ -119,9 +119,9 @@ export = function (RED: NodeAPI) {
       );
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
       resources.release();
-      server.deregister(user);
+      server.deregister(user, removed);
       done();
     });
   }

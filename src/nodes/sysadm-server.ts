@@ -32,7 +32,7 @@ interface SysadmServerNode extends Node {
   readonly configError: Error | undefined;
   readonly hub: SysadmHub | undefined;
   register(user: SysadmUser, types: readonly string[]): void;
-  deregister(user: SysadmUser): void;
+  deregister(user: SysadmUser, removed?: boolean): void;
 }
 
 const DEFAULT_URL = "wss://127.0.0.1:12150";
@@ -78,10 +78,10 @@ export = function (RED: NodeAPI) {
       void node.hub.attach(user, types);
       shared.users.register(user);
     };
-    node.deregister = (user) => {
+    node.deregister = (user, removed) => {
       if (!shared || !node.hub) return;
       void node.hub.detach(user);
-      shared.users.deregister(user);
+      shared.users.deregister(user, removed);
     };
   }
 

@@ -24,8 +24,8 @@ function testNodes(RED: NodeAPI) {
     if (!server) return;
     const me = statusTarget(this, 0);
     server.conn.users.register(me);
-    this.on("close", (_removed: boolean, done: () => void) => {
-      server.conn.users.deregister(me);
+    this.on("close", (removed: boolean, done: () => void) => {
+      server.conn.users.deregister(me, removed);
       done();
     });
   }
@@ -94,5 +94,30 @@ describe("nodes/lib/shared-connection (in the Node-RED runtime)", () => {
     const warn = helper.getNode("s1").warn as unknown as { callCount: number; args: unknown[][] };
     const retries = warn.args.filter((a) => /ECONNREFUSED/.test(String(a[0])));
     assert.equal(retries.length, 1, JSON.stringify(warn.args));
+  });
+
+  it("keeps the shared connection when a partial deploy only restarts its only user", async () => {
+    const single = [
+      { id: "s1", type: "test-server" },
+      { id: "u1", type: "test-user", server: "s1", name: "before", wires: [] },
+    ];
+    await helper.load(testNodes, single);
+    opened[0].established();
+    await helper.setFlows([{ ...single[0] }, { ...single[1], name: "after" }], "nodes");
+    assert.equal(helper.getNode("u1").name, "after", "the user node was restarted");
+    assert.equal(opened.length, 1, "no new connection");
+    assert.equal(lifecycles[0].state, "connected");
+    assert.equal(opened[0].active, true);
+  });
+
+  it("closes the shared connection when its only user is deleted in a partial deploy", async () => {
+    const single = [
+      { id: "s1", type: "test-server" },
+      { id: "u1", type: "test-user", server: "s1", wires: [] },
+    ];
+    await helper.load(testNodes, single);
+    opened[0].established();
+    await helper.setFlows([{ ...single[0] }], "nodes");
+    assert.equal(lifecycles[0].state, "closed");
   });
 });

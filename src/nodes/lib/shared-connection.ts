@@ -27,6 +27,7 @@ export class SharedConnection<U extends StatusTarget = StatusTarget> {
     lifecycle.on("state", (c) => this.onState(c));
     node.on("close", (_removed: boolean, done: () => void) => {
       this.users.closing = true;
+      this.users.dispose();
       lifecycle.stop();
       done();
     });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { NodeStatus } from "../../../src/core/status";
 import { UsersRegistry } from "../../../src/core/users";
+import { FakeClock } from "../../support/fake-clock";
 
 function user(id: string) {
   const seen: NodeStatus[] = [];
@@ -52,5 +53,48 @@ describe("core/users", () => {
     assert.equal(connects, 1);
     reg.deregister(user("zz"));
     assert.equal(reg.size, 1);
+  });
+});
+
+describe("core/users restart grace", () => {
+  function setup() {
+    const clock = new FakeClock();
+    const calls: string[] = [];
+    const reg = new UsersRegistry({ onFirst: () => calls.push("connect"), onLast: () => calls.push("disconnect"), clock, restartGraceMs: 5000 });
+    return { clock, calls, reg };
+  }
+
+  it("keeps the connection when the only user is restarted and comes back", () => {
+    const { clock, calls, reg } = setup();
+    reg.register(user("a"));
+    reg.deregister(user("a"), false);
+    reg.register(user("a"));
+    clock.advance(10000);
+    assert.deepEqual(calls, ["connect"]);
+    assert.equal(clock.pending, 0);
+  });
+
+  it("disconnects after the grace period when the restarted user never comes back", () => {
+    const { clock, calls, reg } = setup();
+    reg.register(user("a"));
+    reg.deregister(user("a"), false);
+    clock.advance(4999);
+    assert.deepEqual(calls, ["connect"]);
+    clock.advance(1);
+    assert.deepEqual(calls, ["connect", "disconnect"]);
+    reg.register(user("b"));
+    assert.deepEqual(calls, ["connect", "disconnect", "connect"]);
+  });
+
+  it("disconnects at once when the user was removed, and dispose() cancels a pending grace", () => {
+    const { clock, calls, reg } = setup();
+    reg.register(user("a"));
+    reg.deregister(user("a"), true);
+    assert.deepEqual(calls, ["connect", "disconnect"]);
+    reg.register(user("a"));
+    reg.deregister(user("a"), false);
+    reg.dispose();
+    clock.advance(10000);
+    assert.deepEqual(calls, ["connect", "disconnect", "connect"]);
   });
 });
