@@ -10,12 +10,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as http from "node:http";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { create_container, EventContext, Message, message as rheaMessage } from "rhea";
 import { AmqpConnection, EventDecoder, EventSender, makeEvent, parseBrokerUrls, parseEvent, SchemaValidator, XQueryFilter } from "../src/amqp";
+import { startEmbeddedRed } from "./_support/embedded-red";
 
 const root = join(__dirname, "..");
 const arg = (name: string, dflt: number): number => {
@@ -83,45 +81,34 @@ async function bareDrain(q: string, n: number): Promise<number> {
   return rate;
 }
 
-function nodesDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "amqp-bench-nodes-"));
-  mkdirSync(join(dir, "locales", "en-US"), { recursive: true });
-  for (const t of ["amqp1-broker", "amqp1-events"]) {
-    writeFileSync(join(dir, `${t}.js`), `module.exports = require(${JSON.stringify(join(root, "src", "nodes", `${t}.ts`))});\n`);
-    cpSync(join(root, "nodes", `${t}.html`), join(dir, `${t}.html`));
-    cpSync(join(root, "nodes", "locales", "en-US", `${t}.json`), join(dir, "locales", "en-US", `${t}.json`));
-  }
-  writeFileSync(
-    join(dir, "amqp-bench-sink.js"),
-    `module.exports = function (RED) {
+const BENCH_NODES = {
+  name: "amqp-bench-sink",
+  js: `module.exports = function (RED) {
       function Sink(c) { RED.nodes.createNode(this, c); this.on("input", () => { if (globalThis.__amqpBench[c.name]++ === 0) globalThis.__amqpBenchT0[c.name] = process.hrtime.bigint(); }); }
       RED.nodes.registerType("amqp-bench-sink", Sink);
     };\n`,
-  );
-  writeFileSync(join(dir, "amqp-bench-sink.html"), `<script type="text/javascript">RED.nodes.registerType('amqp-bench-sink',{category:'function',defaults:{name:{value:''}},inputs:1,outputs:0});</script>`);
-  return dir;
-}
+  html: `<script type="text/javascript">RED.nodes.registerType('amqp-bench-sink',{category:'function',defaults:{name:{value:''}},inputs:1,outputs:0});</script>`,
+};
 
 /** Drain queues through amqp1-events nodes (one plain, one with the seed XQuery) in one runtime. */
 async function nodeDrain(qPlain: string, qXq: string, qPlain2: string, n: number): Promise<{ plain: number; plain2: number; xquery: number }> {
   const g = globalThis as unknown as { __amqpBench: Record<string, number>; __amqpBenchT0: Record<string, bigint> };
   g.__amqpBench = { plain: 0, xquery: 0 };
   g.__amqpBenchT0 = {};
-  const dir = nodesDir();
-  const userDir = mkdtempSync(join(tmpdir(), "amqp-bench-user-"));
   const flows = [
     { id: "t1", type: "tab", label: "bench" },
     { id: "br", type: "amqp1-broker", urls: `amqp://${RABBIT.host}:${RABBIT.port}`, sasl: "plain", vhost: "", idleTimeout: 60 },
     { id: "evp", z: "t1", type: "amqp1-events", broker: "br", address: `/amq/queue/${qPlain}`, format: "xml-event", routing: "single", ack: "auto", credit: 1000, outputs: 1, wires: [["sp"]] },
     { id: "sp", z: "t1", type: "amqp-bench-sink", name: "plain", wires: [] },
   ];
-  writeFileSync(join(userDir, "flows.json"), JSON.stringify(flows));
-  writeFileSync(join(userDir, "flows_cred.json"), JSON.stringify({ br: { username: RABBIT.username, password: RABBIT.password } }));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require("node-red");
-  const server = http.createServer();
-  RED.init(server, { userDir, nodesDir: [dir], flowFile: "flows.json", credentialSecret: false, httpAdminRoot: false, httpNodeRoot: false, logging: { console: { level: "warn" } }, editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false } });
-  await RED.start();
+  const red = await startEmbeddedRed({
+    prefix: "amqp-bench",
+    types: ["amqp1-broker", "amqp1-events"],
+    bench: BENCH_NODES,
+    flows,
+    credentials: { br: { username: RABBIT.username, password: RABBIT.password } },
+  });
+  const RED = red.RED;
   await until(() => g.__amqpBench.plain, n);
   // Both sides are timed from their first message to their last: steady-state draining.
   const plain = (n - 1) / secsSince(g.__amqpBenchT0.plain);
@@ -148,10 +135,7 @@ async function nodeDrain(qPlain: string, qXq: string, qPlain2: string, n: number
   });
   await until(() => g.__amqpBench.plain, n);
   const plain2 = (n - 1) / secsSince(g.__amqpBenchT0.plain);
-  await RED.stop();
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(userDir, { recursive: true, force: true });
+  await red.stop();
   return { plain, plain2, xquery };
 }
 

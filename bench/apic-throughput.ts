@@ -13,13 +13,9 @@
  */
 import { ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
-import fs from "node:fs";
-import http from "node:http";
-import os from "node:os";
-import path from "node:path";
 import WebSocket from "ws";
+import { EmbeddedRed, startEmbeddedRed } from "./_support/embedded-red";
 
-const root = path.resolve(__dirname, "..");
 const arg = (name: string, d: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : d;
@@ -99,19 +95,10 @@ async function rawRate(sim: Sim, n: number): Promise<Rate> {
 
 const hub = new EventEmitter();
 
-/** A nodesDir with shims requiring our TypeScript nodes (through tsx) and a counting sink. */
-function nodesDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "apic-bench-nodes-"));
-  for (const t of ["apic-controller", "apic-events"]) {
-    fs.writeFileSync(path.join(dir, `${t}.js`), `module.exports = require(${JSON.stringify(path.join(root, "src/nodes", `${t}.ts`))});\n`);
-    fs.copyFileSync(path.join(root, "nodes", `${t}.html`), path.join(dir, `${t}.html`));
-  }
-  fs.cpSync(path.join(root, "nodes/locales"), path.join(dir, "locales"), { recursive: true });
-  fs.cpSync(path.join(root, "nodes/icons"), path.join(dir, "icons"), { recursive: true });
-  (globalThis as { __apicBenchHub?: EventEmitter }).__apicBenchHub = hub;
-  fs.writeFileSync(
-    path.join(dir, "apic-bench-sink.js"),
-    `module.exports = function (RED) {
+/** A counting sink: every message it gets goes to `hub`. */
+const BENCH_NODES = {
+  name: "apic-bench-sink",
+  js: `module.exports = function (RED) {
   function Sink(config) {
     RED.nodes.createNode(this, config);
     const hub = globalThis.__apicBenchHub;
@@ -119,36 +106,18 @@ function nodesDir(): string {
   }
   RED.nodes.registerType("apic-bench-sink", Sink);
 };\n`,
-  );
-  fs.writeFileSync(path.join(dir, "apic-bench-sink.html"), `<script type="text/javascript">RED.nodes.registerType('apic-bench-sink',{category:'function',defaults:{},inputs:1,outputs:0});</script>\n`);
-  return dir;
-}
+  html: `<script type="text/javascript">RED.nodes.registerType('apic-bench-sink',{category:'function',defaults:{},inputs:1,outputs:0});</script>\n`,
+};
 
 /** Node-RED with the bench flow written to its userDir before start (the way scripts/demo.js does). */
-async function startRed(url: string): Promise<{ RED: any; stop: () => Promise<void> }> {
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "apic-bench-user-"));
+async function startRed(url: string): Promise<EmbeddedRed> {
+  (globalThis as { __apicBenchHub?: EventEmitter }).__apicBenchHub = hub;
   const flows = [
     { id: "t", type: "tab", label: "bench" },
     { id: "ctl", type: "apic-controller", hosts: url, domain: "", tls: "", refreshTimeout: "", pingInterval: 30, maxFrameSize: 4096 },
     { id: "ev", type: "apic-events", z: "t", controller: "ctl", subscriptions: [{ kind: "class", target: "fvTenant", options: "" }], routing: "status", classes: "", outputs: 4, x: 100, y: 100, wires: [["sink"], ["sink"], ["sink"], ["sink"]] },
     { id: "sink", type: "apic-bench-sink", z: "t", x: 300, y: 100, wires: [] },
   ];
-  fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(flows));
-  fs.writeFileSync(path.join(userDir, "flows_cred.json"), JSON.stringify({ ctl: { username: "admin", password: "demo-password" } }));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require("node-red");
-  const server = http.createServer();
-  RED.init(server, {
-    userDir,
-    nodesDir: nodesDir(),
-    flowFile: "flows.json",
-    credentialSecret: false,
-    httpAdminRoot: false,
-    httpNodeRoot: false,
-    telemetry: { enabled: false },
-    diagnostics: { enabled: false },
-    logging: { console: { level: process.env.APIC_BENCH_DEBUG ? "debug" : "error", metrics: false, audit: false } },
-  });
   const connected = new Promise<void>((r) => {
     const on = (m: { apic?: { status: string } }) => {
       if (m.apic?.status === "sync") {
@@ -158,15 +127,16 @@ async function startRed(url: string): Promise<{ RED: any; stop: () => Promise<vo
     };
     hub.on("msg", on);
   });
-  await RED.start();
+  const red = await startEmbeddedRed({
+    prefix: "apic-bench",
+    types: ["apic-controller", "apic-events"],
+    bench: BENCH_NODES,
+    flows,
+    credentials: { ctl: { username: "admin", password: "demo-password" } },
+    settings: { logging: { console: { level: process.env.APIC_BENCH_DEBUG ? "debug" : "error", metrics: false, audit: false } } },
+  });
   await connected;
-  return {
-    RED,
-    stop: async () => {
-      await RED.stop();
-      fs.rmSync(userDir, { recursive: true, force: true });
-    },
-  };
+  return red;
 }
 
 async function flowRate(sim: Sim, n: number): Promise<Rate> {

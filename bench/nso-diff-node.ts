@@ -7,18 +7,14 @@
  *
  *   node --import tsx bench/nso-diff-node.ts
  */
-import * as http from "node:http";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { Backoff } from "../src/core/backoff";
 import { NsoClient } from "../src/nso/client";
 import { maskOf } from "../src/nso/constants";
 import { MaapiClient, readCommitDiffAndAck } from "../src/nso/maapi";
 import { startNsoSimulator, RunningNsoSimulator } from "../src/sim/nso";
 import { bulkDiffSpec, DEMO_DIFF, DiffSpecItem } from "../src/sim/nso/maapi";
+import { startEmbeddedRed } from "./_support/embedded-red";
 
-const root = resolve(__dirname, "..");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 // Warm-up commits per case (JIT, label cache, MAAPI dial) are not counted.
 const WARMUP = 20;
@@ -62,41 +58,17 @@ async function libraryBaseline(): Promise<Array<{ p50: number; p90: number }>> {
 
 async function throughNode(): Promise<Array<{ p50: number; p90: number }>> {
   const sim = await startNsoSimulator({ port: 0 });
-  const dir = mkdtempSync(join(tmpdir(), "nso-diff-bench-nodes-"));
-  const userDir = mkdtempSync(join(tmpdir(), "nso-diff-bench-user-"));
-  mkdirSync(join(dir, "locales", "en-US"), { recursive: true });
-  for (const t of ["nso-server", "nso-events"]) {
-    writeFileSync(join(dir, `${t}.js`), `module.exports = require(${JSON.stringify(join(root, "src", "nodes", `${t}.ts`))});\n`);
-    cpSync(join(root, "nodes", `${t}.html`), join(dir, `${t}.html`));
-    cpSync(join(root, "nodes", "locales", "en-US", `${t}.json`), join(dir, "locales", "en-US", `${t}.json`));
-  }
   const flows = [
     { id: "t1", type: "tab", label: "bench" },
     { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
     { id: "ev", z: "t1", type: "nso-events", server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], routing: "single", autoAck: 10, readDiff: true, ackAtOnce: true, wires: [[]] },
   ];
-  writeFileSync(join(userDir, "flows.json"), JSON.stringify(flows));
-  const RED = require("node-red");
-  RED.init(http.createServer(), {
-    userDir,
-    nodesDir: [dir],
-    flowFile: "flows.json",
-    credentialSecret: false,
-    httpAdminRoot: false,
-    httpNodeRoot: false,
-    logging: { console: { level: "warn" } },
-    editorTheme: { tours: false },
-    telemetry: { enabled: false },
-    diagnostics: { enabled: false },
-  });
-  await RED.start();
+  const red = await startEmbeddedRed({ prefix: "nso-diff-bench", types: ["nso-server", "nso-events"], flows });
   await sim.server.waitForSubscribers(1);
   const out = [];
   for (const [, diff] of CASES) out.push(await holdTimes(sim, diff));
-  await RED.stop();
+  await red.stop();
   await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(userDir, { recursive: true, force: true });
   return out;
 }
 

@@ -9,8 +9,7 @@
  * Run: node --expose-gc --import tsx bench/nso-e2e.ts [--events 1000000]
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as http from "node:http";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeTerm, encodeTerm } from "../src/nso/term";
@@ -21,6 +20,7 @@ import { startNsoSimulator } from "../src/sim/nso";
 import { NsoClient } from "../src/nso/client";
 import { maskOf } from "../src/nso/constants";
 import { Backoff } from "../src/core/backoff";
+import { startEmbeddedRed } from "./_support/embedded-red";
 
 const root = join(__dirname, "..");
 const argEvents = process.argv.indexOf("--events");
@@ -133,36 +133,20 @@ async function rawBaseline(n: number): Promise<number> {
 }
 
 // ---------------------------------------------------------------- 3. end to end in Node-RED
-/** A node dir the runtime can load: thin .js shims that require our .ts sources through tsx. */
-function nodesDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "nso-bench-nodes-"));
-  mkdirSync(join(dir, "locales", "en-US"), { recursive: true });
-  for (const t of ["nso-server", "nso-events"]) {
-    writeFileSync(join(dir, `${t}.js`), `module.exports = require(${JSON.stringify(join(root, "src", "nodes", `${t}.ts`))});\n`);
-    cpSync(join(root, "nodes", `${t}.html`), join(dir, `${t}.html`));
-    cpSync(join(root, "nodes", "locales", "en-US", `${t}.json`), join(dir, "locales", "en-US", `${t}.json`));
-  }
-  // The sink counts and timestamps; the source is Node-RED's own ceiling (a trivial node sending the same messages).
-  writeFileSync(
-    join(dir, "bench-nodes.js"),
-    `module.exports = function (RED) {
+// The sink counts and timestamps; the source is Node-RED's own ceiling (a trivial node sending the same messages).
+const BENCH_NODES = {
+  name: "bench-nodes",
+  js: `module.exports = function (RED) {
       function Sink(c) { RED.nodes.createNode(this, c); const s = globalThis.__nsoBenchSink; this.on("input", (m) => s(m)); }
       RED.nodes.registerType("bench-sink", Sink);
       function Source(c) { RED.nodes.createNode(this, c); globalThis.__nsoBenchSource = (m) => this.send(m); }
       RED.nodes.registerType("bench-source", Source);
     };\n`,
-  );
-  writeFileSync(
-    join(dir, "bench-nodes.html"),
-    `<script type="text/javascript">RED.nodes.registerType('bench-sink',{category:'function',defaults:{},inputs:1,outputs:0});RED.nodes.registerType('bench-source',{category:'function',defaults:{},inputs:0,outputs:1});</script>`,
-  );
-  return dir;
-}
+  html: `<script type="text/javascript">RED.nodes.registerType('bench-sink',{category:'function',defaults:{},inputs:1,outputs:0});RED.nodes.registerType('bench-source',{category:'function',defaults:{},inputs:0,outputs:1});</script>`,
+};
 
 async function e2e(rawRate: number): Promise<void> {
   const sim = await startNsoSimulator({ port: 0 });
-  const dir = nodesDir();
-  const userDir = mkdtempSync(join(tmpdir(), "nso-bench-user-"));
   const sink = { count: 0, latencies: [] as number[], record: false };
   (globalThis as Record<string, unknown>).__nsoBenchSink = (m: { payload?: { msg?: string } }): void => {
     sink.count++;
@@ -175,22 +159,8 @@ async function e2e(rawRate: number): Promise<void> {
     { id: "src", z: "t1", type: "bench-source", wires: [["sink"]] },
     { id: "sink", z: "t1", type: "bench-sink", wires: [] },
   ];
-  writeFileSync(join(userDir, "flows.json"), JSON.stringify(flows));
-  const RED = require("node-red");
-  const server = http.createServer();
-  RED.init(server, {
-    userDir,
-    nodesDir: [dir],
-    flowFile: "flows.json",
-    credentialSecret: false,
-    httpAdminRoot: false,
-    httpNodeRoot: false,
-    logging: { console: { level: "warn" } },
-    editorTheme: { tours: false },
-    telemetry: { enabled: false },
-    diagnostics: { enabled: false },
-  });
-  await RED.start();
+  const red = await startEmbeddedRed({ prefix: "nso-bench", types: ["nso-server", "nso-events"], bench: BENCH_NODES, flows });
+  const RED = red.RED;
   await sim.server.waitForSubscribers(1);
   const inject = (n: number, stamp = false): void => {
     for (let i = 0; i < n; i++) sim.server.inject({ type: "NOTIF_AUDIT", logno: 116, user: "admin", usid: 59, msg: stamp ? String(process.hrtime.bigint()) : "x" });
@@ -241,10 +211,8 @@ async function e2e(rawRate: number): Promise<void> {
     () => sink.count,
   );
 
-  await RED.stop();
+  await red.stop();
   await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(userDir, { recursive: true, force: true });
 
   console.log("end to end (simulator and Node-RED in one process, one core):");
   console.log(`  simulator -> nso-events -> sink (Node-RED ${RED.version()}): ${k(rate)} msg/s   (target >= 30k)`);

@@ -9,14 +9,10 @@
  * Run: node --expose-gc --import tsx bench/sysadm-throughput.ts [--events 200000] [--memory 1000000]
  */
 import { fork, ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import WebSocket from "ws";
 import { lifePreserverEvent } from "../src/sim/sysadm/generators";
+import { startEmbeddedRed } from "./_support/embedded-red";
 
-const root = join(__dirname, "..");
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
@@ -85,6 +81,19 @@ async function until(count: () => number, n: number, maxMs = 120_000): Promise<v
   }
 }
 
+/** Warm up with 20k events, then time N events until `count()` (zeroed by `reset`) has seen them all; events/s. */
+async function timedFlood(sim: SimProcess, count: () => number, reset: () => void): Promise<number> {
+  await sim.flood(20_000); // warm-up
+  await until(count, 20_000);
+  reset();
+  const t0 = process.hrtime.bigint();
+  const flooding = sim.flood(N);
+  await until(count, N);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  await flooding;
+  return N / secs;
+}
+
 // ---------------------------------------------------------------- baseline: bare ws client
 async function bareClient(sim: SimProcess): Promise<number> {
   const ws = new WebSocket(sim.url);
@@ -99,16 +108,9 @@ async function bareClient(sim: SimProcess): Promise<number> {
   ws.send(JSON.stringify({ namespace: "rpc", name: "auth", id: "a", args: { username: "demo", password: "demo-password" } }));
   ws.send(JSON.stringify({ namespace: "events", name: "subscribe", id: "s", args: ["life-preserver"] }));
   await until(() => replies, 2);
-  await sim.flood(20_000); // warm-up
-  await until(() => count, 20_000);
-  count = 0;
-  const t0 = process.hrtime.bigint();
-  const flooding = sim.flood(N);
-  await until(() => count, N);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  await flooding;
+  const rate = await timedFlood(sim, () => count, () => (count = 0));
   ws.terminate();
-  return N / secs;
+  return rate;
 }
 
 // ---------------------------------------------------------------- the library without Node-RED
@@ -120,42 +122,22 @@ async function libraryClient(sim: SimProcess): Promise<number> {
   await c.setSubscriptions(["life-preserver"]);
   c.start();
   await new Promise<void>((resolve) => c.lifecycle.on("state", (s) => s.state === "connected" && resolve()));
-  await sim.flood(20_000);
-  await until(() => count, 20_000);
-  count = 0;
-  const t0 = process.hrtime.bigint();
-  const flooding = sim.flood(N);
-  await until(() => count, N);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  await flooding;
+  const rate = await timedFlood(sim, () => count, () => (count = 0));
   c.close();
-  return N / secs;
+  return rate;
 }
 
 // ---------------------------------------------------------------- the node in Node-RED
-function nodesDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "sysadm-bench-nodes-"));
-  mkdirSync(join(dir, "locales", "en-US"), { recursive: true });
-  for (const t of ["sysadm-server", "sysadm-events"]) {
-    writeFileSync(join(dir, `${t}.js`), `module.exports = require(${JSON.stringify(join(root, "src", "nodes", `${t}.ts`))});\n`);
-    cpSync(join(root, "nodes", `${t}.html`), join(dir, `${t}.html`));
-    cpSync(join(root, "nodes", "locales", "en-US", `${t}.json`), join(dir, "locales", "en-US", `${t}.json`));
-  }
-  writeFileSync(
-    join(dir, "bench-nodes.js"),
-    `module.exports = function (RED) {
+const BENCH_NODES = {
+  name: "bench-nodes",
+  js: `module.exports = function (RED) {
       function Sink(c) { RED.nodes.createNode(this, c); this.on("input", () => { globalThis.__sysadmBenchCount++; }); }
       RED.nodes.registerType("sysadm-bench-sink", Sink);
       function Source(c) { RED.nodes.createNode(this, c); globalThis.__sysadmBenchSource = (m) => this.send(m); }
       RED.nodes.registerType("sysadm-bench-source", Source);
     };\n`,
-  );
-  writeFileSync(
-    join(dir, "bench-nodes.html"),
-    `<script type="text/javascript">RED.nodes.registerType('sysadm-bench-sink',{category:'function',defaults:{},inputs:1,outputs:0});RED.nodes.registerType('sysadm-bench-source',{category:'function',defaults:{},inputs:0,outputs:1});</script>`,
-  );
-  return dir;
-}
+  html: `<script type="text/javascript">RED.nodes.registerType('sysadm-bench-sink',{category:'function',defaults:{},inputs:1,outputs:0});RED.nodes.registerType('sysadm-bench-source',{category:'function',defaults:{},inputs:0,outputs:1});</script>`,
+};
 
 interface NodeFigures {
   rate: number;
@@ -166,8 +148,6 @@ interface NodeFigures {
 async function throughNode(sim: SimProcess): Promise<NodeFigures> {
   const g = globalThis as unknown as { __sysadmBenchCount: number; __sysadmBenchSource: (m: object) => void };
   g.__sysadmBenchCount = 0;
-  const dir = nodesDir();
-  const userDir = mkdtempSync(join(tmpdir(), "sysadm-bench-user-"));
   const flows = [
     { id: "t1", type: "tab", label: "bench" },
     { id: "srv", type: "sysadm-server", url: sim.url, keepalive: 90, maxFrameKB: 1024 },
@@ -175,33 +155,25 @@ async function throughNode(sim: SimProcess): Promise<NodeFigures> {
     { id: "src", z: "t1", type: "sysadm-bench-source", wires: [["sink"]] },
     { id: "sink", z: "t1", type: "sysadm-bench-sink", wires: [] },
   ];
-  writeFileSync(join(userDir, "flows.json"), JSON.stringify(flows));
-  writeFileSync(join(userDir, "flows_cred.json"), JSON.stringify({ srv: { username: "demo", password: "demo-password" } }));
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const RED = require("node-red");
-  const server = http.createServer();
-  RED.init(server, { userDir, nodesDir: [dir], flowFile: "flows.json", credentialSecret: false, httpAdminRoot: false, httpNodeRoot: false, logging: { console: { level: "warn" } }, editorTheme: { tours: false }, telemetry: { enabled: false }, diagnostics: { enabled: false } });
-  await RED.start();
+  const red = await startEmbeddedRed({
+    prefix: "sysadm-bench",
+    types: ["sysadm-server", "sysadm-events"],
+    bench: BENCH_NODES,
+    flows,
+    credentials: { srv: { username: "demo", password: "demo-password" } },
+  });
   const count = () => g.__sysadmBenchCount;
   // The snapshot-free subscribe completes shortly after start; flood until the sink sees events.
   for (let i = 0; i < 100 && count() === 0; i++) {
     await sim.flood(100);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await sim.flood(20_000); // warm-up
-  await until(count, 20_000);
-
-  g.__sysadmBenchCount = 0;
-  let t0 = process.hrtime.bigint();
-  let flooding = sim.flood(N);
-  await until(count, N);
-  const rate = N / (Number(process.hrtime.bigint() - t0) / 1e9);
-  await flooding;
+  const rate = await timedFlood(sim, count, () => (g.__sysadmBenchCount = 0));
 
   // Node-RED's ceiling: the same payload shape from a trivial source node, 20k in flight at most.
   g.__sysadmBenchCount = 0;
   let sent = 0;
-  t0 = process.hrtime.bigint();
+  let t0 = process.hrtime.bigint();
   while (count() < N) {
     while (sent - count() < 20_000 && sent < N) {
       g.__sysadmBenchSource({ topic: "life-preserver", payload: { ...EVENT }, sysadm: { priority: { level: 1, category: "Information" }, snapshot: false, server: sim.url } });
@@ -220,7 +192,7 @@ async function throughNode(sim: SimProcess): Promise<NodeFigures> {
   t0 = process.hrtime.bigint();
   const chunk = 100_000;
   for (let done = 0; done < MEM_N; done += chunk) {
-    flooding = sim.flood(Math.min(chunk, MEM_N - done));
+    const flooding = sim.flood(Math.min(chunk, MEM_N - done));
     await until(count, Math.min(done + chunk, MEM_N), 300_000);
     await flooding;
   }
@@ -228,10 +200,7 @@ async function throughNode(sim: SimProcess): Promise<NodeFigures> {
   clearInterval(sampler);
   gc();
   const after = process.memoryUsage();
-  await RED.stop();
-  server.close();
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(userDir, { recursive: true, force: true });
+  await red.stop();
   return { rate, ceiling, memory: { heapBefore: before.heapUsed, heapAfter: after.heapUsed, peakRss, rssBefore: before.rss, secs } };
 }
 

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { NodeResources } from "../core/resources";
+import { SharedUse } from "./lib/shared-use";
 import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
 import { asError } from "../core/errors";
@@ -26,8 +27,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const res = new NodeResources();
-    // Node-RED's close flag: false on a partial deploy that only restarts this node.
-    let removedOnClose = true;
+    const shared = new SharedUse(node, res);
     const throttle = new StatusThrottle((s) => node.status(s), 1000);
     res.add(() => throttle.dispose());
     let connStatus: NodeStatus | undefined;
@@ -101,13 +101,8 @@ export = function (RED: NodeAPI) {
         }
         render();
       });
-      s.open();
-      broker.register(user);
-      res.add(() => {
-        // Detaching hands unsettled (manual-mode) deliveries back to the broker: nothing is lost.
-        s.close();
-        broker.deregister(user, removedOnClose);
-      });
+      // Closing the link on close hands unsettled (manual-mode) deliveries back to the broker: nothing is lost.
+      shared.join(broker, user, s);
     }
 
     // Dynamic subscription: msg.address switches the source at run time (like mqtt-in dynamic).
@@ -120,15 +115,6 @@ export = function (RED: NodeAPI) {
         done();
       } catch (e) {
         done(asError(e));
-      }
-    });
-
-    node.on("close", (removed: boolean, done: () => void) => {
-      removedOnClose = removed;
-      try {
-        res.release();
-      } finally {
-        done();
       }
     });
   }

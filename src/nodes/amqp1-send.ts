@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { NodeResources } from "../core/resources";
+import { SharedUse } from "./lib/shared-use";
 import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
 import { asError, InfraError } from "../core/errors";
 import { CLACKS_NS, EventSender, makeEvent, SchemaValidator, BrokerHandle } from "../amqp";
@@ -24,8 +25,7 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const res = new NodeResources();
-    // Node-RED's close flag: false on a partial deploy that only restarts this node.
-    let removedOnClose = true;
+    const shared = new SharedUse(node, res);
     const throttle = new StatusThrottle((s) => node.status(s), 1000);
     res.add(() => throttle.dispose());
     const namespace = config.namespace?.trim() || CLACKS_NS;
@@ -63,13 +63,8 @@ export = function (RED: NodeAPI) {
         queued = n;
         render();
       });
-      s.open();
-      broker.register(user);
-      res.add(() => {
-        // Messages still waiting are failed (done(err)), not silently dropped.
-        s.close();
-        broker.deregister(user, removedOnClose);
-      });
+      // Closing the sender on close fails messages still waiting (done(err)), not silently dropped.
+      shared.join(broker, user, s);
     }
 
     node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
@@ -89,15 +84,6 @@ export = function (RED: NodeAPI) {
         () => done(),
         (e: unknown) => done(asError(e)),
       );
-    });
-
-    node.on("close", (removed: boolean, done: () => void) => {
-      removedOnClose = removed;
-      try {
-        res.release();
-      } finally {
-        done();
-      }
     });
   }
 

@@ -5,18 +5,10 @@ import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/st
 import { InfraError } from "../core/errors";
 import { NodeResources } from "../core/resources";
 import { EVENT_TYPES, isEventType, SysadmEvent, GapInfo } from "../sysadm";
-import type { StatusTarget } from "../core/users";
-import type { HubUser, SysadmHub } from "../sysadm";
+import type { SysadmServerHandle, SysadmUser } from "../sysadm";
 
 /** What sysadm-server offers its users (see sysadm-server.ts). */
-type SysadmUser = HubUser & StatusTarget;
-interface SysadmServerNode extends Node {
-  readonly url: string;
-  readonly configError: Error | undefined;
-  readonly hub: SysadmHub | undefined;
-  register(user: SysadmUser, types: readonly string[]): void;
-  deregister(user: SysadmUser, removed?: boolean): void;
-}
+interface SysadmServerNode extends Node, SysadmServerHandle {}
 
 /**
  * sysadm-events: one message per sysadm event (topic = event type, payload = args,

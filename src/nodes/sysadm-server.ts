@@ -1,9 +1,8 @@
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
-import type { StatusTarget } from "../core/users";
 import { asError } from "../core/errors";
-import { HubUser, SysadmClient, SysadmHub, TlsVerifyMode } from "../sysadm";
+import { SysadmClient, SysadmHub, SysadmServerHandle, SysadmUser, TlsVerifyMode } from "../sysadm";
 
 /**
  * sysadm-server: one authenticated WebSocket to a TrueOS sysadm server, shared by every
@@ -24,16 +23,7 @@ interface SysadmCredentials {
   token?: string;
 }
 
-type SysadmUser = HubUser & StatusTarget;
-
-interface SysadmServerNode extends Node {
-  readonly url: string;
-  /** Why this server cannot connect (bad settings); undefined when it can. */
-  readonly configError: Error | undefined;
-  readonly hub: SysadmHub | undefined;
-  register(user: SysadmUser, types: readonly string[]): void;
-  deregister(user: SysadmUser, removed?: boolean): void;
-}
+interface SysadmServerNode extends Node, SysadmServerHandle {}
 
 const DEFAULT_URL = "wss://127.0.0.1:12150";
 

@@ -10,6 +10,7 @@ import type { BrokerHandle } from "../../src/amqp";
 import { makeEvent } from "../../src/amqp";
 import { clacksSchemaDir } from "../unit/amqp/support/clacks-schemas";
 import { cleanupNewQueues, CuttableRelay, listQueues, queueNames, RABBIT, RABBIT_URL, uniq } from "../unit/amqp/support/rabbit";
+import { waitOn as waitOnEvent } from "../support/wait";
 
 helper.init(require.resolve("node-red"));
 
@@ -28,23 +29,8 @@ function calls(id: string, fn: "status" | "error" | "warn"): Call[] {
 const statuses = (id: string): Status[] => calls(id, "status").map((c) => c.args[0] ?? {});
 const errorsOf = (id: string): string[] => calls(id, "error").map((c) => String(c.args[0]?.message ?? c.args[0]));
 
-/** Resolve when `check()` holds, re-checking whenever `emitter` emits `event`. */
-function waitOn(emitter: EventEmitter, event: string, check: () => boolean, what: string, ms = 8000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (check()) return resolve();
-    const timer = setTimeout(() => {
-      emitter.off(event, on);
-      reject(new Error(`timed out waiting for ${what}`));
-    }, ms);
-    const on = () => {
-      if (!check()) return;
-      clearTimeout(timer);
-      emitter.off(event, on);
-      resolve();
-    };
-    emitter.on(event, on);
-  });
-}
+// The broker round trips here are slower than the shared default allows.
+const waitOn = (emitter: EventEmitter, event: string, check: () => boolean, what: string, ms = 8000): Promise<void> => waitOnEvent(emitter, event, check, what, ms);
 const untilStatus = (id: string, match: (s: Status) => boolean, what: string) =>
   waitOn(helper.getNode(id), "call:status", () => statuses(id).some(match), `status ${what}; saw ${JSON.stringify(statuses(id))}`);
 const untilError = (id: string, n: number) => waitOn(helper.getNode(id), "call:error", () => errorsOf(id).length >= n, `${n} errors on ${id}`);

@@ -5,7 +5,7 @@ import type { Node } from "node-red";
 import controllerNode from "../../src/nodes/apic-controller";
 import eventsNode from "../../src/nodes/apic-events";
 import { startApicSimulator, StartedApicSimulator } from "../../src/sim/apic";
-import { waitOn } from "../unit/apic/helpers";
+import { waitOn } from "../support/wait";
 
 helper.init(require.resolve("node-red"));
 

@@ -6,7 +6,7 @@ import helper from "node-red-node-test-helper";
 import controllerNode from "../../src/nodes/apic-controller";
 import eventsNode from "../../src/nodes/apic-events";
 import { APIC_SIM_DEFAULT_PASSWORD, APIC_SIM_DEFAULT_PORT, APIC_SIM_DEFAULT_USER, startApicSimulator, StartedApicSimulator } from "../../src/sim/apic";
-import { waitOn } from "../unit/apic/helpers";
+import { waitOn } from "../support/wait";
 
 helper.init(require.resolve("node-red"));
 

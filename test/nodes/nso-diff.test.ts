@@ -1,10 +1,8 @@
 import { strict as assert } from "node:assert";
 import helper from "node-red-node-test-helper";
-import nsoServerNode = require("../../src/nodes/nso-server");
-import nsoEventsNode = require("../../src/nodes/nso-events");
-import nsoAckNode = require("../../src/nodes/nso-ack");
 import { startNsoSimulator, RunningNsoSimulator, StartNsoSimOptions } from "../../src/sim/nso";
 import { bulkDiffSpec, DEMO_DIFF } from "../../src/sim/nso/maapi";
+import { AnyNode, called, load, nextMsg, node, text } from "../support/nso-nodes";
 
 /**
  * nso-events "read what changed" (issue 7) inside the Node-RED runtime, against the NSO
@@ -14,41 +12,7 @@ import { bulkDiffSpec, DEMO_DIFF } from "../../src/sim/nso/maapi";
  */
 helper.init(require.resolve("node-red"));
 
-type AnyNode = {
-  on(ev: string, fn: (...a: any[]) => void): void;
-  removeListener(ev: string, fn: (...a: any[]) => void): void;
-  receive(msg: object): void;
-  close(removed?: boolean): Promise<void>;
-  warn: { getCalls(): Array<{ args: any[] }> };
-  error: { getCalls(): Array<{ args: any[] }> };
-  status: { getCalls(): Array<{ args: any[] }> };
-};
-
-const NODES = [nsoServerNode, nsoEventsNode, nsoAckNode];
-const load = (f: object[]): Promise<void> => helper.load(NODES as never, f as never);
-const node = (id: string): AnyNode => helper.getNode(id) as unknown as AnyNode;
 const REPLY_TIMEOUT_MS = 4000;
-
-function nextMsg(n: AnyNode): Promise<Record<string, any>> {
-  return new Promise((resolve) => n.on("input", resolve));
-}
-
-/** Resolves when `method` was (or is next) called with matching arguments: the helper emits "call:<method>". */
-function called(n: AnyNode, method: "warn" | "error" | "status", match: (args: any[]) => boolean): Promise<any[]> {
-  const hit = n[method].getCalls().find((c) => match(c.args));
-  if (hit) return Promise.resolve(hit.args);
-  return new Promise((resolve) => {
-    const on = (call: { args: any[] }): void => {
-      if (match(call.args)) {
-        n.removeListener(`call:${method}`, on);
-        resolve(call.args);
-      }
-    };
-    n.on(`call:${method}`, on);
-  });
-}
-
-const text = (a: unknown): string => String((a as Error)?.message ?? a);
 
 function flow(port: number, events: Record<string, unknown> = {}): object[] {
   return [

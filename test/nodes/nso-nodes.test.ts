@@ -1,25 +1,10 @@
 import { strict as assert } from "node:assert";
 import helper from "node-red-node-test-helper";
-import nsoServerNode = require("../../src/nodes/nso-server");
-import nsoEventsNode = require("../../src/nodes/nso-events");
-import nsoAckNode = require("../../src/nodes/nso-ack");
 import { startNsoSimulator, RunningNsoSimulator } from "../../src/sim/nso";
 import { tuple } from "../../src/nso/term/types";
+import { AnyNode, called, load, nextMsg, NSO_NODES, text } from "../support/nso-nodes";
 
 helper.init(require.resolve("node-red"));
-
-type AnyNode = {
-  on(ev: string, fn: (...a: any[]) => void): void;
-  receive(msg: object): void;
-  warn: { calledWithMatch(...a: unknown[]): boolean; getCalls(): Array<{ args: unknown[] }> };
-  error: { calledWithMatch(...a: unknown[]): boolean; getCalls(): Array<{ args: unknown[] }> };
-  client?: { lifecycle: { state: string } };
-};
-
-const NODES = [nsoServerNode, nsoEventsNode, nsoAckNode];
-
-// The helper's flow typing knows only NodeDef; our nodes' settings are checked by the nodes themselves.
-const load = (f: object[]): Promise<void> => helper.load(NODES as never, f as never);
 
 function flow(port: number, events: Record<string, unknown> = {}, extra: object[] = []): object[] {
   return [
@@ -29,30 +14,6 @@ function flow(port: number, events: Record<string, unknown> = {}, extra: object[
     ...extra,
   ];
 }
-
-function nextMsg(n: AnyNode): Promise<Record<string, any>> {
-  return new Promise((resolve) => n.on("input", resolve));
-}
-
-/**
- * Resolves when `node[method]` has been (or is next) called with arguments matching `match`:
- * the helper emits "call:<method>" on the node for every spied call, so nothing polls.
- */
-function called(node: unknown, method: "warn" | "error" | "status", match: (args: any[]) => boolean): Promise<void> {
-  const n = node as { [k: string]: any };
-  if ((n[method].getCalls() as Array<{ args: any[] }>).some((c) => match(c.args))) return Promise.resolve();
-  return new Promise((resolve) => {
-    const on = (call: { args: any[] }): void => {
-      if (match(call.args)) {
-        n.removeListener(`call:${method}`, on);
-        resolve();
-      }
-    };
-    n.on(`call:${method}`, on);
-  });
-}
-
-const text = (a: unknown): string => String((a as Error)?.message ?? a);
 
 /** Resolves once the simulator has no subscriber left. */
 function noSubscribers(sim: RunningNsoSimulator): Promise<void> {
@@ -256,10 +217,10 @@ describe("nso nodes (node-red-node-test-helper)", function () {
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0, accessCheck: "sha256" },
       { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_AUDIT"], wires: [[]] },
     ];
-    await helper.load(NODES as never, f as never, { srv: { secret: "s3cret\n" } } as never);
+    await helper.load(NSO_NODES as never, f as never, { srv: { secret: "s3cret\n" } } as never);
     await sim.server.waitForSubscribers(1);
     await helper.unload();
-    await helper.load(NODES as never, f as never, { srv: { secret: "wrong" } } as never);
+    await helper.load(NSO_NODES as never, f as never, { srv: { secret: "wrong" } } as never);
     const ev = helper.getNode("ev") as unknown as AnyNode & { status: { getCalls(): Array<{ args: Array<{ fill?: string; text?: string }> }> } };
     await called(ev, "status", (a) => a[0]?.fill === "red" && /wrong secret/.test(a[0]?.text ?? ""));
     assert.equal(sim.server.subscribers().length, 0);

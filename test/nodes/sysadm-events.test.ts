@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import helper from "node-red-node-test-helper";
+import { waitFor } from "../support/wait";
 import type { Node } from "node-red";
 import sysadmServer from "../../src/nodes/sysadm-server";
 import sysadmEvents from "../../src/nodes/sysadm-events";
@@ -17,14 +18,6 @@ type Spy = { getCalls(): Array<{ args: any[] }>; callCount: number };
 const CREDS = { s1: { username: "demo", password: "demo-password" } };
 const nodesUnderTest = [sysadmServer, sysadmEvents, tlsConfigNode];
 
-/** Wait for a condition that events make true; bounded, never a bare sleep. */
-async function waitFor(what: string, cond: () => boolean, ms = 4000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function statuses(id: string): Array<{ fill?: string; shape?: string; text?: string }> {
   return (helper.getNode(id).status as unknown as Spy).getCalls().map((c) => c.args[0]);

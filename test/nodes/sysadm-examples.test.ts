@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import helper from "node-red-node-test-helper";
+import { waitFor } from "../support/wait";
 import sysadmServer from "../../src/nodes/sysadm-server";
 import sysadmEvents from "../../src/nodes/sysadm-events";
 import { DEFAULT_WS_PORT, DEMO_PASSWORD, DEMO_USER, RunningSysadmSimulator, startSysadmSimulator } from "../../src/sim/sysadm";
@@ -15,13 +16,6 @@ const examplesDir = join(__dirname, "..", "..", "examples");
 type Msg = { topic: string; payload: any; sysadm?: any };
 type FlowNode = { id: string; type: string; url?: string; [k: string]: unknown };
 
-async function waitFor(what: string, cond: () => boolean, ms = 4000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * Load an example as shipped, except: the debug nodes become helper nodes (so the test sees

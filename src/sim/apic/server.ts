@@ -4,6 +4,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
+import { listenOn } from "../listen";
 import { MoChange, MoStore } from "./mo-store";
 import { parseQuery, QueryParseError, runQuery, SimQuery } from "./query";
 
@@ -173,13 +174,7 @@ export class ApicSimulator extends EventEmitter {
   }
 
   async listen(): Promise<{ url: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(this.o.port, this.o.host, () => {
-        this.server.removeListener("error", reject);
-        resolve();
-      });
-    });
+    await listenOn(this.server, this.o.port, this.o.host);
     this.sweepTimer = setInterval(() => this.sweep(), this.o.sweepMs);
     this.sweepTimer.unref();
     return { url: this.url, port: this.port };

@@ -1,31 +1,23 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as net from "node:net";
 import { decodeTerm, encodeTerm } from "../../nso/term";
 import { atom, isAtom, isTuple, Term, Tuple, tuple } from "../../nso/term/types";
 import { AckHandle, AckKind, parseAck } from "../../nso/acks";
 import {
-  ACCESS_CHALLENGE_TAG,
-  ACCESS_OK,
-  ACCESS_RESPONSE_TAG,
-  ACCESS_WRONG_SECRET,
   CLIENT_ID_EVENT_MGR,
   DEFAULT_EVENT_REPLY_TIMEOUT_MS,
-  DEFAULT_LIB_PROTO_VSN,
-  DEFAULT_LIB_VSN,
   MIN_INTERVAL_MS,
   NOTIF_BITS,
   SUBSCRIPTION_DEADLINE_MS,
-  VSN_MODEL_TOO_SMALL,
-  VSN_OK,
-  VSN_PROTO_INCOMPATIBLE,
 } from "../../nso/constants";
 import { datetimeMicros, datetimeTerm, readDatetime } from "../../nso/datetime";
 import { ByteReader, encodeFrame } from "../../nso/framing";
-import { accessResponse, challengeLength, encodeVersionReply, parseHeader, ParsedHeader } from "../../nso/handshake";
+import { ParsedHeader } from "../../nso/handshake";
 import { buildNotification, deliveryBit, Spec, streamValues } from "./builders";
 import { CLIENT_ID_MAAPI } from "../../nso/maapi/constants";
 import { DiffSpecItem, MaapiSimOptions, MaapiSimServer, trackCommit } from "./maapi";
+import { handshakeSettings, ServerHandshake, SimHandshakeOptions } from "./server-handshake";
+import { listenOn } from "../listen";
 import { StreamConfig, StreamStore } from "./streams";
 
 /**
@@ -35,18 +27,9 @@ import { StreamConfig, StreamStore } from "./streams";
  * acks with an event-reply timeout that closes the socket, heartbeats, health checks,
  * stream replay from a log, and "illegal message -> close".
  */
-export interface NsoSimOptions {
+export interface NsoSimOptions extends SimHandshakeOptions {
   host?: string;
   port?: number;
-  protoVsn?: number;
-  libVsn?: number;
-  /** Proto versions accepted besides our own (6.2.5: [81]). */
-  compatProtoVsns?: number[];
-  /** Model sizes the server needs (6.2.5 demo: 14/5); 0/0 from the client skips the check. */
-  maxDepth?: number;
-  maxKeyLen?: number;
-  /** IPC access check: configured when a secret is given. */
-  secret?: Buffer;
   eventReplyTimeoutMs?: number;
   subscriptionDeadlineMs?: number;
   /** Heartbeat/health-check clamp; NSO uses 1000 ms (tests may lower it). */
@@ -127,12 +110,7 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
     this.opts = {
       host: opts.host ?? "127.0.0.1",
       port: opts.port ?? 4569,
-      protoVsn: opts.protoVsn ?? DEFAULT_LIB_PROTO_VSN,
-      libVsn: opts.libVsn ?? DEFAULT_LIB_VSN,
-      compatProtoVsns: opts.compatProtoVsns ?? [81],
-      maxDepth: opts.maxDepth ?? 14,
-      maxKeyLen: opts.maxKeyLen ?? 5,
-      secret: opts.secret,
+      ...handshakeSettings(opts),
       eventReplyTimeoutMs: opts.eventReplyTimeoutMs ?? DEFAULT_EVENT_REPLY_TIMEOUT_MS,
       subscriptionDeadlineMs: opts.subscriptionDeadlineMs ?? SUBSCRIPTION_DEADLINE_MS,
       minIntervalMs: opts.minIntervalMs ?? MIN_INTERVAL_MS,
@@ -156,13 +134,7 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   async listen(): Promise<{ host: string; port: number }> {
     const server = net.createServer((s) => this.accept(s));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.opts.port, this.opts.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listenOn(server, this.opts.port, this.opts.host);
     return this.address;
   }
 
@@ -368,21 +340,23 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       return;
     }
     const reader = new ByteReader(1024 * 1024);
-    let phase: "header" | "access" | "subscribe" | "events" = "header";
-    let header: ParsedHeader | undefined;
-    let challenge: Buffer | undefined;
+    let phase: "handshake" | "subscribe" | "events" = "handshake";
     let sub: Subscriber | undefined;
     let deadline: NodeJS.Timeout | undefined;
+    const handshake = new ServerHandshake(socket, reader, {
+      clientId: CLIENT_ID_EVENT_MGR,
+      ...handshakeSettings(this.opts),
+      handOver: (header, raw) => {
+        if (header.clientId !== CLIENT_ID_MAAPI || !this.maapi) return false;
+        // One IPC port serves both services, as on NSO: hand the socket over, header included.
+        socket.removeAllListeners("data");
+        this.sockets.delete(socket);
+        this.maapi.adopt(socket, Buffer.concat([raw, reader.take(reader.pending) ?? Buffer.alloc(0)]));
+        return true;
+      },
+    });
 
-    const versionReply = (code: number): Buffer =>
-      encodeVersionReply({ code, protoVsn: this.opts.protoVsn, libVsn: this.opts.libVsn, maxDepth: this.opts.maxDepth, maxKeyLen: this.opts.maxKeyLen });
-
-    const afterAccess = (h: ParsedHeader): void => {
-      const compat = h.protoVsn === this.opts.protoVsn || this.opts.compatProtoVsns.includes(h.protoVsn);
-      if (!compat) return this.reject(socket, `proto ${h.protoVsn} incompatible`, versionReply(VSN_PROTO_INCOMPATIBLE));
-      const sizesOk = (h.maxDepth === 0 && h.maxKeyLen === 0) || (h.maxDepth >= this.opts.maxDepth && h.maxKeyLen >= this.opts.maxKeyLen);
-      if (!sizesOk) return this.reject(socket, "model sizes too small", versionReply(VSN_MODEL_TOO_SMALL));
-      socket.write(versionReply(VSN_OK));
+    const afterHandshake = (h: ParsedHeader): void => {
       phase = "subscribe";
       sub = new Subscriber(this.nextId++, socket, h);
       deadline = setTimeout(() => this.reject(socket, "Timeout waiting for subscription on event socket - closing"), this.opts.subscriptionDeadlineMs);
@@ -392,38 +366,11 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
     const step = (): void => {
       for (;;) {
         if (socket.destroyed) return;
-        if (phase === "header") {
-          const b = reader.take(9);
-          if (!b) return;
-          header = parseHeader(b);
-          if (header.clientId === CLIENT_ID_MAAPI && this.maapi) {
-            // One IPC port serves both services, as on NSO: hand the socket over, header included.
-            socket.removeAllListeners("data");
-            this.sockets.delete(socket);
-            return this.maapi.adopt(socket, Buffer.concat([b, reader.take(reader.pending) ?? Buffer.alloc(0)]));
-          }
-          if (header.clientId !== CLIENT_ID_EVENT_MGR) return this.reject(socket, `unknown client id ${header.clientId}`);
-          const wants = (b[0] & 0x80) !== 0;
-          if (wants && !this.opts.secret) return this.reject(socket, "Access check was requested but is not configured");
-          if (!wants && this.opts.secret) return this.reject(socket, "Access check is configured but was not requested");
-          if (wants) {
-            const kind = header.accessCheck === "sha256" ? "sha256" : "md5";
-            challenge = randomBytes(challengeLength(kind));
-            socket.write(Buffer.concat([Buffer.from([ACCESS_CHALLENGE_TAG]), challenge]));
-            phase = "access";
-            continue;
-          }
-          afterAccess(header);
-          continue;
-        }
-        if (phase === "access") {
-          const kind = header!.accessCheck === "sha256" ? "sha256" : "md5";
-          const b = reader.take(1 + challengeLength(kind));
-          if (!b) return;
-          const expect = accessResponse(kind, this.opts.secret!, challenge!);
-          if (b[0] !== ACCESS_RESPONSE_TAG || !timingSafeEqual(b, expect)) return this.reject(socket, "Wrong secret used", Buffer.from([ACCESS_WRONG_SECRET]));
-          socket.write(Buffer.from([ACCESS_OK]));
-          afterAccess(header!);
+        if (phase === "handshake") {
+          const r = handshake.step();
+          if (r.kind === "pending" || r.kind === "handed-over") return;
+          if (r.kind === "rejected") return this.reject(socket, r.reason, r.bytes);
+          afterHandshake(r.header);
           continue;
         }
         const f = reader.nextFrame();

@@ -4,8 +4,8 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import http from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
+import { listenOn } from "../listen";
 import { generateSelfSigned, GeneratedCertificate } from "./certificate";
 import { errorFrame, eventFrame, replyFrame } from "./envelope";
 import { genericJobEvents, LIFE_PRESERVER_KINDS, LifePreserverKind, lifePreserverEvent, pkgJobEvents, systemStateEvent, SystemStateOptions } from "./generators";
@@ -566,13 +566,3 @@ function toText(data: WebSocket.RawData): string {
   return Buffer.from(data).toString("utf8");
 }
 
-function listenOn(server: http.Server | https.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.removeListener("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}

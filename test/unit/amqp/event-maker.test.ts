@@ -1,19 +1,12 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
 import { InfraError } from "../../../src/core/errors";
+import { errorCode } from "../../support/error-code";
 import { checkEventXml, makeEvent } from "../../../src/amqp/event-maker";
 import { eventToObject } from "../../../src/amqp/event-object";
 import { CLACKS_NS, parseEvent } from "../../../src/amqp/xml-event";
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof InfraError, `expected InfraError, got ${String(e)}`);
-    return e.code;
-  }
-  assert.fail("expected an error");
-}
+const code = (fn: () => unknown): string => errorCode(InfraError, fn);
 
 describe("amqp event-maker: building Clacks events from objects", () => {
   it("builds the seed's PhoneStatus exactly as Clacks' EventMaker serialised it", () => {

@@ -1,20 +1,13 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
 import { ProtocolError } from "../../../src/core/errors";
+import { errorCode } from "../../support/error-code";
 import { bodyToText, CLACKS_NS, parseEvent } from "../../../src/amqp/xml-event";
 import { eventToObject } from "../../../src/amqp/event-object";
 
 const PHONE = `<?xml version='1.0'?>\n<Event xmlns="${CLACKS_NS}"><PhoneStatus><CallerId>012345</CallerId><ReceiverId>12343424</ReceiverId><Status>busy</Status></PhoneStatus></Event>`;
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ProtocolError, `expected ProtocolError, got ${String(e)}`);
-    return e.code;
-  }
-  assert.fail("expected an error");
-}
+const code = (fn: () => unknown): string => errorCode(ProtocolError, fn);
 
 describe("amqp xml-event: safe parsing of the Clacks envelope", () => {
   it("parses the seed's PhoneStatus event and names it", () => {

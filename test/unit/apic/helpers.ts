@@ -5,24 +5,10 @@ import type { ApicEvent, ApicGap } from "../../../src/apic/types";
 import type { StateChange } from "../../../src/core/lifecycle";
 import { startApicSimulator, StartedApicSimulator } from "../../../src/sim/apic";
 import type { ApicSimOptions } from "../../../src/sim/apic";
+import { waitOn } from "../../support/wait";
 
-/** Resolve when `check()` is true, re-checked on every `event` of `emitter`; reject after `ms`. */
-export function waitOn(emitter: EventEmitter, event: string, check: () => boolean, what: string, ms = 5000): Promise<void> {
-  if (check()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      emitter.removeListener(event, on);
-      reject(new Error(`timed out waiting for ${what}`));
-    }, ms);
-    const on = (): void => {
-      if (!check()) return;
-      clearTimeout(t);
-      emitter.removeListener(event, on);
-      resolve();
-    };
-    emitter.on(event, on);
-  });
-}
+// Re-exported for the apic unit and integration tests that import it from here.
+export { waitOn };
 
 /** A listener that records what it is given and says so, so tests await instead of sleeping. */
 export class Collector extends EventEmitter implements SubscriptionListener {

@@ -3,6 +3,7 @@ import WebSocket from "ws";
 import { apicSimulator, startApicSimulator, StartedApicSimulator } from "../../../src/sim/apic";
 import { parseFilter } from "../../../src/sim/apic/filter";
 import { MoStore, parentDn } from "../../../src/sim/apic/mo-store";
+import { Trickle } from "../../../src/sim/apic/trickle";
 import { parseQuery, runQuery } from "../../../src/sim/apic/query";
 import { waitOn } from "./helpers";
 
@@ -198,7 +199,16 @@ describe("apic simulator: REST, socket and control API", function () {
     s = await startApicSimulator();
     const seen = new Set<string>();
     s.sim.onChange((c) => seen.add(`${c.cls}:${c.status}`));
-    for (let i = 0; i < 80; i++) s.trickle.step();
+    // A seeded generator keeps the test deterministic (Math.random made it miss a kind now and then).
+    let seed = 0x2f6b1d3;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const trickle = new Trickle(s.sim, random);
+    for (let i = 0; i < 200; i++) trickle.step();
     for (const k of ["faultInst:created", "faultInst:modified", "faultInst:deleted", "eventRecord:created", "fvTenant:created", "fvTenant:modified", "fvTenant:deleted", "fvAEPg:created", "fvAEPg:deleted", "aaaModLR:created"]) {
       assert.ok(seen.has(k), `${k} in ${[...seen].join(" ")}`);
     }

@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ProtocolError } from "../../../src/core/errors";
+import { errorCode } from "../../support/error-code";
 import { decodeFrame } from "../../../src/sysadm/frame";
 
 const limits = { maxFrameBytes: 4096, maxDepth: 8 };
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ProtocolError, `expected ProtocolError, got ${String(e)}`);
-    return e.code;
-  }
-  assert.fail("no error thrown");
-}
+const code = (fn: () => unknown): string => errorCode(ProtocolError, fn);
 
 describe("sysadm/frame", () => {
   it("classifies an event by its empty id and events namespace", () => {

@@ -1,10 +1,9 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as net from "node:net";
-import { ACCESS_CHALLENGE_TAG, ACCESS_OK, ACCESS_RESPONSE_TAG, ACCESS_WRONG_SECRET, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, VSN_MODEL_TOO_SMALL, VSN_OK, VSN_PROTO_INCOMPATIBLE } from "../../../nso/constants";
 import { ByteReader } from "../../../nso/framing";
-import { accessResponse, challengeLength, encodeVersionReply, parseHeader, ParsedHeader } from "../../../nso/handshake";
 import { CLIENT_ID_MAAPI } from "../../../nso/maapi/constants";
+import { handshakeSettings, ServerHandshake, SimHandshakeOptions } from "../server-handshake";
+import { listenOn } from "../../listen";
 import { BlockedCommitStore } from "./commit-store";
 import { SimHashTable } from "./schema";
 import { MaapiSimSession, SessionOptions } from "./session";
@@ -16,17 +15,11 @@ import { MaapiSimSession, SessionOptions } from "./session";
  * Handshake rules are the event socket's (§2.1): compatibility list, model sizes, optional
  * IPC access check with the same secret.
  */
-export interface MaapiSimOptions {
+export interface MaapiSimOptions extends SimHandshakeOptions {
   host?: string;
   port?: number;
   store?: BlockedCommitStore;
   hashes?: SimHashTable;
-  protoVsn?: number;
-  libVsn?: number;
-  compatProtoVsns?: number[];
-  maxDepth?: number;
-  maxKeyLen?: number;
-  secret?: Buffer;
   itemDelayMs?: number;
   mangleItem?: SessionOptions["mangleItem"];
 }
@@ -58,13 +51,7 @@ export class MaapiSimServer extends EventEmitter<MaapiSimEvents> {
   async listen(): Promise<{ host: string; port: number }> {
     const server = net.createServer((s) => this.adopt(s));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.opts.port ?? 0, this.opts.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listenOn(server, this.opts.port ?? 0, this.opts.host ?? "127.0.0.1");
     return this.address;
   }
 
@@ -95,25 +82,15 @@ export class MaapiSimServer extends EventEmitter<MaapiSimEvents> {
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => socket.destroy());
     const reader = new ByteReader(1024 * 1024);
-    let phase: "header" | "access" | "frames" = "header";
-    let header: ParsedHeader | undefined;
-    let challenge: Buffer | undefined;
     let session: MaapiSimSession | undefined;
     const id = this.nextId++;
-    const proto = this.opts.protoVsn ?? DEFAULT_LIB_PROTO_VSN;
-    const reply = (code: number): Buffer =>
-      encodeVersionReply({ code, protoVsn: proto, libVsn: this.opts.libVsn ?? DEFAULT_LIB_VSN, maxDepth: this.opts.maxDepth ?? 14, maxKeyLen: this.opts.maxKeyLen ?? 5 });
+    const handshake = new ServerHandshake(socket, reader, { clientId: CLIENT_ID_MAAPI, ...handshakeSettings(this.opts) });
     const reject = (reason: string, bytes?: Buffer): void => {
       this.emit("rejected", { reason });
       if (bytes) socket.end(bytes);
       else socket.destroy();
     };
-    const afterAccess = (h: ParsedHeader): void => {
-      if (h.protoVsn !== proto && !(this.opts.compatProtoVsns ?? [81]).includes(h.protoVsn)) return reject(`proto ${h.protoVsn} incompatible`, reply(VSN_PROTO_INCOMPATIBLE));
-      const sizesOk = (h.maxDepth === 0 && h.maxKeyLen === 0) || (h.maxDepth >= (this.opts.maxDepth ?? 14) && h.maxKeyLen >= (this.opts.maxKeyLen ?? 5));
-      if (!sizesOk) return reject("model sizes too small", reply(VSN_MODEL_TOO_SMALL));
-      socket.write(reply(VSN_OK));
-      phase = "frames";
+    const startSession = (): void => {
       session = new MaapiSimSession(socket, {
         store: this.store,
         hashes: this.hashes,
@@ -131,31 +108,11 @@ export class MaapiSimServer extends EventEmitter<MaapiSimEvents> {
     const step = (): void => {
       for (;;) {
         if (socket.destroyed) return;
-        if (phase === "header") {
-          const b = reader.take(9);
-          if (!b) return;
-          header = parseHeader(b);
-          if (header.clientId !== CLIENT_ID_MAAPI) return reject(`unknown client id ${header.clientId}`);
-          const wants = (b[0] & 0x80) !== 0;
-          if (wants && !this.opts.secret) return reject("Access check was requested but is not configured");
-          if (!wants && this.opts.secret) return reject("Access check is configured but was not requested");
-          if (wants) {
-            challenge = randomBytes(challengeLength(header.accessCheck === "sha256" ? "sha256" : "md5"));
-            socket.write(Buffer.concat([Buffer.from([ACCESS_CHALLENGE_TAG]), challenge]));
-            phase = "access";
-            continue;
-          }
-          afterAccess(header);
-          continue;
-        }
-        if (phase === "access") {
-          const kind = header!.accessCheck === "sha256" ? "sha256" : "md5";
-          const b = reader.take(1 + challengeLength(kind));
-          if (!b) return;
-          const expect = accessResponse(kind, this.opts.secret!, challenge!);
-          if (b[0] !== ACCESS_RESPONSE_TAG || !timingSafeEqual(b, expect)) return reject("Wrong secret used", Buffer.from([ACCESS_WRONG_SECRET]));
-          socket.write(Buffer.from([ACCESS_OK]));
-          afterAccess(header!);
+        if (!handshake.done) {
+          const r = handshake.step();
+          if (r.kind === "pending" || r.kind === "handed-over") return;
+          if (r.kind === "rejected") return reject(r.reason, r.bytes);
+          startSession();
           continue;
         }
         const f = reader.nextFrame();
