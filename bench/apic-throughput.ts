@@ -6,10 +6,12 @@
  *     simulator read by a bare `ws` client (no parsing). Target: the node costs < 20% of raw.
  *  2. refresh traffic with 500 subscriptions (requests/s and client CPU), library only.
  *  3. memory of the flow process over 1M changes.
+ *  4. session renewal with 500 subscriptions under a steady change stream (library, in-process
+ *     simulator with a short maximum lifetime) next to the plain re-login it replaces.
  *
  * The simulator runs in a child process (this file, forked with --sim-child) so that its own CPU
  * does not count against the client. Run: node --expose-gc --import tsx bench/apic-throughput.ts
- * [--changes N] [--million N]
+ * [--changes N] [--million N] [--renewal-only]
  */
 import { ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -196,9 +198,86 @@ async function refreshTraffic(sim: Sim): Promise<void> {
   client.close();
 }
 
+// ---- 4. session renewal with 500 subscriptions ------------------------------------------------------
+
+async function renewal(): Promise<void> {
+  const { ApicClient } = await import("../src/apic/client");
+  const { startApicSimulator } = await import("../src/sim/apic");
+  const subs = 500;
+  const run = async (mode: "renewal" | "re-login"): Promise<void> => {
+    // Lifetime 8 s, renewal 4 s before it: long enough for 500 subscribes first.
+    const s = await startApicSimulator({ maxLifetimeSeconds: 8 });
+    const client = new ApicClient({ hosts: [s.url], credentials: { username: "admin", password: "demo-password" }, maxLifetimeMarginSeconds: 4 });
+    let live = 0;
+    let sync = 0;
+    let gaps = 0;
+    const seen = new Map<string, number>();
+    const quiet = { onEvent: () => undefined, onGap: () => undefined };
+    for (let i = 0; i < subs - 1; i++) client.subscribe({ kind: "dn", target: `uni/tn-bench${i}` }, quiet);
+    client.subscribe({ kind: "class", target: "fvTenant" }, {
+      onEvent: (ev) => {
+        if (ev.status === "sync") sync++;
+        else {
+          live++;
+          seen.set(ev.attributes.descr ?? "", (seen.get(ev.attributes.descr ?? "") ?? 0) + 1);
+        }
+      },
+      onGap: () => gaps++,
+    });
+    client.start();
+    // Every query subscribed and the fvTenant snapshot (5 tenants) delivered.
+    while (s.sim.stats.subscribes < subs || sync < 5) await new Promise((r) => setTimeout(r, 20));
+    const sync0 = sync;
+    let t0 = 0;
+    let t1 = 0;
+    s.sim.on("request", (line: string) => {
+      // Renewal: from the second login to the old session's logout.
+      if (line.startsWith("POST /api/aaaLogin.json") && t0 === 0) t0 = performance.now();
+      if (line.startsWith("POST /api/aaaLogout.json") && t1 === 0) t1 = performance.now();
+    });
+    if (mode === "re-login") {
+      t0 = performance.now();
+      s.sim.expireTokens();
+    }
+    // One change every 2 ms until the switch is over (or 8 s).
+    let made = 0;
+    const end = performance.now() + 10000;
+    const cpu0 = process.cpuUsage();
+    // Until the switch is over (renewal: old session logged out; re-login: the fvTenant re-read arrived), plus 200 ms.
+    const over = (): boolean => (mode === "renewal" ? t1 > 0 : sync >= sync0 + 5);
+    let overAt = 0;
+    while (performance.now() < end && (overAt === 0 || performance.now() < overAt + 200)) {
+      if (overAt === 0 && over()) overAt = performance.now();
+      s.sim.modify("uni/tn-demo", { descr: `c${made++}` });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const cpu = process.cpuUsage(cpu0);
+    if (mode === "re-login") t1 = overAt;
+    let missing = 0;
+    let dup = 0;
+    for (let i = 0; i < made; i++) {
+      const n = seen.get(`c${i}`) ?? 0;
+      if (n === 0) missing++;
+      if (n > 1) dup += n - 1;
+    }
+    const label = mode === "renewal" ? "make-before-break renewal" : "plain re-login (old way) ";
+    console.log(`  ${label}: ${made} changes sent, ${live} delivered, ${missing} missed, ${dup} duplicated, ${gaps} gap(s), ${sync - sync0} re-read objects; switch ${(t1 - t0).toFixed(0)} ms; ${client.stats.duplicates} copies suppressed; client CPU over the run ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
+    client.close();
+    await s.close();
+  };
+  await run("re-login");
+  await run("renewal");
+}
+
 // ---- main -----------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--renewal-only")) {
+    console.log(`4. session renewal with 500 subscriptions, a change every 2 ms (library, in-process simulator)`);
+    await renewal();
+    return;
+  }
   const n = arg("changes", 100_000);
   const million = arg("million", 1_000_000);
   const sim = await Sim.start();
@@ -253,6 +332,9 @@ async function main(): Promise<void> {
   console.log(`\n2. refresh traffic with 500 subscriptions (library, one session)`);
   await refreshTraffic(sim);
   sim.stop();
+
+  console.log(`\n4. session renewal with ${500} subscriptions, a change every 2 ms (library, in-process simulator)`);
+  await renewal();
 }
 
 // Entry point last: classes above are initialised by then.

@@ -11,6 +11,7 @@ import { buildQuery } from "./query";
 import { ApicRest } from "./rest";
 import { Credentials, login, logout, refresh, SessionToken } from "./session";
 import { openSocket } from "./socket";
+import { changeKey, OverlapDedup } from "./overlap";
 import { LocalSubscription, SubscriptionListener } from "./subscription";
 import type { ApicEvent, ApicGap, SubscriptionSpec } from "./types";
 
@@ -34,8 +35,13 @@ export interface ApicClientOptions {
   maxFrameBytes?: number;
   /** Frames for ids not known yet, kept while a subscribe is in flight. Default 1000. */
   maxBufferedFrames?: number;
-  /** Re-login this long before the session's maximum lifetime. Default 10% of it, at most 600 s. */
+  /** Renew the session this long before its maximum lifetime. Default 10% of it, at most 600 s. */
   maxLifetimeMarginSeconds?: number;
+  /** After a renewal, copies of a change from the old socket are still matched this long. Default 5 s. */
+  renewalOverlapMs?: number;
+  /** Retry of a query APIC refused (400): first delay, doubling up to the cap. Default 5 s to 5 min. */
+  queryRetryInitialMs?: number;
+  queryRetryMaxMs?: number;
 }
 
 export interface DropReport {
@@ -49,8 +55,8 @@ export interface ApicClientEvents {
   state: [StateChange];
   /** A request/frame problem that did not end the connection. */
   drop: [DropReport];
-  /** Connected to a controller (after login + socket). */
-  session: [{ host: string; version: string }];
+  /** Connected to a controller (after login + socket); `renewed`: a renewal replaced the session without a break. */
+  session: [{ host: string; version: string; renewed?: boolean }];
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -62,15 +68,6 @@ function rotates(err: Error): boolean {
   return code === "handshake-timeout" || code === "liveness-timeout" || code === "apic-socket-lost";
 }
 
-interface Conn {
-  attempt: Attempt;
-  host: string;
-  rest: ApicRest;
-  token: string;
-  ws?: WebSocket;
-  timers: Set<TimerHandle>;
-}
-
 interface BufferedFrame {
   ids: string[];
   waiting: Set<string>;
@@ -78,27 +75,68 @@ interface BufferedFrame {
 }
 
 /**
+ * One APIC login: its token, its socket and the subscription ids it holds. A connection has
+ * one; during a renewal a second one is built beside it and replaces it once complete.
+ */
+interface Sess {
+  token: string;
+  ws?: WebSocket;
+  ended: boolean;
+  timers: Set<TimerHandle>;
+  ids: Map<LocalSubscription, string>;
+  byId: Map<string, LocalSubscription>;
+  refreshTimers: Map<LocalSubscription, TimerHandle>;
+  inflight: Set<LocalSubscription>;
+  buffered: BufferedFrame[];
+}
+
+interface Conn {
+  attempt: Attempt;
+  host: string;
+  rest: ApicRest;
+  sess: Sess;
+  /** The session being prepared by a renewal, until it replaces `sess`. */
+  next?: Sess;
+  /**
+   * Duplicate matching while the old and the new session overlap (and shortly after), only for
+   * the queries subscribed on both (`both`): before that a change can only come from the old socket.
+   */
+  overlap?: { old: Sess; dedup: OverlapDedup; both: Set<LocalSubscription> };
+  /** Timers that outlive a renewal (query retries). */
+  timers: Set<TimerHandle>;
+}
+
+function newSess(): Sess {
+  return { token: "", ended: false, timers: new Set(), ids: new Map(), byId: new Map(), refreshTimers: new Map(), inflight: new Set(), buffered: [] };
+}
+
+/** sync: snapshot as `sync`; gap: announce a gap first; renewal: the old session still covers it, no snapshot. */
+type SubscribeMode = "sync" | "gap" | "renewal";
+
+/**
  * One APIC session that stays subscribed for weeks: login, one WebSocket, every local
- * subscription subscribed and refreshed, token refreshed at half its lifetime and replaced
- * before its maximum lifetime. Any break (socket lost, half-open, 403, 405, 5xx, timeouts)
- * tears the session down, backs off, moves to the next controller where that helps, and on
- * the way back announces a gap to every owner and re-reads each query (`sync` events).
+ * subscription subscribed and refreshed, token refreshed at half its lifetime. Before the
+ * session's maximum lifetime a second session is logged in, its socket opened and every query
+ * subscribed on it while the first still delivers (copies from both deduplicated); then the old
+ * one is logged out: no gap, no re-read. Any break (socket lost, half-open, 403, 405, 5xx,
+ * timeouts) tears the session down, backs off, moves to the next controller where that helps,
+ * and on the way back announces a gap to every owner and re-reads each query (`sync` events).
+ * A query APIC refuses (400) is retried on its own with a capped backoff.
  */
 export class ApicClient extends EventEmitter<ApicClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly drops = new DropCounter();
   private readonly clock: Clock;
   private readonly subs = new Set<LocalSubscription>();
-  private readonly byId = new Map<string, LocalSubscription>();
   private conn: Conn | undefined;
   private hostIndex = 0;
   private lostAt: number | undefined;
   private lostReason = "";
-  private pendingSubscribes = 0;
-  private buffered: BufferedFrame[] = [];
   private closed = false;
   private eventCount = 0;
   private frameCount = 0;
+  private renewals = 0;
+  private duplicates = 0;
   private readonly opts: Required<Omit<ApicClientOptions, "tls" | "clock" | "backoff" | "refreshTimeoutSeconds" | "maxLifetimeMarginSeconds">> &
     ApicClientOptions;
 
@@ -112,6 +150,9 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       pingIntervalMs: 30000,
       maxFrameBytes: 4 * 1024 * 1024,
       maxBufferedFrames: 1000,
+      renewalOverlapMs: 5000,
+      queryRetryInitialMs: 5000,
+      queryRetryMaxMs: 300000,
       ...options,
     };
     this.clock = options.clock ?? systemClock;
@@ -134,8 +175,9 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     return this.lifecycle.state === "connected";
   }
 
-  get stats(): { events: number; frames: number; dropped: number; subscriptions: number } {
-    return { events: this.eventCount, frames: this.frameCount, dropped: this.drops.total, subscriptions: this.subs.size };
+  /** `renewals`: sessions replaced without a break; `duplicates`: copies of a change suppressed during them. */
+  get stats(): { events: number; frames: number; dropped: number; subscriptions: number; renewals: number; duplicates: number } {
+    return { events: this.eventCount, frames: this.frameCount, dropped: this.drops.total, subscriptions: this.subs.size, renewals: this.renewals, duplicates: this.duplicates };
   }
 
   start(): void {
@@ -158,7 +200,8 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     const sub = new LocalSubscription(spec, query, listener);
     this.subs.add(sub);
     const c = this.conn;
-    if (c && this.connected) void this.subscribeOne(c, sub, false);
+    // During a renewal the renewal's own pass subscribes it on the new session too.
+    if (c && this.connected) void this.subscribeOne(c, c.sess, sub, "sync");
     return sub;
   }
 
@@ -166,9 +209,12 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   unsubscribe(sub: LocalSubscription): void {
     if (!this.subs.delete(sub)) return;
     sub.closed = true;
-    this.forgetId(sub);
-    if (sub.refreshTimer !== undefined) this.clock.clearTimeout(sub.refreshTimer);
-    sub.refreshTimer = undefined;
+    const c = this.conn;
+    if (c) {
+      for (const sess of [c.sess, c.next]) if (sess) this.forgetId(sess, sub);
+    }
+    this.clearRetry(sub);
+    sub.id = undefined;
   }
 
   subscriptions(listener?: SubscriptionListener): LocalSubscription[] {
@@ -180,25 +226,29 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   private async open(attempt: Attempt): Promise<void> {
     const host = this.opts.hosts[this.hostIndex % this.opts.hosts.length];
     const rest = new ApicRest(host, { tls: this.opts.tls, timeoutMs: this.opts.requestTimeoutMs });
-    const c: Conn = { attempt, host, rest, token: "", timers: new Set() };
+    const c: Conn = { attempt, host, rest, sess: newSess(), timers: new Set() };
     this.conn = c;
     attempt.onEnd(() => this.teardown(c));
 
     const session = await login(rest, this.opts.credentials);
     if (!attempt.active) return;
-    c.token = session.token;
-    const ws = await openSocket(host, session.token, { tls: this.opts.tls, handshakeTimeoutMs: this.opts.handshakeTimeoutMs, hardMaxBytes: Math.max(this.opts.maxFrameBytes * 4, 64 * 1024 * 1024) }, attempt.signal);
+    c.sess.token = session.token;
+    const ws = await this.openSocketFor(c, session.token);
     if (!attempt.active) {
       ws.terminate();
       return;
     }
-    c.ws = ws;
-    this.wireSocket(c, ws);
-    this.scheduleTokenRefresh(c, session);
+    c.sess.ws = ws;
+    this.wireSocket(c, c.sess, ws);
+    this.scheduleTokenRefresh(c, c.sess, session);
     this.scheduleMaxLifetime(c, session);
     attempt.established();
     this.emit("session", { host, version: session.version });
     await this.subscribeAll(c);
+  }
+
+  private openSocketFor(c: Conn, token: string): Promise<WebSocket> {
+    return openSocket(c.host, token, { tls: this.opts.tls, handshakeTimeoutMs: this.opts.handshakeTimeoutMs, hardMaxBytes: Math.max(this.opts.maxFrameBytes * 4, 64 * 1024 * 1024) }, c.attempt.signal);
   }
 
   private onState(change: StateChange): void {
@@ -214,32 +264,42 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     this.emit("state", change);
   }
 
-  private wireSocket(c: Conn, ws: WebSocket): void {
+  /** A session's socket or token failed: the connection ends, or only the renewal that built it. */
+  private sessFailed(c: Conn, sess: Sess, err: Error): void {
+    if (sess === c.sess) c.attempt.fail(err);
+    else if (sess === c.next) this.abandonRenewal(c, err);
+  }
+
+  private wireSocket(c: Conn, sess: Sess, ws: WebSocket): void {
     const a = c.attempt;
+    // Only the session in use proves the connection alive: a fresh renewal socket must not
+    // hide an old one that went silent.
+    const alive = (): void => {
+      if (sess === c.sess) a.alive();
+    };
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      a.alive();
-      this.onFrame(data, isBinary);
+      alive();
+      this.onFrame(c, sess, data, isBinary);
     });
-    ws.on("pong", () => a.alive());
-    ws.on("ping", () => a.alive());
+    ws.on("pong", alive);
+    ws.on("ping", alive);
     ws.on("close", (code: number, reason: Buffer) => {
-      a.fail(new InfraError("apic-socket-lost", `socket closed (code ${code}${reason.length ? `: ${reason.toString().slice(0, 60)}` : ""}) by ${c.host}`));
+      this.sessFailed(c, sess, new InfraError("apic-socket-lost", `socket closed (code ${code}${reason.length ? `: ${reason.toString().slice(0, 60)}` : ""}) by ${c.host}`));
     });
-    ws.on("error", (e: Error) => a.fail(new InfraError("apic-socket-lost", `socket error: ${e.message}`)));
+    ws.on("error", (e: Error) => this.sessFailed(c, sess, new InfraError("apic-socket-lost", `socket error: ${e.message}`)));
     if (this.opts.pingIntervalMs > 0) {
       // A half-open TCP connection never delivers 'close': only a missing pong reveals it
       // (the lifecycle's liveness watchdog fires when no pong/frame arrived for two periods).
       const tick = (): void => {
-        if (!a.active) return;
         try {
           ws.ping();
         } catch (e) {
-          a.fail(new InfraError("apic-socket-lost", `ping failed: ${asError(e).message}`));
+          this.sessFailed(c, sess, new InfraError("apic-socket-lost", `ping failed: ${asError(e).message}`));
           return;
         }
-        this.later(c, tick, this.opts.pingIntervalMs);
+        this.later(c, sess, tick, this.opts.pingIntervalMs);
       };
-      this.later(c, tick, this.opts.pingIntervalMs);
+      this.later(c, sess, tick, this.opts.pingIntervalMs);
     }
   }
 
@@ -247,54 +307,73 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     for (const t of c.timers) this.clock.clearTimeout(t);
     c.timers.clear();
     if (this.conn === c) this.conn = undefined;
-    this.byId.clear();
-    this.buffered = [];
-    this.pendingSubscribes = 0;
     for (const s of this.subs) {
       s.id = undefined;
-      if (s.refreshTimer !== undefined) this.clock.clearTimeout(s.refreshTimer);
-      s.refreshTimer = undefined;
+      s.retryTimer = undefined;
+      s.retryAt = undefined;
     }
-    if (c.ws) {
-      c.ws.removeAllListeners("message");
-      c.ws.removeAllListeners("close");
-      // Keep an error listener: a late socket error must not become an uncaught exception.
-      c.ws.removeAllListeners("error");
-      c.ws.on("error", () => undefined);
-      c.ws.terminate();
-    }
-    const token = c.token;
     // Stopped for good (close(), or the lifecycle stopped by the last user leaving), not a retry.
     const stopped = this.closed || (c.attempt.signal.reason as InfraError | undefined)?.code === "closed";
-    if (token && stopped) {
-      // Best effort: APIC may keep the session until refreshes stop; nothing waits on this.
-      logout(c.rest, token, this.opts.credentials).catch(() => undefined).finally(() => c.rest.close());
-    } else {
-      c.rest.close();
-    }
+    const pending: Array<Promise<void>> = [];
+    // Best effort: APIC may keep a session until refreshes stop; nothing waits on this. A
+    // half-built renewal session is always logged out: nobody will use it again.
+    if (c.next) pending.push(this.endSess(c, c.next, true));
+    pending.push(this.endSess(c, c.sess, stopped));
+    c.next = undefined;
+    c.overlap = undefined;
+    void Promise.all(pending).finally(() => c.rest.close());
   }
 
-  private later(c: Conn, fn: () => void, ms: number): void {
+  /** Stop one session: its timers, its socket, and (if asked) log it out. Never rejects. */
+  private endSess(c: Conn, sess: Sess, logOut: boolean): Promise<void> {
+    sess.ended = true;
+    for (const t of sess.timers) this.clock.clearTimeout(t);
+    sess.timers.clear();
+    sess.refreshTimers.clear();
+    sess.ids.clear();
+    sess.byId.clear();
+    sess.inflight.clear();
+    sess.buffered = [];
+    if (sess.ws) {
+      const ws = sess.ws;
+      ws.removeAllListeners("message");
+      ws.removeAllListeners("close");
+      ws.removeAllListeners("pong");
+      // Keep an error listener: a late socket error must not become an uncaught exception.
+      ws.removeAllListeners("error");
+      ws.on("error", () => undefined);
+      ws.terminate();
+    }
+    if (!logOut || !sess.token) return Promise.resolve();
+    return logout(c.rest, sess.token, this.opts.credentials).catch(() => undefined);
+  }
+
+  private later(c: Conn, sess: Sess | undefined, fn: () => void, ms: number): TimerHandle {
     // setTimeout fires at once beyond 2^31-1 ms (24.8 days): a long maximum lifetime must not.
     ms = Math.min(Math.max(0, ms), MAX_TIMER_MS);
+    const set = sess ? sess.timers : c.timers;
     const t = this.clock.setTimeout(() => {
-      c.timers.delete(t);
-      if (c.attempt.active) fn();
+      set.delete(t);
+      if (c.attempt.active && !(sess && sess.ended)) fn();
     }, ms);
-    c.timers.add(t);
+    set.add(t);
+    return t;
   }
 
-  private scheduleTokenRefresh(c: Conn, s: SessionToken): void {
+  private scheduleTokenRefresh(c: Conn, sess: Sess, s: SessionToken): void {
     this.later(
       c,
+      sess,
       () => {
-        refresh(c.rest, c.token)
+        refresh(c.rest, sess.token)
           .then((next) => {
-            if (!c.attempt.active) return;
-            c.token = next.token;
-            this.scheduleTokenRefresh(c, next);
+            if (!c.attempt.active || sess.ended) return;
+            sess.token = next.token;
+            this.scheduleTokenRefresh(c, sess, next);
           })
-          .catch((e: unknown) => c.attempt.fail(asError(e)));
+          .catch((e: unknown) => {
+            if (c.attempt.active && !sess.ended) this.sessFailed(c, sess, asError(e));
+          });
       },
       (s.refreshTimeoutSeconds * 1000) / 2,
     );
@@ -303,7 +382,130 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   private scheduleMaxLifetime(c: Conn, s: SessionToken): void {
     const margin = this.opts.maxLifetimeMarginSeconds ?? Math.min(600, s.maximumLifetimeSeconds / 10);
     const at = Math.max(s.maximumLifetimeSeconds - margin, s.maximumLifetimeSeconds / 2) * 1000;
-    this.later(c, () => c.attempt.fail(new InfraError("apic-session-lifetime", "session reached its maximum lifetime: logging in again")), at);
+    this.later(c, c.sess, () => void this.renew(c), at);
+  }
+
+  // ---- renewal (make before break) ---------------------------------------------------------
+
+  /**
+   * Replace the session before its maximum lifetime without a gap: log in a second session,
+   * open its socket, subscribe every query on it while the old one still delivers (copies of a
+   * change from both sockets are delivered once), make sure the old socket has handed over what
+   * it had (ping barrier), then switch and log the old session out. Any failure on the way
+   * falls back to the plain re-login (gap + re-read): never a silent loss.
+   */
+  private async renew(c: Conn): Promise<void> {
+    if (c.next || !c.attempt.active) return;
+    const old = c.sess;
+    const next = newSess();
+    c.next = next;
+    const overlap = { old, dedup: new OverlapDedup(), both: new Set<LocalSubscription>() };
+    c.overlap = overlap;
+    let session: SessionToken;
+    try {
+      session = await login(c.rest, this.opts.credentials);
+      if (c.next !== next) {
+        logout(c.rest, session.token, this.opts.credentials).catch(() => undefined);
+        return;
+      }
+      next.token = session.token;
+      const ws = await this.openSocketFor(c, session.token);
+      if (c.next !== next) {
+        ws.terminate();
+        return;
+      }
+      next.ws = ws;
+      this.wireSocket(c, next, ws);
+      this.scheduleTokenRefresh(c, next, session);
+      // One pass over the queries; ones added meanwhile are picked up by the same loop.
+      const done = new Set<LocalSubscription>();
+      for (;;) {
+        const s = [...this.subs].find((x) => !x.closed && !done.has(x));
+        if (!s) break;
+        done.add(s);
+        overlap.both.add(s);
+        await this.subscribeOne(c, next, s, "renewal");
+        if (c.next !== next) return;
+      }
+      await this.barrier(c, old);
+      if (c.next !== next) return;
+    } catch (e) {
+      if (c.next === next) this.abandonRenewal(c, asError(e));
+      return;
+    }
+    this.switchTo(c, next, session);
+  }
+
+  /**
+   * Frames the old socket already carries must be read before it is closed: a ping sent now is
+   * answered after them (one TCP stream, in order). No pong in time: the old socket may have
+   * lost changes, so the renewal is not trusted.
+   */
+  private barrier(c: Conn, old: Sess): Promise<void> {
+    const ws = old.ws;
+    if (!ws) return Promise.reject(new InfraError("apic-renewal", "old session has no socket"));
+    return new Promise((resolve, reject) => {
+      const t = this.later(c, undefined, () => {
+        ws.removeListener("pong", onPong);
+        reject(new InfraError("apic-renewal", "old socket did not answer the hand-over ping"));
+      }, this.opts.requestTimeoutMs);
+      const onPong = (): void => {
+        this.clock.clearTimeout(t);
+        c.timers.delete(t);
+        resolve();
+      };
+      ws.once("pong", onPong);
+      try {
+        ws.ping();
+      } catch (e) {
+        this.clock.clearTimeout(t);
+        c.timers.delete(t);
+        ws.removeListener("pong", onPong);
+        reject(asError(e));
+      }
+    });
+  }
+
+  private switchTo(c: Conn, next: Sess, session: SessionToken): void {
+    const old = c.sess;
+    const switchedAt = this.clock.now();
+    c.sess = next;
+    c.next = undefined;
+    this.renewals++;
+    for (const s of this.subs) {
+      const hadOld = old.ids.has(s) || old.inflight.has(s);
+      s.id = next.ids.get(s);
+      // Live on the old session but refused on the new one: it will be retried, with a gap.
+      if (s.id === undefined && hadOld && s.gapSince === undefined) {
+        s.gapSince = switchedAt;
+        s.lapseReason = `not subscribed on the renewed session: ${s.lastError?.message ?? "subscribe failed"}`;
+      }
+    }
+    void this.endSess(c, old, true);
+    // Copies of the last changes may still be on their way on the new socket: keep matching briefly.
+    const overlap = c.overlap;
+    this.later(c, undefined, () => {
+      if (c.overlap === overlap) c.overlap = undefined;
+    }, this.opts.renewalOverlapMs);
+    this.scheduleMaxLifetime(c, session);
+    this.emit("session", { host: c.host, version: session.version, renewed: true });
+    for (const s of [...this.subs]) {
+      if (s.closed || s.id !== undefined || next.inflight.has(s) || s.retryTimer !== undefined) continue;
+      if (s.lastError) {
+        this.scheduleRetry(c, s);
+        this.safeError(s, s.lastError);
+      } else void this.subscribeOne(c, next, s, s.gapSince !== undefined ? "gap" : "sync");
+    }
+  }
+
+  private abandonRenewal(c: Conn, err: Error): void {
+    const next = c.next;
+    if (!next) return;
+    c.next = undefined;
+    c.overlap = undefined;
+    void this.endSess(c, next, true);
+    // The old session is about to reach its maximum lifetime: the plain re-login (gap, re-read) is the safe way on.
+    c.attempt.fail(new InfraError("apic-session-lifetime", `session reached its maximum lifetime and its renewal failed (${err.message}): logging in again`));
   }
 
   // ---- subscriptions ---------------------------------------------------------------------
@@ -313,104 +515,165 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       const gapBase = { reason: this.lostReason, since: this.lostAt, until: this.clock.now() };
       this.lostAt = undefined;
       const owners = new Map<SubscriptionListener, string[]>();
-      for (const s of this.subs) owners.set(s.listener, [...(owners.get(s.listener) ?? []), s.query.path]);
+      for (const s of this.subs) {
+        owners.set(s.listener, [...(owners.get(s.listener) ?? []), s.query.path]);
+        s.gapSince = undefined;
+      }
       for (const [l, queries] of owners) this.safeGap(l, { ...gapBase, queries });
     }
     for (const s of [...this.subs]) {
+      const sess = c.sess;
       if (!c.attempt.active) return;
-      if (s.closed || s.id !== undefined) continue;
-      await this.subscribeOne(c, s, false);
+      if (s.closed || sess.ids.has(s) || sess.inflight.has(s)) continue;
+      await this.subscribeOne(c, sess, s, s.gapSince !== undefined ? "gap" : "sync");
     }
   }
 
-  /** Subscribe one query; its snapshot goes out as `sync`. Session-level failures end the attempt. */
-  private async subscribeOne(c: Conn, s: LocalSubscription, announceGap: boolean): Promise<void> {
-    this.pendingSubscribes++;
+  /** Subscribe one query on `sess`; its snapshot goes out as `sync` (not for a renewal). Session-level failures end that session. */
+  private async subscribeOne(c: Conn, sess: Sess, s: LocalSubscription, mode: SubscribeMode): Promise<void> {
+    sess.inflight.add(s);
     let reply;
     try {
-      reply = (await c.rest.request("GET", s.query.subscribePath, `subscribe ${s.query.path}`, c.token)).reply;
+      reply = (await c.rest.request("GET", s.query.subscribePath, `subscribe ${s.query.path}`, sess.token)).reply;
     } catch (e) {
-      this.pendingSubscribes = Math.max(0, this.pendingSubscribes - 1);
+      sess.inflight.delete(s);
       const err = asError(e);
-      if (!c.attempt.active || s.closed) return;
+      if (!c.attempt.active || sess.ended || s.closed) return;
       if (err instanceof ApicError && err.kind === "request") {
-        // This query is wrong (APIC said 400): the others are fine; the owner hears why.
+        // This query is wrong (APIC said 400): the others are fine; the owner hears why, and it is retried on its own.
         s.lastError = err;
-        this.safeError(s, err);
-        this.flushBuffered();
+        s.failures++;
+        if (sess === c.sess) {
+          this.scheduleRetry(c, s);
+          this.safeError(s, err);
+        }
+        this.flushBuffered(sess);
         return;
       }
-      c.attempt.fail(err);
+      this.sessFailed(c, sess, err);
       return;
     }
-    this.pendingSubscribes = Math.max(0, this.pendingSubscribes - 1);
-    if (!c.attempt.active || s.closed) return;
+    sess.inflight.delete(s);
+    if (!c.attempt.active || sess.ended || s.closed) return;
     const ids = readIds(reply.subscriptionId);
     if (!ids || ids.length !== 1) {
-      c.attempt.fail(new ApicError("protocol", `subscribe ${s.query.path}: reply has no subscriptionId`));
+      this.sessFailed(c, sess, new ApicError("protocol", `subscribe ${s.query.path}: reply has no subscriptionId`));
       return;
     }
-    s.id = ids[0];
+    const id = ids[0];
+    const old = c.overlap?.old;
+    // A renewal re-reads nothing for a query the old session still covers. One whose subscribe
+    // on the old session is still in flight is read here too: that snapshot may never arrive
+    // (the old session can end first), and a second `sync` is harmless where a missing one is not.
+    const covered = mode === "renewal" && old !== undefined && !old.ended && old.ids.has(s);
+    const gap = !covered && (mode === "gap" || s.gapSince !== undefined);
+    this.forgetId(sess, s);
+    sess.ids.set(s, id);
+    sess.byId.set(id, s);
+    if (sess === c.sess) s.id = id;
     s.lastError = undefined;
+    s.failures = 0;
+    s.retry?.reset();
+    this.clearRetry(s);
     s.subscribedAt = this.clock.now();
-    this.byId.set(s.id, s);
-    if (announceGap) {
-      this.safeGap(s.listener, { reason: s.lapseReason ?? "subscription lapsed", since: s.lastRefreshAt, until: this.clock.now(), queries: [s.query.path] });
+    if (gap) {
+      this.safeGap(s.listener, { reason: s.lapseReason ?? "subscription lapsed", since: s.gapSince ?? s.lastRefreshAt, until: this.clock.now(), queries: [s.query.path] });
     }
+    if (!covered) s.gapSince = undefined;
     s.lastRefreshAt = this.clock.now();
-    for (const item of reply.imdata) {
-      const mo = readMo(item, true);
-      if (typeof mo === "string") {
-        this.drop(`snapshot-${mo}`, new ProtocolError("apic-bad-snapshot", `subscribe ${s.query.path}: snapshot item skipped (${mo})`));
-        continue;
+    if (!covered) {
+      for (const item of reply.imdata) {
+        const mo = readMo(item, true);
+        if (typeof mo === "string") {
+          this.drop(`snapshot-${mo}`, new ProtocolError("apic-bad-snapshot", `subscribe ${s.query.path}: snapshot item skipped (${mo})`));
+          continue;
+        }
+        this.deliver(s, { class: mo.class, dn: mo.dn, status: "sync", attributes: mo.attributes, subscriptionIds: [id] });
       }
-      this.deliver(s, { class: mo.class, dn: mo.dn, status: "sync", attributes: mo.attributes, subscriptionIds: [s.id] });
     }
-    this.scheduleSubRefresh(c, s);
-    this.flushBuffered();
+    this.scheduleSubRefresh(c, sess, s);
+    this.flushBuffered(sess);
   }
 
-  private scheduleSubRefresh(c: Conn, s: LocalSubscription): void {
-    if (s.refreshTimer !== undefined) this.clock.clearTimeout(s.refreshTimer);
-    const t = this.clock.setTimeout(() => {
-      c.timers.delete(t);
-      s.refreshTimer = undefined;
-      if (c.attempt.active && !s.closed && s.id !== undefined) void this.refreshSub(c, s);
-    }, Math.min((s.query.refreshTimeoutSeconds * 1000) / 2, MAX_TIMER_MS));
-    s.refreshTimer = t;
-    c.timers.add(t);
+  /** Retry a refused query on its own: capped backoff, so a bad filter costs one request per few minutes. */
+  private scheduleRetry(c: Conn, s: LocalSubscription): void {
+    this.clearRetry(s);
+    s.retry ??= new Backoff({ initialMs: this.opts.queryRetryInitialMs, maxMs: this.opts.queryRetryMaxMs, jitter: 0.2 });
+    const delay = s.retry.next(this.clock.now());
+    s.retryAt = this.clock.now() + delay;
+    s.retryTimer = this.later(c, undefined, () => {
+      s.retryTimer = undefined;
+      s.retryAt = undefined;
+      const sess = c.sess;
+      if (s.closed || sess.ids.has(s) || sess.inflight.has(s)) return;
+      void this.subscribeOne(c, sess, s, s.gapSince !== undefined ? "gap" : "sync");
+    }, delay);
   }
 
-  private async refreshSub(c: Conn, s: LocalSubscription): Promise<void> {
-    const id = s.id!;
+  private clearRetry(s: LocalSubscription): void {
+    if (s.retryTimer !== undefined) {
+      this.clock.clearTimeout(s.retryTimer);
+      const c = this.conn;
+      c?.timers.delete(s.retryTimer);
+    }
+    s.retryTimer = undefined;
+    s.retryAt = undefined;
+  }
+
+  private scheduleSubRefresh(c: Conn, sess: Sess, s: LocalSubscription): void {
+    const prev = sess.refreshTimers.get(s);
+    if (prev !== undefined) {
+      this.clock.clearTimeout(prev);
+      sess.timers.delete(prev);
+    }
+    const t = this.later(c, sess, () => {
+      sess.refreshTimers.delete(s);
+      if (!s.closed && sess.ids.has(s)) void this.refreshSub(c, sess, s);
+    }, (s.query.refreshTimeoutSeconds * 1000) / 2);
+    sess.refreshTimers.set(s, t);
+  }
+
+  private async refreshSub(c: Conn, sess: Sess, s: LocalSubscription): Promise<void> {
+    const id = sess.ids.get(s)!;
     try {
-      await c.rest.request("GET", `/api/subscriptionRefresh.json?id=${id}`, `subscriptionRefresh ${id}`, c.token);
+      await c.rest.request("GET", `/api/subscriptionRefresh.json?id=${id}`, `subscriptionRefresh ${id}`, sess.token);
     } catch (e) {
       const err = asError(e);
-      if (!c.attempt.active || s.closed || s.id !== id) return;
+      if (!c.attempt.active || sess.ended || s.closed || sess.ids.get(s) !== id) return;
       if (err instanceof ApicError && (err.kind === "request" || err.kind === "protocol")) {
         // The id lapsed (or APIC forgot it): subscribe the query again and say it may have missed changes.
-        this.forgetId(s);
-        s.lapseReason = `subscription ${id} could not be refreshed: ${err.message}`;
-        await this.subscribeOne(c, s, true);
+        this.forgetId(sess, s);
+        if (sess === c.sess) {
+          s.lapseReason = `subscription ${id} could not be refreshed: ${err.message}`;
+          s.gapSince = s.lastRefreshAt ?? this.clock.now();
+        }
+        await this.subscribeOne(c, sess, s, sess === c.sess ? "gap" : "renewal");
         return;
       }
-      c.attempt.fail(err);
+      this.sessFailed(c, sess, err);
       return;
     }
-    if (!c.attempt.active || s.closed || s.id !== id) return;
-    s.lastRefreshAt = this.clock.now();
-    this.scheduleSubRefresh(c, s);
+    if (!c.attempt.active || sess.ended || s.closed || sess.ids.get(s) !== id) return;
+    if (sess === c.sess) s.lastRefreshAt = this.clock.now();
+    this.scheduleSubRefresh(c, sess, s);
   }
 
-  private forgetId(s: LocalSubscription): void {
-    if (s.id !== undefined && this.byId.get(s.id) === s) this.byId.delete(s.id);
-    s.id = undefined;
+  private forgetId(sess: Sess, s: LocalSubscription): void {
+    const id = sess.ids.get(s);
+    if (id !== undefined && sess.byId.get(id) === s) sess.byId.delete(id);
+    sess.ids.delete(s);
+    const t = sess.refreshTimers.get(s);
+    if (t !== undefined) {
+      this.clock.clearTimeout(t);
+      sess.timers.delete(t);
+      sess.refreshTimers.delete(s);
+    }
+    if (this.conn?.sess === sess) s.id = undefined;
   }
 
   // ---- frames ----------------------------------------------------------------------------
 
-  private onFrame(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  private onFrame(c: Conn, sess: Sess, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
     this.frameCount++;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (buf.length > this.opts.maxFrameBytes) {
@@ -421,11 +684,11 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       this.drop("binary-frame", new ProtocolError("apic-binary-frame", "binary WebSocket frame (APIC sends text)"));
       return;
     }
-    this.dispatch(buf.toString("utf8"), undefined);
+    this.dispatch(c, sess, buf.toString("utf8"), undefined);
   }
 
   /** Deliver a frame to the local subscriptions its ids name (`only`: just these ids). */
-  private dispatch(data: string, only: Set<string> | undefined): void {
+  private dispatch(c: Conn, sess: Sess, data: string, only: Set<string> | undefined): void {
     let frame;
     try {
       frame = decodeFrame(data);
@@ -439,7 +702,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     const seen = new Set<LocalSubscription>();
     for (const id of frame.ids) {
       if (only && !only.has(id)) continue;
-      const s = this.byId.get(id);
+      const s = sess.byId.get(id);
       if (!s) {
         waiting.add(id);
         continue;
@@ -448,7 +711,13 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       // Each listener gets its own objects: a flow may change a payload in place.
       const copy = seen.size > 0;
       seen.add(s);
+      const overlap = c.overlap;
       for (const ch of frame.changes) {
+        // Two sessions overlap (renewal): the other socket may already have delivered this change.
+        if (overlap && overlap.both.has(s) && overlap.dedup.duplicate(changeKey(s.key, ch), sess === overlap.old ? 1 : -1)) {
+          this.duplicates++;
+          continue;
+        }
         this.deliver(s, {
           class: ch.class,
           dn: ch.dn,
@@ -459,27 +728,28 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       }
     }
     if (waiting.size === 0) return;
-    if (this.pendingSubscribes > 0 && this.buffered.length < this.opts.maxBufferedFrames) {
+    if (sess.inflight.size > 0 && sess.buffered.length < this.opts.maxBufferedFrames) {
       // A change can reach us before the subscribe reply that tells us its id: hold it briefly.
-      this.buffered.push({ ids: frame.ids, waiting, data });
+      sess.buffered.push({ ids: frame.ids, waiting, data });
     } else if (seen.size === 0) {
       this.drops.add("unknown-subscription-id"); // only stale ids (lapsed subscriptions): normal, only counted
     }
   }
 
-  private flushBuffered(): void {
-    if (this.buffered.length === 0) return;
+  private flushBuffered(sess: Sess): void {
+    const c = this.conn;
+    if (sess.buffered.length === 0 || !c) return;
     const keep: BufferedFrame[] = [];
-    const frames = this.buffered;
-    this.buffered = [];
+    const frames = sess.buffered;
+    sess.buffered = [];
     for (const f of frames) {
-      const ready = new Set([...f.waiting].filter((id) => this.byId.has(id)));
-      if (ready.size > 0) this.dispatch(f.data, ready);
+      const ready = new Set([...f.waiting].filter((id) => sess.byId.has(id)));
+      if (ready.size > 0) this.dispatch(c, sess, f.data, ready);
       for (const id of ready) f.waiting.delete(id);
-      if (f.waiting.size > 0 && this.pendingSubscribes > 0) keep.push(f);
+      if (f.waiting.size > 0 && sess.inflight.size > 0) keep.push(f);
       else if (f.waiting.size > 0) this.drops.add("unknown-subscription-id");
     }
-    this.buffered.push(...keep);
+    sess.buffered.push(...keep);
   }
 
   private deliver(s: LocalSubscription, ev: ApicEvent): void {

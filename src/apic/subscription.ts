@@ -1,3 +1,4 @@
+import type { Backoff } from "../core/backoff";
 import type { TimerHandle } from "../core/clock";
 import type { BuiltQuery } from "./query";
 import type { ApicEvent, ApicGap, SubscriptionSpec } from "./types";
@@ -22,11 +23,20 @@ export class LocalSubscription {
   readonly key = ++serial;
   id: string | undefined;
   closed = false;
-  refreshTimer: TimerHandle | undefined;
   subscribedAt: number | undefined;
   lastRefreshAt: number | undefined;
   lapseReason: string | undefined;
+  /** Set while changes may have been missed for this query alone: its next subscribe announces a gap. */
+  gapSince: number | undefined;
+  /** Why APIC refused the query last time (400); cleared once it is subscribed. */
   lastError: Error | undefined;
+  /** Refusals in a row. */
+  failures = 0;
+  /** The retry of a refused query: its own capped backoff (see ApicClient). */
+  retry: Backoff | undefined;
+  retryTimer: TimerHandle | undefined;
+  /** When the next retry of a refused query is due, ms since epoch. */
+  retryAt: number | undefined;
 
   constructor(
     readonly spec: SubscriptionSpec,
@@ -35,7 +45,7 @@ export class LocalSubscription {
   ) {}
 
   /** What `list` shows a flow. */
-  describe(): { kind: string; target: string; options: SubscriptionSpec["options"]; query: string; subscriptionId: string | null; error?: string } {
+  describe(): { kind: string; target: string; options: SubscriptionSpec["options"]; query: string; subscriptionId: string | null; error?: string; retryAt?: number } {
     const d: ReturnType<LocalSubscription["describe"]> = {
       kind: this.spec.kind,
       target: this.spec.target,
@@ -44,6 +54,7 @@ export class LocalSubscription {
       subscriptionId: this.id ?? null,
     };
     if (this.lastError) d.error = this.lastError.message;
+    if (this.lastError && this.retryAt !== undefined) d.retryAt = this.retryAt;
     return d;
   }
 }

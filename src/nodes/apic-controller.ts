@@ -2,17 +2,13 @@ import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { ApicClient } from "../apic/client";
+import type { ApicControllerHandle } from "../apic/controller-handle";
 import { ApicError } from "../apic/envelope";
 import { errorStatus, NodeStatus } from "../core/status";
 import type { StatusTarget } from "../core/users";
 import { badHosts, parseHosts } from "../apic/settings";
 
-interface ApicControllerNode extends Node {
-  client: ApicClient | undefined;
-  describe: string;
-  register(user: StatusTarget): void;
-  deregister(user: StatusTarget, removed?: boolean): void;
-}
+type ApicControllerNode = Node & ApicControllerHandle;
 
 /**
  * apic-controller: one APIC session (login, WebSocket, refresh timers) shared by every
@@ -88,7 +84,7 @@ export = function (RED: NodeAPI): void {
         shared.setStatus(errorStatus(`login failed${retry}`));
       }
     });
-    c.on("session", (x) => node.log(`APIC session on ${x.host}${x.version ? ` (version ${x.version})` : ""}`));
+    c.on("session", (x) => node.log(`APIC session on ${x.host}${x.version ? ` (version ${x.version})` : ""}${x.renewed ? " renewed before its maximum lifetime, without a gap" : ""}`));
     Object.defineProperty(node, "describe", { get: () => c.host });
     Object.assign(node, {
       client: c,

@@ -1,8 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { statusTarget } from "./lib/shared-connection";
-import type { ApicClient, DropReport } from "../apic/client";
+import type { DropReport } from "../apic/client";
+import type { ApicControllerHandle } from "../apic/controller-handle";
 import { configuredSpecs, routerFor, STATUS_OUTPUTS } from "../apic/settings";
-import type { StatusTarget } from "../core/users";
 import { buildQuery, normaliseSpec } from "../apic/query";
 import type { LocalSubscription, SubscriptionListener } from "../apic/subscription";
 import type { ApicEvent, ApicGap, SubscriptionSpec } from "../apic/types";
@@ -24,14 +24,6 @@ interface ApicEventsDef extends NodeDef {
   outputs: number;
 }
 
-/** What this node needs from its apic-controller (see apic-controller.ts). */
-interface ApicControllerNode extends Node {
-  client: ApicClient | undefined;
-  describe: string;
-  register(user: StatusTarget): void;
-  deregister(user: StatusTarget, removed?: boolean): void;
-}
-
 export = function (RED: NodeAPI): void {
   function ApicEvents(this: Node, config: ApicEventsDef) {
     RED.nodes.createNode(this, config);
@@ -39,12 +31,13 @@ export = function (RED: NodeAPI): void {
     const res = new NodeResources();
     // Node-RED's close flag: false on a partial deploy that only restarts this node.
     let removedOnClose = true;
-    const controller = RED.nodes.getNode(config.controller) as ApicControllerNode | null;
+    const controller = RED.nodes.getNode(config.controller) as unknown as ApicControllerHandle | null;
     const router = routerFor(config.routing, config.classes);
     // Gap notices and `list` replies leave on the output where the re-read objects go (sync),
     // the catch-all output when routing by class, the only output otherwise.
     const controlIndex = config.routing === "status" ? STATUS_OUTPUTS.indexOf("sync") : router.outputs - 1;
     let events = 0;
+    const subs: LocalSubscription[] = [];
     let shared: NodeStatus | undefined;
     const status = statusTarget(node);
     const user = {
@@ -56,7 +49,13 @@ export = function (RED: NodeAPI): void {
     };
     function render(): void {
       if (!shared) return;
-      if (shared.fill === "green") status.status(connectedStatus(`${shortCount(events)} ev${controller?.client?.drops.total ? `, ${shortCount(controller.client.drops.total)} dropped` : ""}`));
+      if (shared.fill === "green") {
+        const refused = subs.filter((s) => s.lastError !== undefined).length;
+        const drops = controller?.client?.drops.total ?? 0;
+        // A refused query is retried on its own; the status says so until APIC accepts it.
+        const text = `${shortCount(events)} ev${drops ? `, ${shortCount(drops)} dropped` : ""}${refused ? `, ${refused} refused (retrying)` : ""}`;
+        status.status(refused ? { fill: "yellow", shape: "dot", text } : connectedStatus(text));
+      }
       else status.status(shared);
     }
     // Counting events must not cost a status string per event: redraw at most once a second.
@@ -94,6 +93,7 @@ export = function (RED: NodeAPI): void {
       }
     }
 
+    const refusals = new WeakMap<LocalSubscription, string>();
     const listener: SubscriptionListener = {
       onEvent(ev: ApicEvent, sub: LocalSubscription) {
         events++;
@@ -112,7 +112,13 @@ export = function (RED: NodeAPI): void {
         out(controlIndex, { topic: "gap", payload: gap, apic: { status: "gap", controller: controller.describe } } as NodeMessage);
       },
       onError(err: Error, sub: LocalSubscription) {
-        node.error(`subscription ${sub.query.path} refused: ${err.message}`, { topic: "error", payload: sub.describe() } as NodeMessage);
+        const retry = sub.retryAt !== undefined ? `; retrying in ${Math.max(1, Math.round((sub.retryAt - Date.now()) / 1000))} s` : "";
+        // The first refusal is a Catch-able error; the retries that follow only warn, and only
+        // when APIC's reason changes, so a bad filter does not flood the log every few minutes.
+        if (sub.failures <= 1) node.error(`subscription ${sub.query.path} refused: ${err.message}${retry}`, { topic: "error", payload: sub.describe() } as NodeMessage);
+        else if (refusals.get(sub) !== err.message) node.warn(`subscription ${sub.query.path} still refused: ${err.message}${retry}`);
+        refusals.set(sub, err.message);
+        render();
       },
     };
 
@@ -125,7 +131,6 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
-    const subs: LocalSubscription[] = [];
     const add = (spec: SubscriptionSpec): LocalSubscription => {
       const s = client.subscribe(spec, listener);
       subs.push(s);

@@ -293,15 +293,95 @@ describe("apic client against the simulator", function () {
     assert.equal(s.sim.stats.logins, 1);
   });
 
-  it("logs in afresh before the session's maximum lifetime and says a gap may exist", async () => {
-    const s = await rig.sim({ maxLifetimeSeconds: 1 });
-    const c = rig.client({ hosts: [s.url], backoff: fast(), maxLifetimeMarginSeconds: 0.4 });
+  it("renews the session before its maximum lifetime without a gap: changes during the switch-over arrive once, the old session is logged out", async () => {
+    // Session lifetime 2 s, renewal 1 s before it.
+    const s = await rig.sim({ maxLifetimeSeconds: 2 });
+    const c = rig.client({ hosts: [s.url], backoff: fast(), maxLifetimeMarginSeconds: 1 });
     const col = new Collector();
     c.subscribe({ kind: "class", target: "fvAp" }, col);
+    let logins = 0;
+    let subscribes = 0;
+    s.sim.on("request", (line: string) => {
+      // While the new session logs in, only the old socket can carry a change.
+      if (line.startsWith("POST /api/aaaLogin.json") && ++logins === 2) s.sim.create("fvAp", "uni/tn-demo/ap-during-login", {});
+    });
+    s.sim.on("subscribed", () => {
+      // The new subscription is live and its reply not sent yet: both sockets carry this change.
+      if (++subscribes === 2) s.sim.create("fvAp", "uni/tn-demo/ap-during-switch", {});
+    });
     c.start();
-    await col.until((x) => x.gaps.length === 1 && x.events.length === 4, "planned re-login", 4000);
-    assert.match(col.gaps[0].reason, /maximum lifetime/);
+    await col.until((x) => x.live().length === 2, "the changes made during the renewal", 5000);
+    await until(s.sim, () => s.sim.stats.logouts === 1, "old session logged out", 3000);
+    assert.equal(c.stats.renewals, 1);
     assert.equal(s.sim.stats.logins, 2);
+    assert.equal(s.sim.liveStats().sessions, 1, "only the new session is left");
+    s.sim.create("fvAp", "uni/tn-demo/ap-after", {});
+    await col.until((x) => x.live().length === 3, "a change on the new session");
+    assert.equal(col.gaps.length, 0, "no gap");
+    assert.equal(col.events.filter((e) => e.status === "sync").length, 2, "no re-read: only the first snapshot");
+    assert.deepEqual(col.live().map((e) => e.dn).sort(), ["uni/tn-demo/ap-after", "uni/tn-demo/ap-during-login", "uni/tn-demo/ap-during-switch"]);
+    assert.equal(c.stats.duplicates, 1, "the copy from the second socket was suppressed");
+    assert.equal(c.lifecycle.state, "connected");
+    assert.ok(c.subscriptions()[0].describe().subscriptionId !== null);
+  });
+
+  it("renews again and again: each session replaced in turn, no gap, changes keep flowing", async () => {
+    const s = await rig.sim({ maxLifetimeSeconds: 0.6 });
+    const c = rig.client({ hosts: [s.url], backoff: fast(), maxLifetimeMarginSeconds: 0.3 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    let n = 0;
+    // Bounded: 3 renewals take about 1 s; a change every renewal.
+    while (c.stats.renewals < 3 && n < 100) {
+      s.sim.create("fvTenant", `uni/tn-r${n++}`, {});
+      await col.until((x) => x.live().length === n, `change ${n}`);
+      await new Promise<void>((r) => c.once("session", () => r()));
+    }
+    assert.ok(c.stats.renewals >= 3, `renewals: ${c.stats.renewals}`);
+    assert.equal(col.gaps.length, 0);
+    assert.equal(col.live().length, n);
+    await until(s.sim, () => s.sim.liveStats().sessions === 1, "old sessions logged out", 3000);
+  });
+
+  it("a query added while a renewal is under way is read once and live on the new session", async () => {
+    const s = await rig.sim({ maxLifetimeSeconds: 2 });
+    const c = rig.client({ hosts: [s.url], backoff: fast(), maxLifetimeMarginSeconds: 1 });
+    const col = new Collector();
+    const late = new Collector();
+    c.subscribe({ kind: "class", target: "fvAp" }, col);
+    let logins = 0;
+    s.sim.on("request", (line: string) => {
+      if (line.startsWith("POST /api/aaaLogin.json") && ++logins === 2) c.subscribe({ kind: "class", target: "faultInst" }, late);
+    });
+    c.start();
+    await until(s.sim, () => s.sim.stats.logouts === 1, "renewal done", 5000);
+    s.sim.create("faultInst", "topology/pod-1/node-101/sys/fault-F9999", { code: "F9999" });
+    await late.until((x) => x.live().length === 1, "live on the new session");
+    assert.deepEqual(late.events.map((e) => e.status), ["sync", "created"], "one snapshot, then the change");
+    assert.equal(late.gaps.length + col.gaps.length, 0);
+    assert.equal(col.events.length, 2);
+  });
+
+  it("a renewal that cannot finish falls back to the plain re-login with a gap", async () => {
+    const s = await rig.sim({ maxLifetimeSeconds: 2 });
+    const c = rig.client({ hosts: [s.url], backoff: fast(), maxLifetimeMarginSeconds: 1 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvAp" }, col);
+    let logins = 0;
+    s.sim.on("request", (line: string) => {
+      // The renewal's login is answered 503; the re-login after it finds the controller healed.
+      if (line.startsWith("POST /api/aaaLogin.json")) {
+        logins++;
+        if (logins === 2) s.sim.fail("error");
+        else s.sim.fail(false);
+      }
+    });
+    c.start();
+    await col.until((x) => x.gaps.length === 1 && x.events.filter((e) => e.status === "sync").length === 4, "gap and re-read", 6000);
+    assert.match(col.gaps[0].reason, /renewal failed/);
+    assert.equal(c.stats.renewals, 0);
   });
 
   it("reports a query APIC refuses to that subscription only", async () => {
@@ -315,7 +395,51 @@ describe("apic client against the simulator", function () {
     await bad.until((x) => x.errors.length === 1, "error for the bad query");
     await good.until((x) => x.events.length === 2, "good query unaffected");
     assert.match(bad.errors[0].message, /Unable to process the query/);
-    assert.equal(c.subscriptions(bad)[0].describe().subscriptionId, null);
+    const d = c.subscriptions(bad)[0].describe();
+    assert.equal(d.subscriptionId, null);
+    assert.ok(typeof d.retryAt === "number" && d.retryAt > Date.now() - 1000, "the next retry is shown");
+  });
+
+  it("retries a refused query on its own with a capped backoff until APIC accepts it", async () => {
+    const s = await rig.sim();
+    s.sim.refuseQueries("/api/class/fvTenant.json");
+    const c = rig.client({ hosts: [s.url], queryRetryInitialMs: 20, queryRetryMaxMs: 80 });
+    const col = new Collector();
+    const other = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    c.subscribe({ kind: "class", target: "fvAp" }, other);
+    c.start();
+    await col.until((x) => x.errors.length === 4, "retried without a reconnect", 3000);
+    const sub = c.subscriptions(col)[0];
+    assert.equal(sub.failures, 4);
+    // Capped: the fourth delay would be 160 ms uncapped.
+    assert.ok(sub.retry!.baseDelay() <= 80);
+    s.sim.refuseQueries(undefined);
+    await col.until((x) => x.events.length === 5, "snapshot once accepted", 3000);
+    assert.ok(col.events.every((e) => e.status === "sync"));
+    assert.equal(col.gaps.length, 0, "never subscribed before: nothing was missed, no gap");
+    assert.equal(sub.describe().error, undefined);
+    assert.notEqual(sub.describe().subscriptionId, null);
+    assert.equal(s.sim.stats.logins, 1, "the session stayed");
+    assert.equal(other.events.length, 2);
+    s.sim.create("fvTenant", "uni/tn-now", {});
+    await col.until((x) => x.live().length === 1, "live after the retry");
+  });
+
+  it("a query refused after it was live (lapse, then 400) is retried and its gap announced", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], queryRetryInitialMs: 20, queryRetryMaxMs: 40 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant", options: "refresh-timeout=1" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    s.sim.refuseQueries("/api/class/fvTenant.json");
+    s.sim.lapseSubscriptions();
+    await col.until((x) => x.errors.length >= 2, "resubscribe refused, retried", 3000);
+    assert.equal(col.gaps.length, 0);
+    s.sim.refuseQueries(undefined);
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 10, "gap then re-read", 3000);
+    assert.match(col.gaps[0].reason, /could not be refreshed/);
   });
 
   it("unsubscribe stops delivery and refreshes; close logs out", async () => {

@@ -184,6 +184,23 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     await waitOn(helper.getNode("ev"), "call:status", () => statuses("ev").slice(before).some((s) => s.fill === "green"), "green again", 8000);
   });
 
+  it("a query APIC refuses: one Catch-able error, yellow 'refused (retrying)' status, subscribed by itself once APIC accepts it", async () => {
+    sim.sim.refuseQueries("/api/class/fvTenant.json");
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvTenant" }, { kind: "class", target: "fvAp" }] }), creds as never);
+    const sink = new Sink();
+    sink.attach(outs(1));
+    await sink.until((s) => s.got.length === 2, "the other query's snapshot");
+    await untilStatus("ev", (s) => s.fill === "yellow" && s.shape === "dot" && /1 refused \(retrying\)/.test(s.text ?? ""), "refused");
+    const errs = errorsOf("ev").filter((e) => /refused/.test(e));
+    assert.equal(errs.length, 1);
+    assert.match(errs[0], /fvTenant\.json refused: .*refused by the simulator.*; retrying in \d+ s/);
+    sim.sim.refuseQueries(undefined);
+    // The client's first retry delay is 5 s (jittered down to 4 s): no redeploy, no reconnect.
+    await sink.until((s) => s.on_("out0").filter((m) => m.topic === "fvTenant").length === 5, "tenant snapshot after the retry", 8000);
+    await untilStatus("ev", (s) => s.fill === "green" && !/refused/.test(s.text ?? ""), "green again", 3000);
+    assert.equal(sim.sim.stats.logins, 1);
+  });
+
   it("wrong password: red 'login failed', few attempts", async () => {
     await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), { ctl: { username: "admin", password: "nope" } } as never);
     await untilStatus("ev", (s) => s.fill === "red" && /login failed/.test(s.text ?? ""), "login failed");

@@ -52,9 +52,11 @@ export const apicSimulator: SimulatorEntry = {
     "--trickle MS        one realistic change every MS ms (default 2000, 0 = off)",
     "--token-ttl S       token lifetime in seconds (default 600)",
     "--subscription-ttl S  default subscription timeout (default 60)",
+    "--max-lifetime S    session maximum lifetime in seconds (default 86400; e.g. 120 to watch a renewal)",
     "--user NAME --password PW   the accepted login",
     "--tls-key FILE --tls-cert FILE   serve HTTPS/WSS with this key and certificate",
     "Control API: POST /_sim/change {op,class,dn,attributes}, /_sim/expire-tokens, /_sim/lapse-subscriptions,",
+    "/_sim/refuse-queries?match=TEXT (400 for matching queries; no match = accept again),",
     "/_sim/kill-sockets?mode=close|reset|silent, /_sim/fail?mode=hang|refuse|error|off, /_sim/raw; GET /_sim/stats",
   ].join("\n"),
   async start(o) {
@@ -68,6 +70,7 @@ export const apicSimulator: SimulatorEntry = {
       trickleMs: num(o.trickle, 2000, "trickle"),
       tokenTtlSeconds: num(o["token-ttl"], 600, "token-ttl") || 600,
       subscriptionTtlSeconds: num(o["subscription-ttl"], 60, "subscription-ttl") || 60,
+      maxLifetimeSeconds: num(o["max-lifetime"], 86400, "max-lifetime") || 86400,
       users: { [user]: password },
       tls: typeof key === "string" && typeof cert === "string" ? { key: readFileSync(key), cert: readFileSync(cert) } : undefined,
     });

@@ -86,6 +86,7 @@ export interface SimStats {
   logins: number;
   loginFailures: number;
   tokenRefreshes: number;
+  logouts: number;
   subscribes: number;
   subscriptionRefreshes: number;
   refreshFailures: number;
@@ -121,7 +122,7 @@ function envelope(code: number, text: string): string {
 export class ApicSimulator extends EventEmitter {
   readonly store: MoStore;
   readonly policy: SimPolicy;
-  readonly stats: SimStats = { logins: 0, loginFailures: 0, tokenRefreshes: 0, subscribes: 0, subscriptionRefreshes: 0, refreshFailures: 0, framesSent: 0, changes: 0, openSockets: 0, sessions: 0, liveSubscriptions: 0 };
+  readonly stats: SimStats = { logins: 0, loginFailures: 0, tokenRefreshes: 0, logouts: 0, subscribes: 0, subscriptionRefreshes: 0, refreshFailures: 0, framesSent: 0, changes: 0, openSockets: 0, sessions: 0, liveSubscriptions: 0 };
   /** The last raw request lines (`GET /api/...?...`), newest last, at most 2000: tests check exact encoding. */
   readonly requests: string[] = [];
   private readonly server: http.Server | https.Server;
@@ -134,6 +135,7 @@ export class ApicSimulator extends EventEmitter {
   private nextSubId = 72057594037927937n;
   private sessionSeq = 0;
   private failMode: FailMode = false;
+  private refusing: string | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly o: Required<Omit<ApicSimOptions, "tls" | "policy">> & Pick<ApicSimOptions, "tls">;
@@ -230,6 +232,14 @@ export class ApicSimulator extends EventEmitter {
     for (const t of this.tokens.values()) t.expiresAt = now - 1;
     for (const s of this.sessions) s.tokenExpiresAt = now - 1;
     this.sweep();
+  }
+
+  /**
+   * Answer every query whose request line contains `match` with APIC's 400 envelope (as for a
+   * bad filter), until called with undefined: lets tests make a refused query valid again.
+   */
+  refuseQueries(match: string | undefined): void {
+    this.refusing = match === "" ? undefined : match;
   }
 
   /** Every subscription lapses now (refreshes of their ids fail from now on). */
@@ -497,6 +507,7 @@ export class ApicSimulator extends EventEmitter {
       return;
     }
     if (path === "/api/aaaLogout.json") {
+      this.stats.logouts++;
       this.endSession(s, "close");
       this.reply(res, 200, JSON.stringify({ totalCount: "0", imdata: [] }));
       return;
@@ -529,6 +540,10 @@ export class ApicSimulator extends EventEmitter {
     }
     if (!query || method !== "GET") {
       this.reply(res, 400, envelope(400, `Request failed, unknown path ${path}`));
+      return;
+    }
+    if (this.refusing !== undefined && raw.includes(this.refusing)) {
+      this.reply(res, 400, envelope(400, `Unable to process the query: refused by the simulator (${this.refusing})`));
       return;
     }
     const imdata = runQuery(query, this.store);
@@ -620,6 +635,10 @@ export class ApicSimulator extends EventEmitter {
           case "/_sim/expire-tokens":
             this.expireTokens();
             ok({ expired: true });
+            return;
+          case "/_sim/refuse-queries":
+            this.refuseQueries(u.searchParams.get("match") ?? undefined);
+            ok({ refusing: this.refusing ?? null });
             return;
           case "/_sim/lapse-subscriptions":
             this.lapseSubscriptions();
