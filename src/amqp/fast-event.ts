@@ -9,140 +9,181 @@ import type { EventObject, EventValue } from "./event-object";
  * It is deliberately narrow: the moment it meets anything else it returns `undefined` and the
  * caller parses with slimdom, which also produces every error message. It never accepts a
  * document slimdom would refuse (tested against slimdom on generated and mutated input).
+ *
+ * It runs once per delivery, so it works on char codes and keeps its position in one small
+ * reader object: no closures or one-character strings per call.
  */
 export interface FastEvent {
   name: string;
   payload: EventObject;
 }
 
-const NAME_START = /[A-Za-z_]/;
-const NAME_CHAR = /[\w.\-]/;
 const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 // Characters XML 1.0 does not allow in a document at all (slimdom refuses them).
 const ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LT = 0x3c;
+const GT = 0x3e;
+const AMP = 0x26;
+const SLASH = 0x2f;
+const CR = 0x0d;
+const QUOT = 0x22;
+const APOS = 0x27;
 
-export function readSimpleEvent(xml: string, ns: string): FastEvent | undefined {
-  if (ILLEGAL.test(xml)) return undefined;
-  let i = 0;
-  const n = xml.length;
-  const ws = () => {
-    while (i < n) {
-      const c = xml.charCodeAt(i);
-      if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) i++;
-      else break;
-    }
-  };
-  const name = (): string | undefined => {
-    const s = i;
-    if (i >= n || !NAME_START.test(xml[i])) return undefined;
-    i++;
-    while (i < n && NAME_CHAR.test(xml[i])) i++;
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+// [A-Za-z_]
+const isNameStart = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+// [A-Za-z0-9_.-]
+const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d;
+
+type ElementValue = EventValue & (string | EventObject);
+
+class SimpleEventReader {
+  i = 0;
+  readonly n: number;
+  /** The last element's name (set by element(), read by its caller). */
+  tag = "";
+
+  constructor(readonly xml: string) {
+    this.n = xml.length;
+  }
+
+  ws(): void {
+    const { xml, n } = this;
+    while (this.i < n && isSpace(xml.charCodeAt(this.i))) this.i++;
+  }
+
+  name(): string | undefined {
+    const { xml, n } = this;
+    const s = this.i;
+    if (s >= n || !isNameStart(xml.charCodeAt(s))) return undefined;
+    let i = s + 1;
+    while (i < n && isNameChar(xml.charCodeAt(i))) i++;
+    this.i = i;
     // A colon would mean a prefix (namespaces): leave that to the DOM parser.
-    if (xml[i] === ":") return undefined;
+    if (xml.charCodeAt(i) === 0x3a) return undefined;
     return xml.slice(s, i);
-  };
-  const text = (): string | undefined => {
-    let out = "";
+  }
+
+  text(): string | undefined {
+    const { xml, n } = this;
+    let i = this.i;
     let s = i;
-    while (i < n && xml[i] !== "<") {
-      const ch = xml[i];
-      if (ch === "&") {
+    let out = "";
+    for (; i < n; i++) {
+      const c = xml.charCodeAt(i);
+      if (c === LT) break;
+      if (c === AMP) {
         const semi = xml.indexOf(";", i);
         if (semi < 0) return undefined;
         const ent = ENTITIES[xml.slice(i + 1, semi)];
         if (ent === undefined) return undefined;
         out += xml.slice(s, i) + ent;
-        i = semi + 1;
-        s = i;
-      } else if (ch === ">" && xml.startsWith("]]>", i - 2)) {
+        i = semi;
+        s = semi + 1;
+      } else if (c === GT && xml.startsWith("]]>", i - 2)) {
         return undefined; // "]]>" in text is an error; let the DOM parser say so
-      } else if (ch === "\r") {
+      } else if (c === CR) {
         return undefined; // line-end normalisation: leave it to the DOM parser
-      } else i++;
+      }
     }
-    return out + xml.slice(s, i);
-  };
+    this.i = i;
+    return s === i ? out : out + xml.slice(s, i);
+  }
 
-  // <Event xmlns="ns">
-  ws();
-  if (!xml.startsWith("<Event", i)) return undefined;
-  i += 6;
-  if (!/[\s]/.test(xml[i] ?? "")) return undefined;
-  ws();
-  if (!xml.startsWith("xmlns", i)) return undefined;
-  i += 5;
-  ws();
-  if (xml[i] !== "=") return undefined;
-  i++;
-  ws();
-  const q = xml[i];
-  if (q !== '"' && q !== "'") return undefined;
-  const end = xml.indexOf(q, i + 1);
-  if (end < 0) return undefined;
-  const nsValue = xml.slice(i + 1, end);
-  if (nsValue !== ns || /[<&]/.test(nsValue)) return undefined;
-  i = end + 1;
-  ws();
-  if (xml[i] !== ">") return undefined;
-  i++;
-
-  // Exactly one event element, then </Event>.
-  const lead = text();
-  if (lead === undefined || lead.trim() !== "") return undefined;
-  const ev = element(0);
-  if (!ev) return undefined;
-  const trail = text();
-  if (trail === undefined || trail.trim() !== "") return undefined;
-  if (!xml.startsWith("</Event", i)) return undefined;
-  i += 7;
-  ws();
-  if (xml[i] !== ">") return undefined;
-  i++;
-  ws();
-  if (i !== n) return undefined;
-  const payload: EventObject = typeof ev.value === "string" ? (ev.value.trim() ? { _: ev.value } : {}) : ev.value;
-  return { name: ev.name, payload };
-
-  function element(depth: number): { name: string; value: EventValue & (string | EventObject) } | undefined {
-    if (depth > 64 || xml[i] !== "<") return undefined;
-    i++;
-    const tag = name();
+  /** One element at the position (its name lands in `tag`), or undefined outside the plain shape. */
+  element(depth: number): ElementValue | undefined {
+    const xml = this.xml;
+    if (depth > 64 || xml.charCodeAt(this.i) !== LT) return undefined;
+    this.i++;
+    const tag = this.name();
     // "_" is where text goes and "__proto__" cannot be a plain property: leave both to the DOM path.
     if (!tag || tag === "_" || tag === "__proto__") return undefined;
-    ws();
-    if (xml.startsWith("/>", i)) {
-      i += 2;
-      return { name: tag, value: "" };
+    this.ws();
+    if (xml.charCodeAt(this.i) === SLASH && xml.charCodeAt(this.i + 1) === GT) {
+      this.i += 2;
+      this.tag = tag;
+      return "";
     }
-    if (xml[i] !== ">") return undefined; // attributes: DOM parser
-    i++;
+    if (xml.charCodeAt(this.i) !== GT) return undefined; // attributes: DOM parser
+    this.i++;
     let obj: EventObject | undefined;
     let textAll = "";
     for (;;) {
-      const t = text();
+      const t = this.text();
       if (t === undefined) return undefined;
       textAll += t;
-      if (i >= n) return undefined;
-      if (xml.startsWith("</", i)) {
-        i += 2;
-        const close = name();
+      if (this.i >= this.n) return undefined;
+      const next = xml.charCodeAt(this.i + 1);
+      if (next === SLASH) {
+        this.i += 2;
+        const close = this.name();
         if (close !== tag) return undefined;
-        ws();
-        if (xml[i] !== ">") return undefined;
-        i++;
-        if (!obj) return { name: tag, value: textAll };
+        this.ws();
+        if (xml.charCodeAt(this.i) !== GT) return undefined;
+        this.i++;
+        this.tag = tag;
+        if (!obj) return textAll;
         const trimmed = textAll.trim();
         if (trimmed) obj._ = trimmed;
-        return { name: tag, value: obj };
+        return obj;
       }
-      if (xml[i + 1] === "!" || xml[i + 1] === "?") return undefined; // comment, CDATA, PI
-      const child = element(depth + 1);
-      if (!child) return undefined;
+      if (next === 0x21 || next === 0x3f) return undefined; // "<!" comment/CDATA, "<?" PI
+      const child = this.element(depth + 1);
+      if (child === undefined) return undefined;
+      const childName = this.tag;
       obj ??= {};
-      const prev = obj[child.name] as EventValue | undefined;
-      if (prev === undefined) obj[child.name] = child.value;
-      else if (Array.isArray(prev)) prev.push(child.value);
-      else obj[child.name] = [prev, child.value];
+      const prev = obj[childName] as EventValue | undefined;
+      if (prev === undefined) obj[childName] = child;
+      else if (Array.isArray(prev)) prev.push(child);
+      else obj[childName] = [prev, child];
     }
   }
+
+  /** `<Event xmlns="ns">`, exactly one event element, `</Event>`, nothing else. */
+  read(ns: string): FastEvent | undefined {
+    const xml = this.xml;
+    this.ws();
+    if (!xml.startsWith("<Event", this.i)) return undefined;
+    this.i += 6;
+    if (!isSpace(xml.charCodeAt(this.i))) return undefined;
+    this.ws();
+    if (!xml.startsWith("xmlns", this.i)) return undefined;
+    this.i += 5;
+    this.ws();
+    if (xml.charCodeAt(this.i) !== 0x3d) return undefined; // "="
+    this.i++;
+    this.ws();
+    const q = xml.charCodeAt(this.i);
+    if (q !== QUOT && q !== APOS) return undefined;
+    const end = xml.indexOf(q === QUOT ? '"' : "'", this.i + 1);
+    if (end < 0) return undefined;
+    const nsValue = xml.slice(this.i + 1, end);
+    if (nsValue !== ns || /[<&]/.test(nsValue)) return undefined;
+    this.i = end + 1;
+    this.ws();
+    if (xml.charCodeAt(this.i) !== GT) return undefined;
+    this.i++;
+
+    const lead = this.text();
+    if (lead === undefined || lead.trim() !== "") return undefined;
+    const ev = this.element(0);
+    if (ev === undefined) return undefined;
+    const name = this.tag;
+    const trail = this.text();
+    if (trail === undefined || trail.trim() !== "") return undefined;
+    if (!xml.startsWith("</Event", this.i)) return undefined;
+    this.i += 7;
+    this.ws();
+    if (xml.charCodeAt(this.i) !== GT) return undefined;
+    this.i++;
+    this.ws();
+    if (this.i !== this.n) return undefined;
+    const payload: EventObject = typeof ev === "string" ? (ev.trim() ? { _: ev } : {}) : ev;
+    return { name, payload };
+  }
+}
+
+export function readSimpleEvent(xml: string, ns: string): FastEvent | undefined {
+  if (ILLEGAL.test(xml)) return undefined;
+  return new SimpleEventReader(xml).read(ns);
 }

@@ -35,6 +35,10 @@ export interface AmqpInfo {
   redelivered: boolean;
 }
 
+/**
+ * One delivery as a flow message: a fresh object per delivery, handed over to the listener
+ * (amqp1-events sends it on as the msg itself).
+ */
 export interface ReceivedEvent {
   /** Event name (xml-event), or from `clacks_event`/subject (raw), else the address. */
   topic: string;
@@ -51,6 +55,29 @@ export interface SubscriptionEvents extends LinkEvents {
   drop: [ProtocolError, { first: boolean; amqp: AmqpInfo }];
   /** The XQuery said no (accepted and not emitted). */
   filtered: [string, Error | undefined];
+  /** The link is attached again after it was lost (connection cut, broker closed it). */
+  reattached: [ReattachInfo];
+}
+
+/** What a re-attach after a loss means for the events published meanwhile. */
+export interface ReattachInfo {
+  address: string;
+  /** When the link was first lost (ms since the epoch). */
+  since: number;
+  reattachedAt: number;
+  /** Why it was lost (the first error). */
+  reason: string;
+  /**
+   * True for `/exchange/…` and `/topic/…` sources: each attach gets a fresh temporary queue, so
+   * events published while detached are gone. False for queues: they kept what arrived, and
+   * unsettled deliveries come back (redelivered).
+   */
+  missed: boolean;
+}
+
+/** Sources that RabbitMQ backs with a temporary queue per attach (what was published meanwhile is lost). */
+export function isTransientSource(address: string): boolean {
+  return /^\/(exchange|topic)\//.test(address);
 }
 
 /**
@@ -68,6 +95,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   readonly ackMode: AckMode;
   private addressValue: string;
   private owed = 0;
+  /** Set while the link is lost (not while a wanted detach or address switch is under way). */
+  private gapStart: { since: number; reason: string } | undefined;
   received = 0;
   emitted = 0;
   filtered = 0;
@@ -91,6 +120,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     if (!a) throw new ProtocolError("address-missing", "a source address is required");
     if (a === this.addressValue) return;
     this.addressValue = a;
+    // A new source starts fresh: there is no earlier subscription whose events could be missed.
+    this.gapStart = undefined;
     this.reattach();
   }
 
@@ -109,10 +140,18 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     this.owed = 0;
     const have = (link as unknown as { credit: number }).credit ?? 0;
     if (this.credit > have) link.add_credit(this.credit - have);
+    const lost = this.gapStart;
+    if (lost) {
+      this.gapStart = undefined;
+      const address = this.addressValue;
+      this.emit("reattached", { address, since: lost.since, reattachedAt: this.clock.now(), reason: lost.reason, missed: isTransientSource(address) });
+    }
   }
 
-  protected override onDetached(): void {
+  protected override onDetached(err: Error): void {
     this.owed = 0;
+    // Keep the first loss: a failing re-attach after a cut must not move the gap's start.
+    this.gapStart ??= { since: this.clock.now(), reason: err.message };
   }
 
   private onMessage(ctx: EventContext): void {
@@ -204,7 +243,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
 
 function amqpInfo(address: string, m: import("rhea").Message): AmqpInfo {
   const props: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(m.application_properties ?? {})) props[k] = jsonSafe(v);
+  const ap = m.application_properties;
+  if (ap) for (const k of Object.keys(ap)) props[k] = jsonSafe(ap[k]);
   const id = m.message_id;
   return {
     address,

@@ -4,7 +4,7 @@ import { SharedUse } from "./lib/shared-use";
 import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
 import { asError } from "../core/errors";
-import { AckMode, EventFormat, EventSubscription, ReceivedEvent, BrokerHandle } from "../amqp";
+import { AckMode, EventFormat, EventSubscription, ReceivedEvent, BrokerHandle, ReattachInfo } from "../amqp";
 
 /**
  * amqp1-events: one message per delivery from a source address, optionally filtered by an
@@ -42,6 +42,20 @@ export = function (RED: NodeAPI) {
         throttle.set(connectedStatus(parts.join(", ")));
       } else if (connStatus) throttle.set(connStatus);
     };
+    // Counts change per delivery, but the status shows at most one update a second: rendering
+    // once per burst (rhea hands over a whole socket read synchronously) keeps string and object
+    // building out of the per-message path.
+    let renderQueued = false;
+    let closed = false;
+    res.add(() => (closed = true));
+    const renderSoon = () => {
+      if (renderQueued) return;
+      renderQueued = true;
+      queueMicrotask(() => {
+        renderQueued = false;
+        if (!closed) render();
+      });
+    };
     const user = { id: node.id, status: (s: NodeStatus) => ((connStatus = s), render()) };
 
     const broker = RED.nodes.getNode(config.broker) as unknown as (BrokerHandle & { type?: string }) | null;
@@ -70,36 +84,44 @@ export = function (RED: NodeAPI) {
       const s = sub;
       res.on(s, "event", (ev: ReceivedEvent) => {
         count++;
-        const msg: Record<string, unknown> = { topic: ev.topic, payload: ev.payload, amqp: ev.amqp };
-        if (ev.xml !== undefined) msg.xml = ev.xml;
-        if (ev.ack) msg.ack = ev.ack;
-        const out = router ? router.route(ev.topic, msg) : msg;
+        // A ReceivedEvent is a fresh object per delivery with exactly the message's shape
+        // ({topic, payload, xml?, amqp, ack?}): it goes out as the msg itself, no copy.
+        const out = router ? router.route(ev.topic, ev) : ev;
         if (out) node.send(out as never);
-        render();
+        renderSoon();
       });
       res.on(s, "drop", (err: Error, info: { first: boolean; amqp: unknown }) => {
         dropped++;
         // Reported once per reason (Catch nodes see it), counted always: a peer sending
         // garbage at line rate must not flood the log.
         if (info.first) node.error(err, { topic: "drop", payload: err.message, amqp: info.amqp } as never);
-        render();
+        renderSoon();
       });
-      let lost = false;
       res.on(s, "state", (state: string, err?: Error) => {
         linkError = state === "detached" && err && broker.amqp?.connection ? `link: ${err.message}` : undefined;
         if (linkError && err) node.warn(`amqp1-events ${s.address}: ${err.message}`);
-        if (state === "detached" && err) lost = true;
-        if (state === "attached" && lost) {
-          lost = false;
-          // Say the gap out loud: a queue keeps what arrived meanwhile (and unsettled messages
-          // come back), but an /exchange/ or /topic/ source gets a fresh temporary queue.
-          node.warn(
-            /^\/(exchange|topic)\//.test(s.address)
-              ? `amqp1-events ${s.address}: re-attached; events published while detached were missed (temporary queue)`
-              : `amqp1-events ${s.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`,
-          );
-        }
         render();
+      });
+      res.on(s, "reattached", (info: ReattachInfo) => {
+        if (!info.missed) {
+          node.warn(`amqp1-events ${info.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`);
+          return;
+        }
+        // Say the gap out loud: an /exchange/ or /topic/ source got a fresh temporary queue, so
+        // what was published while detached is gone. A queue source needs no gap message: it
+        // kept what arrived meanwhile, and unsettled messages come back.
+        node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
+        const gap = {
+          topic: "gap",
+          payload: { address: info.address, since: new Date(info.since).toISOString(), reattachedAt: new Date(info.reattachedAt).toISOString(), reason: info.reason },
+        };
+        // On the only output, or the last ("other") one when routing by event name.
+        if (!router || router.outputs === 1) node.send(gap as never);
+        else {
+          const out: Array<typeof gap | null> = new Array(router.outputs).fill(null);
+          out[router.outputs - 1] = gap;
+          node.send(out as never);
+        }
       });
       // Closing the link on close hands unsettled (manual-mode) deliveries back to the broker: nothing is lost.
       shared.join(broker, user, s);

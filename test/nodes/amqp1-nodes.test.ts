@@ -149,6 +149,51 @@ describe("amqp1 nodes in a Node-RED runtime against RabbitMQ", function () {
     }
   });
 
+  it("after a cut connection, an /exchange/ source sends exactly one gap message on the other output; a queue source sends none", async () => {
+    const relay = await CuttableRelay.start();
+    const q = uniq("ietest.gapq");
+    queues.push(q);
+    try {
+      await helper.load(NODES, [
+        broker(relay.url),
+        { id: "direct", type: "amqp1-broker", urls: RABBIT_URL, vhost: "/", sasl: "plain", tls: "", containerId: "", idleTimeout: 60 },
+        { id: "snd", type: "amqp1-send", broker: "direct", address: "/exchange/amq.topic", domain, wires: [] },
+        { id: "ev", type: "amqp1-events", broker: "br", address: `/exchange/amq.topic/${domain}.event.#`, routing: "event", events: "PhoneStatus", ack: "auto", credit: 10, outputs: 2, wires: [["o0"], ["o1"]] },
+        { id: "evq", type: "amqp1-events", broker: "br", address: `/queue/${q}`, routing: "single", ack: "auto", credit: 10, outputs: 1, wires: [["oq"]] },
+        { id: "o0", type: "helper" },
+        { id: "o1", type: "helper" },
+        { id: "oq", type: "helper" },
+      ] as never, { ...creds, direct: creds.br });
+      const sink = new Sink().attach("o0", "o1", "oq");
+      await untilStatus("ev", (s) => s.fill === "green", "connected");
+      await untilStatus("evq", (s) => s.fill === "green", "connected");
+      await untilStatus("snd", (s) => s.fill === "green", "connected");
+      const cutAt = Date.now();
+      relay.cut();
+      // Both links come back: the queue one says its unsettled messages are redelivered.
+      const warns = (id: string) => calls(id, "warn").map((c) => String(c.args[0]));
+      await waitOn(helper.getNode("evq"), "call:warn", () => warns("evq").some((w) => /re-attached; unsettled messages are redelivered/.test(w)), "queue re-attach warning");
+      await sink.until(1, "the gap message");
+      const gap = sink.got[0];
+      assert.equal(gap.port, "o1", "the gap goes to the other output");
+      assert.equal(gap.msg.topic, "gap");
+      assert.deepEqual(Object.keys(gap.msg.payload).sort(), ["address", "reason", "reattachedAt", "since"]);
+      assert.equal(gap.msg.payload.address, `/exchange/amq.topic/${domain}.event.#`);
+      const since = Date.parse(gap.msg.payload.since);
+      const back = Date.parse(gap.msg.payload.reattachedAt);
+      assert.ok(since >= cutAt - 1000 && since <= back, `since ${gap.msg.payload.since} is the cut, before ${gap.msg.payload.reattachedAt}`);
+      assert.equal(typeof gap.msg.payload.reason, "string");
+      assert.ok(gap.msg.payload.reason.length > 0);
+      // Events after the re-attach flow again, and nothing else came: one gap, none from the queue.
+      helper.getNode("snd").receive({ payload: { PhoneStatus: { Status: "after" } } } as never);
+      await sink.until(2, "an event after the gap");
+      assert.deepEqual(sink.got.map((g) => `${g.port}:${g.msg.topic}`), ["o1:gap", "o0:PhoneStatus"]);
+      assert.equal(sink.at("oq").length, 0);
+    } finally {
+      await relay.close();
+    }
+  });
+
   it("shows a clear error for a bad XQuery or broker URL, without crashing", async () => {
     await helper.load(NODES, [
       { ...broker(), urls: "amqp://u:p@127.0.0.1" },

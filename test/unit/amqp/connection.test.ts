@@ -8,7 +8,7 @@ import { AmqpConnection } from "../../../src/amqp/connection";
 import { parseBrokerUrls } from "../../../src/amqp/broker-url";
 import { makeEvent } from "../../../src/amqp/event-maker";
 import { EventSender } from "../../../src/amqp/sender";
-import { EventSubscription, ReceivedEvent } from "../../../src/amqp/subscription";
+import { EventSubscription, isTransientSource, ReattachInfo, ReceivedEvent } from "../../../src/amqp/subscription";
 import { RheaPeer, until } from "./support/rhea-peer";
 
 // rhea keeps link credit in an untyped runtime field.
@@ -84,6 +84,35 @@ describe("amqp connection, links and settlement (against an in-process rhea peer
     await once(c, "up");
     await until(() => peer.sendersFor("q").length === 1 && credit(peer.sendersFor("q")[0]) === 7, 5000, "credit restored");
     assert.equal(peer.connections, 2);
+  });
+
+  it("reports each re-attach after a loss once, as missed for /exchange/ and /topic/ sources only", async () => {
+    const c = connect(peer.url);
+    const subs = ["/exchange/amq.topic/x.event.#", "/topic/x", "/amq/queue/q1"].map((address) => new EventSubscription(c, { address, backoff: fast() }));
+    const seen: ReattachInfo[] = [];
+    for (const s of subs) {
+      s.on("reattached", (info) => seen.push(info));
+      s.open();
+    }
+    c.start();
+    await until(() => subs.every((s) => s.state === "attached"), 5000, "attached");
+    assert.equal(seen.length, 0, "the first attach is no re-attach");
+    const cutAt = Date.now();
+    peer.cut();
+    await until(() => seen.length === 3, 5000, "three re-attaches");
+    const byAddress = new Map(seen.map((i) => [i.address, i]));
+    assert.equal(byAddress.get("/exchange/amq.topic/x.event.#")?.missed, true);
+    assert.equal(byAddress.get("/topic/x")?.missed, true);
+    assert.equal(byAddress.get("/amq/queue/q1")?.missed, false);
+    for (const i of seen) {
+      assert.ok(i.since >= cutAt && i.since <= i.reattachedAt, `since ${i.since} within the cut, before ${i.reattachedAt}`);
+      assert.ok(i.reason.length > 0);
+    }
+    // A deliberate address switch is no loss: no re-attach report.
+    subs[0].setAddress("/exchange/amq.topic/y.event.#");
+    await until(() => peer.sendersFor("/exchange/amq.topic/y.event.#").length === 1 && subs[0].state === "attached", 5000, "switched");
+    assert.equal(seen.length, 3);
+    assert.equal(isTransientSource("/queue/q"), false);
   });
 
   it("holds manual deliveries within the credit window and returns credit on settlement", async () => {
