@@ -57,6 +57,8 @@ export interface StateChange {
 
 export interface LifecycleEvents {
   state: [StateChange];
+  /** A cleanup registered with `attempt.onEnd` threw; the other cleanups still ran. */
+  "cleanup-error": [Error];
 }
 
 class AttemptImpl implements Attempt {
@@ -91,9 +93,9 @@ class AttemptImpl implements Attempt {
     for (const fn of this.endFns.splice(0)) {
       try {
         fn();
-      } catch {
-        // Cleanup of a dead connection must not stop the cleanup of the rest; the
-        // connection is already being replaced, so there is nobody to report to.
+      } catch (e) {
+        // One failing cleanup must not stop the others, nor the state change; it is reported.
+        this.owner.onCleanupError(asError(e));
       }
     }
   }
@@ -173,6 +175,12 @@ export class ConnectionLifecycle extends EventEmitter<LifecycleEvents> {
     this.everConnected = true;
     this.armLiveness();
     this.setState({ state: "connected", reconnected });
+  }
+
+  onCleanupError(err: Error): void {
+    // Never silent: without a listener it still reaches the process warning channel.
+    if (this.listenerCount("cleanup-error") > 0) this.emit("cleanup-error", err);
+    else process.emitWarning(err, "InfraEventsCleanupError");
   }
 
   onAlive(a: AttemptImpl): void {

@@ -25,6 +25,7 @@ export class SharedConnection<U extends StatusTarget = StatusTarget> {
       onLast: () => lifecycle.stop(),
     });
     lifecycle.on("state", (c) => this.onState(c));
+    lifecycle.on("cleanup-error", (e) => node.error(`cleanup after ${describe} went down failed: ${e.message}`));
     node.on("close", (_removed: boolean, done: () => void) => {
       this.users.closing = true;
       this.users.dispose();

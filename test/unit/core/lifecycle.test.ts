@@ -103,6 +103,23 @@ describe("core/lifecycle", () => {
     assert.equal(n, 2);
   });
 
+  it("reports a throwing cleanup and still runs the others and changes state", () => {
+    const { lc, attempts } = setup();
+    const errors: Error[] = [];
+    lc.on("cleanup-error", (e) => errors.push(e));
+    lc.start();
+    let ran = 0;
+    attempts[0].onEnd(() => {
+      throw new Error("listener bug");
+    });
+    attempts[0].onEnd(() => ran++);
+    attempts[0].fail(new Error("lost"));
+    assert.equal(ran, 1);
+    assert.deepEqual(errors.map((e) => e.message), ["listener bug"]);
+    assert.equal(lc.state, "waiting-to-retry");
+    lc.stop();
+  });
+
   it("stop() cancels the retry timer and leaves no timer behind", () => {
     const { lc, attempts, clock, seq } = setup({ livenessTimeoutMs: 1000 });
     lc.start();
