@@ -57,6 +57,8 @@ export interface ApicClientEvents {
   drop: [DropReport];
   /** Connected to a controller (after login + socket); `renewed`: a renewal replaced the session without a break. */
   session: [{ host: string; version: string; renewed?: boolean }];
+  /** Something went wrong that needs no recovery but should be known (e.g. a logout APIC refused). */
+  warning: [Error];
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -345,7 +347,12 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       ws.terminate();
     }
     if (!logOut || !sess.token) return Promise.resolve();
-    return logout(c.rest, sess.token, this.opts.credentials).catch(() => undefined);
+    return logout(c.rest, sess.token, this.opts.credentials).catch((e: unknown) => this.logoutFailed(e));
+  }
+
+  /** A session we give up on could not be logged out: it lapses on APIC by itself, but say so. */
+  private logoutFailed(e: unknown): void {
+    this.emit("warning", new InfraError("apic-logout", `logout failed (the session will expire on the controller): ${asError(e).message}`));
   }
 
   private later(c: Conn, sess: Sess | undefined, fn: () => void, ms: number): TimerHandle {
@@ -405,7 +412,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     try {
       session = await login(c.rest, this.opts.credentials);
       if (c.next !== next) {
-        logout(c.rest, session.token, this.opts.credentials).catch(() => undefined);
+        logout(c.rest, session.token, this.opts.credentials).catch((e: unknown) => this.logoutFailed(e));
         return;
       }
       next.token = session.token;

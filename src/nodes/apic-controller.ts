@@ -84,6 +84,7 @@ export = function (RED: NodeAPI): void {
         shared.setStatus(errorStatus(`login failed${retry}`));
       }
     });
+    c.on("warning", (e) => node.warn(e.message));
     c.on("session", (x) => node.log(`APIC session on ${x.host}${x.version ? ` (version ${x.version})` : ""}${x.renewed ? " renewed before its maximum lifetime, without a gap" : ""}`));
     Object.defineProperty(node, "describe", { get: () => c.host });
     Object.assign(node, {
