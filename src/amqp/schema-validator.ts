@@ -117,7 +117,11 @@ export class SchemaValidator {
 
   /** Read the folder once; a later change needs a new validator (a redeploy). */
   private load(): Promise<LoadedSchemas> {
-    this.loaded ??= this.read();
+    // A failed read is not cached: a folder created after deploy is picked up on the next send.
+    this.loaded ??= this.read().catch((e: unknown) => {
+      this.loaded = undefined;
+      throw e;
+    });
     return this.loaded;
   }
 

@@ -764,7 +764,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     try {
       s.listener.onEvent(ev, s);
     } catch (e) {
-      this.drop("listener-error", asError(e));
+      this.drop("flow-listener-error", asError(e));
     }
   }
 
@@ -772,7 +772,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     try {
       l.onGap(gap);
     } catch (e) {
-      this.drop("listener-error", asError(e));
+      this.drop("flow-listener-error", asError(e));
     }
   }
 
@@ -780,7 +780,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     try {
       s.listener.onError?.(err, s);
     } catch (e) {
-      this.drop("listener-error", asError(e));
+      this.drop("flow-listener-error", asError(e));
     }
   }
 

@@ -112,10 +112,6 @@ export class AckRegistry<H = unknown> {
     return this.open.delete(id);
   }
 
-  /** Open handles of one kind, oldest first (for auto-ack timers and shutdown). */
-  entries(): Array<[number, Entry<H>]> {
-    return [...this.open.entries()];
-  }
 }
 
 export function isAckToken(v: unknown): v is AckToken {

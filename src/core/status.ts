@@ -1,5 +1,5 @@
 import { Clock, systemClock, TimerHandle } from "./clock";
-import type { ConnectionState, StateChange } from "./lifecycle";
+import type { StateChange } from "./lifecycle";
 
 /** The shape Node-RED's `node.status()` takes; kept here so core needs no Node-RED import. */
 export interface NodeStatus {
@@ -51,10 +51,6 @@ export function statusForState(change: Pick<StateChange, "state" | "reason" | "d
     case "idle":
       return disconnectedStatus();
   }
-}
-
-export function isUp(state: ConnectionState): boolean {
-  return state === "connected";
 }
 
 /** 999, 1.2k, 45k, 1.2M: counts that fit in a status line. */

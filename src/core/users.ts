@@ -47,14 +47,6 @@ export class UsersRegistry<U extends StatusTarget = StatusTarget> {
     return this.users.size;
   }
 
-  has(id: string): boolean {
-    return this.users.has(id);
-  }
-
-  list(): U[] {
-    return [...this.users.values()];
-  }
-
   register(user: U): void {
     if (this.users.has(user.id)) {
       this.users.set(user.id, user);

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { AckError, checkToken } from "../core/ack-registry";
 import { asError } from "../core/errors";
+import { StatusThrottle } from "../core/status";
 import { Outcome, parseOutcome, BrokerHandle } from "../amqp";
 
 /**
@@ -20,11 +21,15 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     let settled = 0;
+    // One status update a second at most: in manual mode this node settles every delivery,
+    // and a status per message would be pushed to every open editor (as nso-ack does).
+    const status = new StatusThrottle((s) => node.status(s), 1000);
+    node.on("close", () => status.dispose());
+    const configured = config.outcome && config.outcome !== "msg" ? config.outcome : undefined;
     node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
       try {
         const m = msg as Record<string, unknown>;
         const token = checkToken(m.ack);
-        const configured = config.outcome && config.outcome !== "msg" ? config.outcome : undefined;
         const outcome = m.outcome !== undefined && (config.outcome === "msg" || !configured) ? parseOutcome(m.outcome) : (configured ?? "accept");
         const broker = RED.nodes.getNode(token.server) as unknown as (BrokerHandle & { type?: string }) | null;
         if (!broker || broker.type !== "amqp1-broker" || !broker.amqp) throw new AckError("ack-connection-gone", `the amqp1-broker ${token.server} of this token no longer exists (redeployed?); the broker will redeliver the message`);
@@ -35,12 +40,12 @@ export = function (RED: NodeAPI) {
           error: outcome === "reject" && typeof m.error === "string" ? { description: m.error } : undefined,
         });
         settled++;
-        node.status({ fill: "green", shape: "dot", text: `${applied} (${settled})` });
+        status.set({ fill: "green", shape: "dot", text: `${applied} (${settled})` });
         if (applied !== outcome) node.debug(`${outcome} sent as ${applied} (broker quirk)`);
         done();
       } catch (e) {
         const err = asError(e);
-        node.status({ fill: "red", shape: "ring", text: (err as { code?: string }).code ?? "error" });
+        status.set({ fill: "red", shape: "ring", text: (err as { code?: string }).code ?? "error" });
         done(err);
       }
     });

@@ -59,7 +59,8 @@ export = function (RED: NodeAPI) {
       });
     } catch (e) {
       node.configError = asError(e);
-      node.error(`amqp1-broker ${node.urls}: ${node.configError.message}`);
+      // The URL is refused when it holds user:password@, and then must not carry it into the log.
+      node.error(`amqp1-broker ${node.urls.replace(/\/\/[^@/\s,]*@/g, "//")}: ${node.configError.message}`);
     }
     node.register = (user) => shared?.users.register(user);
     node.deregister = (user, removed) => shared?.users.deregister(user, removed);

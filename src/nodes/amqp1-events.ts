@@ -90,6 +90,14 @@ export = function (RED: NodeAPI) {
         if (out) node.send(out as never);
         renderSoon();
       });
+      // An XQuery that fails on an event counts as "no match" (Qpid's semantics), but a query that
+      // errors must not leave an empty flow without a hint: warn once per distinct error.
+      const filterErrors = new Set<string>();
+      res.on(s, "filtered", (_name: string, err?: Error) => {
+        if (!err || filterErrors.has(err.message) || filterErrors.size >= 20) return;
+        filterErrors.add(err.message);
+        node.warn(`XQuery failed on an event (counted as no match): ${err.message}`);
+      });
       res.on(s, "drop", (err: Error, info: { first: boolean; amqp: unknown }) => {
         dropped++;
         // Reported once per reason (Catch nodes see it), counted always: a peer sending

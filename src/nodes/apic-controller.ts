@@ -52,7 +52,8 @@ export = function (RED: NodeAPI): void {
           tls: hosts.some((h) => h.startsWith("https:")) ? tlsOptions(RED, config.tls || undefined) : undefined,
           refreshTimeoutSeconds: refreshTimeout ? Math.round(refreshTimeout) : undefined,
           pingIntervalMs: (seconds(config.pingInterval, 30, "ping interval") ?? 30) * 1000,
-          maxFrameBytes: Math.max(1, maxKb ?? 4096) * 1024,
+          // 0 or blank = the default: a 1 KiB limit would drop nearly every frame.
+          maxFrameBytes: (maxKb && maxKb > 0 ? maxKb : 4096) * 1024,
         });
       } catch (e) {
         problem = (e as Error).message;
@@ -62,16 +63,13 @@ export = function (RED: NodeAPI): void {
       // A broken config must not crash the runtime: say what is wrong on every user node.
       const err = problem ?? "invalid configuration";
       node.error(`apic-controller: ${err}`);
-      const users = new Set<StatusTarget>();
       const status: NodeStatus = errorStatus(err);
+      // Nothing to connect: a user only needs to be told why; there is nothing to undo on leave.
       Object.assign(node, {
         client: undefined,
         describe: hosts.join(", "),
-        register: (u: StatusTarget) => {
-          users.add(u);
-          u.status(status);
-        },
-        deregister: (u: StatusTarget) => users.delete(u),
+        register: (u: StatusTarget) => u.status(status),
+        deregister: () => undefined,
       });
       return;
     }

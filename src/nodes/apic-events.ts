@@ -51,7 +51,9 @@ export = function (RED: NodeAPI): void {
       if (!shared) return;
       if (shared.fill === "green") {
         const refused = subs.filter((s) => s.lastError !== undefined).length;
-        const drops = controller?.client?.drops.total ?? 0;
+        // Events for a subscription id we no longer hold are normal after a lapse: not a drop to show.
+        const counter = controller?.client?.drops;
+        const drops = counter ? counter.total - counter.count("unknown-subscription-id") : 0;
         // A refused query is retried on its own; the status says so until APIC accepts it.
         const text = `${shortCount(events)} ev${drops ? `, ${shortCount(drops)} dropped` : ""}${refused ? `, ${refused} refused (retrying)` : ""}`;
         status.status(refused ? { fill: "yellow", shape: "dot", text } : connectedStatus(text));
@@ -148,7 +150,7 @@ export = function (RED: NodeAPI): void {
 
     res.on(client, "drop", (d: DropReport) => {
       // First of each reason only: a peer sending garbage at line rate must not flood the log.
-      if (d.first) node.error(`dropped input from APIC (${d.reason}): ${d.error.message}; further drops of this kind are only counted`, { topic: "drop", payload: { reason: d.reason, message: d.error.message } } as NodeMessage);
+      if (d.first) node.error(`${d.reason === "flow-listener-error" ? "error while handling an APIC event" : "dropped input from APIC"} (${d.reason}): ${d.error.message}; further drops of this kind are only counted`, { topic: "drop", payload: { reason: d.reason, message: d.error.message } } as NodeMessage);
       renderSoon();
     });
 

@@ -86,8 +86,12 @@ function nsoEvents(RED: NodeAPI): void {
       return;
     }
     const unknown = types.filter((t) => !isNotifBitName(t));
-    if (types.length === 0 || unknown.length > 0) {
-      const why = types.length === 0 ? "no notification type selected" : `unknown notification types: ${unknown.join(", ")}`;
+    // Without a stream name the subscription leaves the stream bit out: the node would deploy
+    // fine and then never receive a stream event. Refused here, with the reason.
+    const streamUnnamed = types.includes("NOTIF_STREAM_EVENT") && !config.stream?.trim();
+    if (types.length === 0 || unknown.length > 0 || streamUnnamed) {
+      const why =
+        types.length === 0 ? "no notification type selected" : unknown.length > 0 ? `unknown notification types: ${unknown.join(", ")}` : "NOTIF_STREAM_EVENT needs a stream name (e.g. NETCONF)";
       node.status(errorStatus(why));
       node.error(`nso-events: ${why}`);
       return;
@@ -115,9 +119,9 @@ function nsoEvents(RED: NodeAPI): void {
       healthCheckMs: num(config.healthCheck, 10) * 1000,
       verbosity: VERBOSITY[config.verbosity as keyof typeof VERBOSITY] ?? num(config.verbosity, 0),
       autoAckMs: autoAckSec * 1000,
-      stream: config.stream
+      stream: config.stream?.trim()
         ? {
-            name: config.stream,
+            name: config.stream.trim(),
             startTime: config.startTime || undefined,
             stopTime: config.stopTime || undefined,
             xpathFilter: config.xpathFilter || undefined,

@@ -88,13 +88,6 @@ export const SYNC_FLAG_BASE: Readonly<Record<string, NotifBitName>> = {
 /** Message types a user can subscribe to (every bit that is not a flag). */
 export const MESSAGE_TYPE_NAMES: readonly NotifBitName[] = (Object.keys(NOTIF_BITS) as NotifBitName[]).filter((n) => !FLAG_BITS.includes(n));
 
-const BIT_TO_NAME = new Map<number, NotifBitName>((Object.entries(NOTIF_BITS) as Array<[NotifBitName, number]>).map(([k, v]) => [v, k]));
-
-/** The Python constant name of a single bit, or undefined. */
-export function bitName(bit: number): NotifBitName | undefined {
-  return BIT_TO_NAME.get(bit);
-}
-
 export function isNotifBitName(s: string): s is NotifBitName {
   return Object.prototype.hasOwnProperty.call(NOTIF_BITS, s);
 }

@@ -202,6 +202,8 @@ describe("amqp1 nodes in a Node-RED runtime against RabbitMQ", function () {
       { id: "ev2", type: "amqp1-events", broker: "br2", address: "x", xquery: "let $x := ", outputs: 1, wires: [[]] },
     ] as never, creds);
     assert.match(errorsOf("br").join(), /credentials/);
+    // The refused URL's user:password must not be written to the log with the refusal.
+    assert.doesNotMatch(errorsOf("br").join(), /u:p@/);
     assert.match(errorsOf("ev2").join(), /XQuery does not compile/);
     assert.equal(statuses("ev2").at(-1)?.fill, "red");
   });

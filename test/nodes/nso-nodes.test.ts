@@ -253,4 +253,12 @@ describe("nso nodes (node-red-node-test-helper)", function () {
     const ev = helper.getNode("ev") as unknown as AnyNode;
     assert.ok(ev.error.calledWithMatch(/no nso-server/));
   });
+
+  it("stream events without a stream name are refused at deploy, not subscribed to silently", async () => {
+    await load(flow(sim.port, { notifications: ["NOTIF_AUDIT", "NOTIF_STREAM_EVENT"], stream: "  " }));
+    const ev = helper.getNode("ev") as unknown as AnyNode;
+    assert.ok(ev.error.calledWithMatch(/NOTIF_STREAM_EVENT needs a stream name/));
+    // Nothing registered with the server: no connection was opened for a node that cannot work.
+    assert.equal(sim.server.subscribers().length, 0);
+  });
 });

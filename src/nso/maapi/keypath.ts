@@ -78,13 +78,6 @@ export function renderKeypath(ikp: Term, prefixes?: ReadonlyMap<string, string>)
   return out;
 }
 
-/** The namespace URI of the top node. */
-export function topNamespace(ikp: Term): string | undefined {
-  const path = topFirst(ikp);
-  const top = path[0];
-  return top instanceof ImproperList && top.elements[0] instanceof Atom ? (top.elements[0] as Atom).name : undefined;
-}
-
 /** A key value as text: binaries as UTF-8, numbers, IP tuples, typed `{T, V}` by their value. */
 export function keyText(k: Term): string {
   let s: string;

@@ -98,12 +98,6 @@ export function bitNames(value: number, table: EnumTable): string[] {
 
 const BIT_TABLES = new WeakMap<EnumTable, ReadonlyArray<readonly [number, string]>>();
 
-/** `true`/`false` atoms. */
-export function bool(t: Term, where: string): boolean {
-  if (t instanceof Atom && (t.name === "true" || t.name === "false")) return t.name === "true";
-  return bad(where, `expected true or false, got ${kindOf(t)}`);
-}
-
 /** A list (proper) of anything. */
 export function listOf(t: Term, where: string): Term[] {
   if (Array.isArray(t)) return t;
