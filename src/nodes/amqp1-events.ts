@@ -91,12 +91,15 @@ export = function (RED: NodeAPI) {
         renderSoon();
       });
       // An XQuery that fails on an event counts as "no match" (Qpid's semantics), but a query that
-      // errors must not leave an empty flow without a hint: warn once per distinct error.
+      // errors must not leave an empty flow without a hint: warn once per XQuery error code
+      // (the message itself quotes event values, so it differs per event).
       const filterErrors = new Set<string>();
       res.on(s, "filtered", (_name: string, err?: Error) => {
-        if (!err || filterErrors.has(err.message) || filterErrors.size >= 20) return;
-        filterErrors.add(err.message);
-        node.warn(`XQuery failed on an event (counted as no match): ${err.message}`);
+        if (!err) return;
+        const code = /^[A-Z]{4}\d{4}/.exec(err.message)?.[0] ?? err.message;
+        if (filterErrors.has(code) || filterErrors.size >= 20) return;
+        filterErrors.add(code);
+        node.warn(`XQuery failed on an event (counted as no match; further ${code} errors are not reported): ${err.message}`);
       });
       res.on(s, "drop", (err: Error, info: { first: boolean; amqp: unknown }) => {
         dropped++;

@@ -10,7 +10,7 @@ import type { BrokerHandle } from "../../src/amqp";
 import { makeEvent } from "../../src/amqp";
 import { clacksSchemaDir } from "../unit/amqp/support/clacks-schemas";
 import { cleanupNewQueues, CuttableRelay, listQueues, queueNames, RABBIT, RABBIT_URL, uniq } from "../unit/amqp/support/rabbit";
-import { waitOn as waitOnEvent } from "../support/wait";
+import { waitFor, waitOn as waitOnEvent } from "../support/wait";
 
 helper.init(require.resolve("node-red"));
 
@@ -104,6 +104,31 @@ describe("amqp1 nodes in a Node-RED runtime against RabbitMQ", function () {
     assert.equal(m.amqp.subject, `${domain}.event.PhoneStatus`);
     assert.equal(typeof m.amqp.messageId, "string");
     assert.equal(m.ack, undefined);
+  });
+
+  it("warns once when the XQuery fails on events (they count as no match), and emits nothing", async () => {
+    await helper.load(NODES, [
+      broker(),
+      { id: "snd", type: "amqp1-send", broker: "br", address: "/exchange/amq.topic", domain, namespace: "", schemas: "", wires: [] },
+      // Compiles, but fails at evaluation on every event.
+      { id: "ev", type: "amqp1-events", broker: "br", address: `/exchange/amq.topic/${domain}.event.#`, xquery: 'xs:integer(string(//*:CallerId)) > 0', format: "xml-event", routing: "single", events: "", ack: "auto", credit: 100, outputs: 1, wires: [["out"]] },
+      { id: "out", type: "helper" },
+    ] as never, creds);
+    const sink = new Sink().attach("out");
+    await untilStatus("ev", (st) => st.fill === "green", "connected");
+    await untilStatus("snd", (st) => st.fill === "green", "connected");
+    for (const id of ["abc", "def", "ghi"]) {
+      helper.getNode("snd").receive({ payload: { PhoneStatus: { CallerId: id, ReceiverId: "1", Status: "busy" } } } as never);
+    }
+    const warn = helper.getNode("ev").warn as unknown as { args: unknown[][] };
+    const xqueryWarnings = () => warn.args.filter((a) => /XQuery failed on an event/.test(String(a[0])));
+    await waitFor("an XQuery warning", () => xqueryWarnings().length > 0, 8000);
+    // A fourth event that passes the filter proves the other three were evaluated before it.
+    helper.getNode("snd").receive({ payload: { PhoneStatus: { CallerId: "42", ReceiverId: "1", Status: "busy" } } } as never);
+    await sink.until(1);
+    assert.equal(xqueryWarnings().length, 1, JSON.stringify(xqueryWarnings()));
+    assert.equal(sink.at("out").length, 1);
+    assert.equal((sink.at("out")[0].payload as { CallerId: string }).CallerId, "42");
   });
 
   it("routes by event name with an 'other' output, like the Switch node", async () => {
