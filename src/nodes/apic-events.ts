@@ -39,6 +39,8 @@ export = function (RED: NodeAPI): void {
     let events = 0;
     const subs: LocalSubscription[] = [];
     let shared: NodeStatus | undefined;
+    // A bad subscription list stays visible: the connection's green status must not hide it.
+    let configError: string | undefined;
     const status = statusTarget(node);
     const user = {
       id: node.id,
@@ -48,6 +50,7 @@ export = function (RED: NodeAPI): void {
       },
     };
     function render(): void {
+      if (configError !== undefined) return status.status(errorStatus(configError));
       if (!shared) return;
       if (shared.fill === "green") {
         const refused = subs.filter((s) => s.lastError !== undefined).length;
@@ -139,10 +142,14 @@ export = function (RED: NodeAPI): void {
       return s;
     };
     try {
-      for (const spec of configuredSpecs(config.subscriptions)) add(spec);
+      // Check every entry before subscribing any: a bad list subscribes nothing, not half of it.
+      const specs = configuredSpecs(config.subscriptions);
+      for (const spec of specs) buildQuery(spec);
+      for (const spec of specs) add(spec);
     } catch (e) {
+      configError = `bad subscription: ${asError(e).message}`;
       node.error(`bad subscription in the node's list: ${asError(e).message}`);
-      node.status(errorStatus(asError(e).message));
+      render();
     }
     res.add(() => {
       for (const s of subs.splice(0)) client.unsubscribe(s);

@@ -5,7 +5,7 @@ import type { Node } from "node-red";
 import controllerNode from "../../src/nodes/apic-controller";
 import eventsNode from "../../src/nodes/apic-events";
 import { startApicSimulator, StartedApicSimulator } from "../../src/sim/apic";
-import { waitOn } from "../support/wait";
+import { waitFor, waitOn } from "../support/wait";
 
 helper.init(require.resolve("node-red"));
 
@@ -206,6 +206,17 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     await untilStatus("ev", (s) => s.fill === "red" && /login failed/.test(s.text ?? ""), "login failed");
     // The status throttle (1/s) may show it after the second attempt; never a storm.
     assert.ok(sim.sim.stats.loginFailures <= 2, String(sim.sim.stats.loginFailures));
+  });
+
+  it("a bad entry in the subscription list subscribes nothing and the red status stays", async () => {
+    const list = [{ kind: "class", target: "fvTenant" }, { kind: "class", target: "not a class" }];
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: list }), creds as never);
+    await untilStatus("ev", (s) => s.fill === "red" && /^bad subscription: "not a class"/.test(s.text ?? ""), "config error");
+    // The controller connects (its socket opens) and reports green: the node keeps its own red status.
+    await waitFor("the session's socket", () => sim.sim.liveStats().openSockets > 0);
+    await new Promise((r) => setTimeout(r, 1100)); // one status-throttle interval, so a green would have shown
+    assert.equal(statuses("ev").at(-1)?.fill, "red", JSON.stringify(statuses("ev")));
+    assert.equal(sim.sim.stats.subscribes, 0, "the valid entry before the bad one was not subscribed");
   });
 
   it("a misconfigured controller says so instead of crashing", async () => {
