@@ -43,11 +43,20 @@ export class OutputRouter {
    */
   route<M>(key: string, msg: M): Array<M | null> | undefined {
     const i = this.indexOf(key);
-    if (i < 0) return undefined;
+    return i < 0 ? undefined : this.at(i, msg);
+  }
+
+  /** The array `node.send()` takes with `msg` at output `index` (e.g. control replies, gap notices). */
+  at<M>(index: number, msg: M): Array<M | null> {
     if (this.outputs === 1) return [msg];
     const out = new Array<M | null>(this.outputs).fill(null);
-    out[i] = msg;
+    out[index] = msg;
     return out;
+  }
+
+  /** The last output: "other" when there is one. */
+  get lastIndex(): number {
+    return this.outputs - 1;
   }
 
   labels(): string[] {

@@ -127,12 +127,7 @@ export = function (RED: NodeAPI) {
           payload: { address: info.address, since: new Date(info.since).toISOString(), reattachedAt: new Date(info.reattachedAt).toISOString(), reason: info.reason },
         };
         // On the only output, or the last ("other") one when routing by event name.
-        if (!router || router.outputs === 1) node.send(gap as never);
-        else {
-          const out: Array<typeof gap | null> = new Array(router.outputs).fill(null);
-          out[router.outputs - 1] = gap;
-          node.send(out as never);
-        }
+        node.send((router ? router.at(router.lastIndex, gap) : gap) as never);
       });
       // Closing the link on close hands unsettled (manual-mode) deliveries back to the broker: nothing is lost.
       shared.join(broker, user, s);

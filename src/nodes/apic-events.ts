@@ -35,7 +35,7 @@ export = function (RED: NodeAPI): void {
     const router = routerFor(config.routing, config.classes);
     // Gap notices and `list` replies leave on the output where the re-read objects go (sync),
     // the catch-all output when routing by class, the only output otherwise.
-    const controlIndex = config.routing === "status" ? STATUS_OUTPUTS.indexOf("sync") : router.outputs - 1;
+    const controlIndex = config.routing === "status" ? STATUS_OUTPUTS.indexOf("sync") : router.lastIndex;
     let events = 0;
     const subs: LocalSubscription[] = [];
     let shared: NodeStatus | undefined;
@@ -90,12 +90,7 @@ export = function (RED: NodeAPI): void {
     }
 
     function out(index: number, msg: NodeMessage): void {
-      if (router.outputs === 1) node.send(msg);
-      else {
-        const arr: Array<NodeMessage | null> = new Array(router.outputs).fill(null);
-        arr[index] = msg;
-        node.send(arr);
-      }
+      node.send(router.at(index, msg));
     }
 
     const refusals = new WeakMap<LocalSubscription, string>();
@@ -201,10 +196,7 @@ export = function (RED: NodeAPI): void {
 
     function listReply(msg: NodeMessageInFlow): Array<NodeMessage | null> | NodeMessage {
       const reply = { ...msg, topic: "subscriptions", payload: subs.map((s) => s.describe()) } as NodeMessage;
-      if (router.outputs === 1) return reply;
-      const arr: Array<NodeMessage | null> = new Array(router.outputs).fill(null);
-      arr[controlIndex] = reply;
-      return arr;
+      return router.at(controlIndex, reply);
     }
   }
 

@@ -37,3 +37,12 @@ describe("core/routing", () => {
     assert.deepEqual(parseKeyList(undefined), []);
   });
 });
+
+describe("core/routing at()", () => {
+  it("places a message at a given output, and lastIndex is the 'other' output", () => {
+    const r = new OutputRouter(["a", "b"]);
+    assert.deepEqual(r.at(r.lastIndex, "gap"), [null, null, "gap"]);
+    assert.deepEqual(r.at(0, "x"), ["x", null, null]);
+    assert.deepEqual(new OutputRouter([]).at(0, "x"), ["x"]);
+  });
+});
