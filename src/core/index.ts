@@ -5,6 +5,7 @@ export * from "./drops";
 export * from "./errors";
 export * from "./lifecycle";
 export * from "./resources";
+export * from "./redact";
 export * from "./routing";
 export * from "./status";
 export * from "./users";

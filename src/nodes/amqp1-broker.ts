@@ -1,3 +1,4 @@
+import { withoutUserInfo } from "../core/redact";
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
@@ -60,7 +61,7 @@ export = function (RED: NodeAPI) {
     } catch (e) {
       node.configError = asError(e);
       // The URL is refused when it holds user:password@, and then must not carry it into the log.
-      node.error(`amqp1-broker ${node.urls.replace(/\/\/[^@/\s,]*@/g, "//")}: ${node.configError.message}`);
+      node.error(`amqp1-broker ${withoutUserInfo(node.urls)}: ${node.configError.message}`);
     }
     node.register = (user) => shared?.users.register(user);
     node.deregister = (user, removed) => shared?.users.deregister(user, removed);

@@ -1,3 +1,4 @@
+import { withoutUserInfo } from "../core/redact";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { statusTarget } from "./lib/shared-connection";
 import { OutputRouter, parseKeyList } from "../core/routing";
@@ -45,7 +46,7 @@ export = function (RED: NodeAPI) {
     // message) and gap markers go to the last, "other" output.
     const router = config.routing === "event" ? new OutputRouter(types, { other: true }) : undefined;
     // Never a secret in a message, even if someone wrote user:password@ into the URL.
-    const serverLabel = server.url.replace(/\/\/[^@/]*@/, "//");
+    const serverLabel = withoutUserInfo(server.url);
     const resources = new NodeResources();
     let count = 0;
     let up = false;

@@ -1,3 +1,4 @@
+import { withoutUserInfo } from "../core/redact";
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
@@ -41,7 +42,7 @@ export = function (RED: NodeAPI) {
     node.url = (config.url || DEFAULT_URL).trim();
     const creds = node.credentials ?? {};
     // For logs: never print a user:password@ someone may have put into the URL.
-    const shown = node.url.replace(/\/\/[^@/]*@/, "//");
+    const shown = withoutUserInfo(node.url);
     let shared: SharedConnection<SysadmUser> | undefined;
     try {
       const secure = node.url.toLowerCase().startsWith("wss:");
