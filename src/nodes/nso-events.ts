@@ -147,9 +147,19 @@ function nsoEvents(RED: NodeAPI): void {
     /** One warning while the hash table cannot be had, not one per event; a success re-arms it. */
     let namesWarned = false;
 
+    // The count in the status is redrawn at most once a second, not built per notification.
+    let countTimer: NodeJS.Timeout | undefined;
+    const countSoon = (): void => {
+      if (countTimer !== undefined) return;
+      countTimer = res.setTimeout(() => {
+        countTimer = undefined;
+        if (connected) status.status(connectedStatus(shortCount(count)));
+      }, 1000);
+    };
+
     const emit = (n: NsoEvent["notification"], msg: NodeMessage & Record<string, unknown>): void => {
       count++;
-      if (connected) status.status(connectedStatus(shortCount(count)));
+      if (connected) countSoon();
       if (single) node.send(msg);
       else node.send(router.route(n.type, msg) as NodeMessage[]);
     };
