@@ -9,13 +9,16 @@ function setFlags(out: Record<string, unknown>, t: Term, where: string): void {
   out.flagsNames = bitNames(flags, COMMIT_FLAGS);
 }
 
-/** COMMIT_SIMPLE `{8, Db, Uinfo, DiffAvailable, Flags}` -> database, diff_available, flags, uinfo. */
+/**
+ * COMMIT_SIMPLE `{8, Db, Uinfo, DiffAvailable, Flags}` -> database, diff_available, flags, uinfo.
+ * diff_available stays the integer 1/0 NSO sends, as the Python API hands it over.
+ */
 export function decodeCommitSimple(f: Term[], where: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   setEnum(out, "database", int(f[1], `${where}.database`), DATABASE);
   const diff = int(f[3], `${where}.diff_available`);
   if (diff !== 0 && diff !== 1) bad(`${where}.diff_available`, "expected 0 or 1");
-  out.diff_available = diff === 1;
+  out.diff_available = diff;
   setFlags(out, f[4], `${where}.flags`);
   out.uinfo = decodeUinfo(f[2], `${where}.uinfo`);
   return out;

@@ -111,6 +111,11 @@ describe("nso notifications: types not in the capture", () => {
     assert.deepEqual(unknown.ssh_host_key, { binary: "AAH/" });
   });
 
+  it("COMMIT_SIMPLE without a diff: diff_available is the integer 0, as the Python API gives it", () => {
+    const p = dec(tuple(8, 2, uinfo(), 0, 0)).payload;
+    assert.equal(p.diff_available, 0);
+  });
+
   it("COMMIT_DIFF in the older 5-tuple form", () => {
     const n = dec(tuple(16, 2, uinfo(), 77, 3));
     assert.equal(n.ackKind, "diff");

@@ -151,7 +151,8 @@ describe("nso notifications: golden frames from a real NSO 6.2.5", () => {
     const simple = first("COMMIT_SIMPLE").payload;
     assert.equal(simple.database, 2);
     assert.equal(simple.databaseName, "running");
-    assert.equal(simple.diff_available, true);
+    // The Python API hands diff_available over as the integer NSO sent (1/0), not a boolean.
+    assert.equal(simple.diff_available, 1);
     assert.deepEqual(simple.flagsNames, []);
     const diff = first("COMMIT_DIFF").payload;
     assert.deepEqual(diff.tctx, { th: 119 });
