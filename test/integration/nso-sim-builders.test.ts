@@ -81,6 +81,10 @@ describe("nso simulator builders: SNMPA, commit failed, confirmed commit, forwar
     assert.equal(p.agent_addr, "192.0.2.50");
     assert.equal(p.enterprise, "1.3.6.1.4.1.24961");
     assert.equal(p.vb[0].val, "7");
+    // No slot for them on the wire; the Python API reports them as 0 on a v1 trap.
+    assert.equal(p.request_id, 0);
+    assert.equal(p.error_status, 0);
+    assert.equal(p.error_index, 0);
   });
 
   it("COMMIT_FAILED for each provider layout: NETCONF peer, external daemon, CDB", async () => {
@@ -146,6 +150,9 @@ describe("nso simulator builders: SNMPA, commit failed, confirmed commit, forwar
     const ctx = { libVsn: 0x08020500, mask: 0 };
     assert.throws(() => buildNotification({ type: "NOTIF_SNMPA", vb: [{ vartype: 4 }] }, ctx), /needs name, oid/);
     assert.throws(() => buildNotification({ type: "NOTIF_SNMPA", error_status: "bogus" }, ctx), /unknown name/);
+    // A v1 trap has no request id or error fields on the wire: a scenario that sets them would lose them silently.
+    assert.throws(() => buildNotification({ type: "NOTIF_SNMPA", pdu_type: 1, request_id: 5 }, ctx), /v1 trap.*request_id/);
+    assert.throws(() => buildNotification({ type: "NOTIF_SNMPA", pdu_type: 1, error_status: "genErr" }, ctx), /v1 trap.*error_status/);
     assert.throws(() => buildNotification({ type: "NOTIF_SNMPA", vb: [{ oid: "1.x", vartype: 6 }] }, ctx), /dotted OID/);
     assert.throws(() => buildNotification({ type: "NOTIF_CQ_PROGRESS", failed: "ce1" }, ctx), /must be an array/);
     assert.equal(events.length, 0, "no unexpected notification reached the client");

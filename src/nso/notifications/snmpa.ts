@@ -11,7 +11,9 @@ const ERROR_STATUS_BY_NAME = new Map(Object.entries(SNMP_ERROR_STATUS).map(([k, 
  *  - v1 trap: `{1, TimeStamp, Ip, Port, Generic, Specific, NumVb, Varbinds, AgentAddr, EnterpriseOid}`
  * -> pdu_type, request_id, error_status, error_index, port, af, ip4|ip6, vb, and for v1 traps
  * generic_trap, specific_trap, time_stamp, enterprise. NSO sends a non-zero error status as the
- * OTP atom (`noSuchName`); we give its RFC 3416 number plus the name.
+ * OTP atom (`noSuchName`); we give its RFC 3416 number plus the name. A v1 trap has no request id
+ * or error slots on the wire; libconfd leaves them 0 and the Python API still reports them, so
+ * the payload carries them as 0 too (flows written against `_ncs.events` read them unguarded).
  */
 export function decodeSnmpa(f: Term[], where: string): Record<string, unknown> {
   const g = tupleOf(f[1], [8, 10], `${where}[1]`);
@@ -20,6 +22,9 @@ export function decodeSnmpa(f: Term[], where: string): Record<string, unknown> {
   setEnum(out, "pdu_type", pdu, SNMP_PDU_TYPE);
   if (pdu === 1 && g.length === 10) {
     out.time_stamp = bigInt(g[1], `${where}.time_stamp`);
+    out.request_id = 0;
+    setEnum(out, "error_status", 0, SNMP_ERROR_STATUS);
+    out.error_index = 0;
     setIp(out, g[2], `${where}.ip`);
     out.port = int(g[3], `${where}.port`);
     out.generic_trap = int(g[4], `${where}.generic_trap`);

@@ -13,7 +13,9 @@ import { ipTerm } from "./builders";
  *           {"column": "ifDescr", "rowindex": "1", "vartype": 4, "value": null}]}
  *
  * A v1 trap (`pdu_type` 1) adds time_stamp, generic_trap, specific_trap, agent_addr and
- * enterprise (an OID string). A non-zero error status goes out as the OTP atom (`genErr`),
+ * enterprise (an OID string); its layout has no request_id/error_status/error_index slots (a
+ * client reports them as 0), so a spec that sets them to anything else is refused rather than
+ * silently dropped. A non-zero error status goes out as the OTP atom (`genErr`),
  * as the real agent does; 0 stays the integer. A `null` value is the NULL 0.
  */
 const STATUS_BY_NAME = new Map(Object.entries(SNMP_ERROR_STATUS).map(([k, v]) => [v, Number(k)]));
@@ -47,6 +49,10 @@ export function snmpaTerm(tag: number, s: Record<string, unknown>): Tuple {
   const vbs = (Array.isArray(s.vb) ? s.vb : []).map(varbind);
   const pdu = int(s.pdu_type, 2, "pdu_type");
   if (pdu === 1) {
+    for (const k of ["request_id", "error_status", "error_index"]) {
+      const v = s[k];
+      if (v !== undefined && v !== 0 && v !== "noError") throw new RangeError(`SNMPA v1 trap: ${k} cannot be sent (the v1 trap layout has no slot for it), got ${JSON.stringify(v)}`);
+    }
     return tuple(
       tag,
       tuple(1, int(s.time_stamp, 4242, "time_stamp"), ipTerm(s.ip ?? "192.0.2.9"), int(s.port, 162, "port"), int(s.generic_trap, 6, "generic_trap"), int(s.specific_trap, 1, "specific_trap"), vbs.length, vbs, ipTerm(s.agent_addr ?? s.ip ?? "192.0.2.9"), oidList(s.enterprise ?? "1.3.6.1.4.1.24961", "enterprise")),

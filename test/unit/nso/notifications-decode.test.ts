@@ -93,6 +93,14 @@ describe("nso notifications: types not in the capture", () => {
     assert.deepEqual((p.vb as Array<Record<string, unknown>>)[0].oid, "1.3.6.1.6.3.1.1.4.1.0");
   });
 
+  it("SNMPA v1 trap carries request_id, error_status and error_index 0, as the Python API does", () => {
+    const p = dec(tuple(512, tuple(1, 7, tuple(192, 0, 2, 1), 162, 0, 0, 0, [], tuple(192, 0, 2, 9), [1, 3, 6, 1, 4, 1, 24961]))).payload;
+    assert.equal(p.request_id, 0);
+    assert.equal(p.error_status, 0);
+    assert.equal(p.error_statusName, "noError");
+    assert.equal(p.error_index, 0);
+  });
+
   it("CALL_HOME_INFO with and without a device", () => {
     const known = dec(tuple(33554432, 1, tuple(198, 51, 100, 7), 4334, b("AAAAC3NzaC1lZDI1NTE5"), b("ssh-ed25519"), b("ex0"))).payload;
     assert.deepEqual(known, {
