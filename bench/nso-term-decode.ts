@@ -1,5 +1,5 @@
 /**
- * ETF decode throughput over the 555 frames a real NSO 6.2.5 sent (protocols/nso-real-frames.txt),
+ * ETF decode throughput over the 555 frames a real NSO 6.2.5 sent (test/fixtures/nso/nso-real-frames.txt),
  * next to baselines measured in the same run:
  *  - JSON.parse of the same notifications rendered as JSON (what a JSON protocol would cost),
  *  - Erlang's own binary_to_term over the very same bytes, timed inside one `erl` (if installed).
@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { decodeTerm, encodeTerm, Term, termToJson } from "../src/nso/term";
 import { decodeNotification } from "../src/nso/notifications";
 
-const FRAMES = path.resolve(__dirname, "../../shared/protocols/nso-real-frames.txt");
+const FRAMES = path.resolve(__dirname, "../test/fixtures/nso/nso-real-frames.txt");
 const TARGET_MS = Number(process.env.BENCH_MS ?? 1500);
 
 /** Payloads (length prefix stripped) of every framed term in the file, and the notifications among them. */

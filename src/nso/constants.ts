@@ -1,5 +1,5 @@
 /**
- * Numbers of the NSO/ConfD event-notification socket (protocols/nso-notifications.md §1, §5, §8).
+ * Numbers of the NSO/ConfD event-notification socket (handshake, mask bits, acks; docs/nso.md).
  * Names follow the Python `_ncs.events` constants so a user who knows that API recognises them.
  */
 

@@ -14,7 +14,7 @@ import {
 } from "./constants";
 
 /**
- * The unframed part of the connection (protocols/nso-notifications.md §1-§2): a 9-byte client
+ * The unframed part of the connection (docs/nso.md): a 9-byte client
  * header, an optional challenge/response access check, and a 9-byte version reply. Pure
  * functions; the client drives them from its socket reader.
  */

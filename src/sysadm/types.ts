@@ -1,5 +1,5 @@
 /**
- * Shapes of the sysadm WebSocket API (`../shared/protocols/sysadm-events.md`). Field names are
+ * Shapes of the sysadm WebSocket API, as a real server sends them (docs/sysadm.md). Field names are
  * the server's own, so a user who knows the sysadm API recognises every key.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The ETF codec against Erlang/OTP itself (protocol doc §9): our decoder reads what
+ * The ETF codec against Erlang/OTP itself (docs/nso.md): our decoder reads what
  * `term_to_binary` writes (four encodings of a wide corpus), our encoder writes the same bytes
  * as OTP 25 for the same term, and `binary_to_term` reads back what we encode (property-based).
  */

@@ -14,7 +14,7 @@ import { join } from "node:path";
 
 /**
  * The simulator on the wire, byte for byte against what a real NSO 6.2.5 answered to the same
- * client bytes (shared/protocols/nso-real-frames.txt), plus the per-LIB_VSN formats.
+ * client bytes (test/fixtures/nso/nso-real-frames.txt), plus the per-LIB_VSN formats.
  */
 const REAL = {
   replyOk: "000052080205000e05",

@@ -7,7 +7,7 @@ import type { RunningSimulator } from "../../src/sim/types";
 import { DEMO_PASSWORD, DEMO_USER, RawSysadmClient, RunningSysadmSimulator, startSysadmSimulator, sysadmSimulator, SysadmSimOptions } from "../../src/sim/sysadm";
 import { certificateFingerprint } from "../../src/sysadm/tls";
 
-// The simulator checked against the protocol notes (../shared/protocols/sysadm-events.md),
+// The simulator checked against what a real sysadm server does on the wire (docs/sysadm.md),
 // with a bare ws client so nothing of our own client logic is involved.
 describe("sysadm simulator: wire fidelity", () => {
   let sim: RunningSysadmSimulator | undefined;

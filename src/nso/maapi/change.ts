@@ -7,7 +7,7 @@ import { ATTR_NAMES, ChangeOp, DIFF_OPS, LABELLED_VTYPES } from "./constants";
 import { renderKeypath } from "./keypath";
 
 /**
- * One diff item `{KeyPath, Op, OldValue, NewValue}` (protocols/nso-maapi-diff.md §4.2, §4.4)
+ * One diff item `{KeyPath, Op, OldValue, NewValue}` (docs/nso-maapi.md)
  * as a change a flow can read: `{op, path, value}`. OldValue is always `undefined` on the wire
  * (NSO does not send old values), so there is no `old` field to pretend otherwise.
  */

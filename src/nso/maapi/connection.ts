@@ -10,7 +10,7 @@ import { encodeDiffIter, encodeIterReply, encodeRequest, MaapiError, MaapiReply,
 
 /**
  * One MAAPI socket (client id 7): the same 9-byte handshake and optional IPC access check as
- * the event socket, then lock-step request/reply frames (protocols/nso-maapi-diff.md §2-§4).
+ * the event socket, then lock-step request/reply frames (docs/nso-maapi.md).
  * Lock-step means one operation at a time; MaapiClient serialises callers. An operation that
  * is abandoned half-way (deadline, abort) leaves a reply in flight that the next operation
  * would misread, so abandoning always destroys the socket: a fresh one is cheap (~0.5 ms).

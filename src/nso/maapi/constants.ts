@@ -1,5 +1,5 @@
 /**
- * Numbers of the MAAPI subset we speak (protocols/nso-maapi-diff.md §3, §4.2, §4.4). Op codes
+ * Numbers of the MAAPI subset we speak (docs/nso-maapi.md). Op codes
  * are from econfd_maapi_proto.hrl as verified on the wire against NSO 6.2.5; they are internal
  * to NSO and protected only by the protocol version check of the handshake.
  */

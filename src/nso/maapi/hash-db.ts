@@ -2,7 +2,7 @@ import { ProtocolError } from "../../core/errors";
 import { Atom, isAtom, Term, Tuple } from "../term/types";
 
 /**
- * The schema hash table of LOAD_HASH_DB (protocols/nso-maapi-diff.md §5.1): hash -> name for
+ * The schema hash table of LOAD_HASH_DB (docs/nso-maapi.md): hash -> name for
  * every node name, identity name and namespace URI. Enough to name the `[NsHash|TagHash]`
  * tags of stream events subscribed with UseIKP = 0 and the hashes inside identityrefs; it
  * has no prefixes and no enum labels.

@@ -1,5 +1,5 @@
 /**
- * MAAPI subset for "what changed in this commit" (protocols/nso-maapi-diff.md): a lazily
+ * MAAPI subset for "what changed in this commit" (docs/nso-maapi.md): a lazily
  * dialled, reused MAAPI socket per NSO, the bounded diff reader that always lets the caller
  * ack, and the schema hash table for naming stream-event tags.
  */

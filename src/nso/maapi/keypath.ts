@@ -2,7 +2,7 @@ import { ProtocolError } from "../../core/errors";
 import { Atom, ErlFloat, ImproperList, Term, Tuple } from "../term/types";
 
 /**
- * Keypaths of a name-mode diff (protocols/nso-maapi-diff.md §4.3): a list with the leaf first
+ * Keypaths of a name-mode diff (docs/nso-maapi.md): a list with the leaf first
  * and the top node last; `[Uri|Tag]` where the namespace changes (always at the top), a bare
  * atom for other nodes, a tuple of key values after a list (or leaf-list) tag.
  *

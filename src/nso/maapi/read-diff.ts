@@ -10,7 +10,7 @@ import { parseSubtree, schemaKey, topFirst } from "./keypath";
 
 /**
  * "What changed" in a commit, read while NSO holds the commit for us
- * (protocols/nso-maapi-diff.md §7): ATTACH, DIFF_ITER in name mode, labels through XPath
+ * (docs/nso-maapi.md): ATTACH, DIFF_ITER in name mode, labels through XPath
  * `string(.)`, DETACH. Every commit in NSO waits while this runs, so it is bounded three ways:
  * a time budget (a soft deadline stops the iteration cleanly; a hard timer at the budget
  * settles the result whatever the socket does), a cap on the number of changes, and an

@@ -4,7 +4,7 @@ import { Atom, Term, Tuple } from "../term/types";
 import { ERR_NAMES, ERROR_BIT } from "./constants";
 
 /**
- * The MAAPI payload forms (protocols/nso-maapi-diff.md §2.2), inside the same
+ * The MAAPI payload forms (docs/nso-maapi.md), inside the same
  * `<<Len:32, Payload>>` framing as the event socket. Requests carry an op code (and a
  * thandle for transaction ops) in front of an optional ETF argument; replies are an op echo,
  * an error with bit 31 set, or a bare term (first byte 131) with no prefix at all.

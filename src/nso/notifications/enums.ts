@@ -1,5 +1,5 @@
 /**
- * Enumerations of the notification socket (protocol doc §6, §11), value -> lowercase name.
+ * Enumerations of the notification socket (docs/nso.md), value -> lowercase name.
  * Payloads carry the number under the original key and the name beside it (`database: 2,
  * databaseName: "running"`); a value missing here (a newer NSO) keeps its number, no name.
  */

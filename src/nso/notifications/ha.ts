@@ -3,7 +3,7 @@ import { AF_UNSPEC, HA_INFO_TYPE } from "./enums";
 import { bad, int, kindOf, setEnum, setIp, text, tupleOf } from "./fields";
 
 /**
- * HA_INFO `{64, {HaType, Data}}` -> type plus, by type (§7, seed 000): noprimary (reason
+ * HA_INFO `{64, {HaType, Data}}` -> type plus, by type (§7, `_ncs.events` doc): noprimary (reason
  * code), secondary_died / secondary_arrived (`{nodeid, af, ip4|ip6|str}`),
  * cdb_initialized_by_copy, besecondary_result. Is-primary / is-none (5, 6) carry a Data slot
  * (0 on a real NSO) that means nothing. The legacy names (nomaster, slave_died, ...) that

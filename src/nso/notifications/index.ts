@@ -1,6 +1,6 @@
 /**
- * Notification payload decoders (protocol doc §5–§9): a decoded notification term -> a plain
- * JSON-safe object with the key names of the newest `_ncs.events` doc (seed 000).
+ * Notification payload decoders (docs/nso.md): a decoded notification term -> a plain
+ * JSON-safe object with the key names of the newest `_ncs.events` Python API doc.
  */
 import { hasBit } from "../constants";
 import { Term, Tuple } from "../term/types";

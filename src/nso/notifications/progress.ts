@@ -89,7 +89,7 @@ function older(p: Term[], hasTraceId: boolean, where: string): Record<string, un
   return out;
 }
 
-/** `{name, type: 1, string}` or `{name, type: 2, number}` (seed 000); a number beyond 2^53 is a decimal string. */
+/** `{name, type: 1, string}` or `{name, type: 2, number}` (`_ncs.events` doc); a number beyond 2^53 is a decimal string. */
 function attribute(name: string, v: Term, where: string): Record<string, unknown> {
   if (typeof v === "number" || typeof v === "bigint") return { name, type: 2, typeName: "number", number: bigInt(v, where) };
   if (Buffer.isBuffer(v) || v instanceof Atom || typeof v === "string") {

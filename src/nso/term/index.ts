@@ -1,5 +1,5 @@
 /**
- * Erlang External Term Format codec for the NSO notification socket (protocol doc §9).
+ * Erlang External Term Format codec for the NSO notification socket .
  * `decodeTerm` is the hot path; `encodeTerm` writes what the client and the simulator send.
  */
 export * from "./types";

@@ -13,7 +13,7 @@ import { parseQuery, QueryParseError, runQuery, SimQuery } from "./query";
  * expiring tokens, one WebSocket per session at `/socket<token>`, query subscriptions that
  * lapse without subscriptionRefresh, notifications in the 4.x/5.x JSON shapes, APIC's error
  * envelopes (401, 403 token timeout, 405 no socket, 400 lapsed id), and a control API to
- * inject changes and break things. Facts: ../shared/protocols/apic-subscriptions.md.
+ * inject changes and break things. What it does is listed in docs/apic.md ("The simulator").
  */
 export interface SimPolicy {
   /** aaaRefresh returns a new token (JWT era) or the same one. */

@@ -3,7 +3,7 @@ import { SNMP_ERROR_STATUS } from "../../nso/notifications/enums";
 import { ipTerm } from "./builders";
 
 /**
- * SNMPA `{512, Inner}` as NSO 6.2.5's agent sends it (protocols/nso-notifications.md §7, BEAM
+ * SNMPA `{512, Inner}` as NSO 6.2.5's agent sends it (BEAM
  * `confd_snmpa_lib:event_struct`), from a scenario spec:
  *
  *   {"type": "NOTIF_SNMPA", "pdu_type": 5, "request_id": 42, "ip": "192.0.2.9", "port": 161,

@@ -5,7 +5,7 @@ import { snmpaTerm } from "./builders-snmpa";
 
 /**
  * Turns a notification spec (JSON from a scenario file or the control API) into the term
- * NSO 6.2.5 would send to one subscriber (protocols/nso-notifications.md §7). Progress and
+ * NSO 6.2.5 would send to one subscriber (docs/nso.md). Progress and
  * CQ-progress layouts depend on the subscriber's LIB_VSN (§10.1), so building is per subscriber.
  */
 export type Spec = { type: string } & Record<string, unknown>;

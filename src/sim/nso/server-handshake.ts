@@ -5,7 +5,7 @@ import { ByteReader } from "../../nso/framing";
 import { accessResponse, challengeLength, encodeVersionReply, parseHeader, ParsedHeader } from "../../nso/handshake";
 
 /**
- * The server side of the NSO IPC handshake (protocols/nso-notifications.md §2.1), shared by
+ * The server side of the NSO IPC handshake (docs/nso.md), shared by
  * the notification simulator and its MAAPI side because NSO applies the same rules to every
  * client id on its IPC port: 9-byte header, optional IPC access check (challenge/response
  * with the shared secret), then a version reply after the compatibility-list and model-size

@@ -22,7 +22,7 @@ import { StreamConfig, StreamStore } from "./streams";
 
 /**
  * A notification server that behaves like NSO 6.2.5's event manager on the wire
- * (protocols/nso-notifications.md, §15 first): header + compatibility rule, optional IPC
+ * (docs/nso.md; captured bytes in test/fixtures/nso/nso-real-frames.txt): header + compatibility rule, optional IPC
  * access check, 5 s subscription deadline, per-subscriber formats by LIB_VSN, blocking
  * acks with an event-reply timeout that closes the socket, heartbeats, health checks,
  * stream replay from a log, and "illegal message -> close".

@@ -83,7 +83,7 @@ export interface SimEvents {
 }
 
 /**
- * A sysadm server per §9.2 of the protocol notes: wss with a certificate generated at every
+ * A sysadm server that behaves like the real one (docs/sysadm.md, "Simulator"): wss with a certificate generated at every
  * start (plus an optional plain ws port), sorted compact JSON, string error codes, `[token,
  * 0]`, the 30 s unauthenticated close, the idle close, sliding token expiry, snapshot on
  * subscribe, out-of-order replies, the empty-token bug as a switch, failure blacklisting,

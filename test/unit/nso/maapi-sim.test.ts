@@ -1,5 +1,5 @@
 /**
- * The MAAPI simulator answers like NSO 6.2.5 did on the wire (nso-maapi-diff.md §2-§6):
+ * The MAAPI simulator answers like NSO 6.2.5 did on the wire (test/fixtures/nso/nso-maapi-frames.txt):
  * handshake rules, attach forms, iteration states, hash mode, and the IPC access check.
  */
 import { strict as assert } from "node:assert";

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 
-export const MAAPI_FRAMES_FILE = path.resolve(__dirname, "../../../../shared/protocols/nso-maapi-frames.txt");
+export const MAAPI_FRAMES_FILE = path.resolve(__dirname, "../../fixtures/nso/nso-maapi-frames.txt");
 
 export interface MaapiFrame {
   line: number;

@@ -15,7 +15,7 @@ import {
 } from "../../../src/nso/handshake";
 import { maskOf, namesOf, NOTIF_BITS, MESSAGE_TYPE_NAMES } from "../../../src/nso/constants";
 
-// Bytes recorded from a real NSO 6.2.5 (shared/protocols/nso-real-frames.txt).
+// Bytes recorded from a real NSO 6.2.5 (test/fixtures/nso/nso-real-frames.txt).
 const REAL = {
   header: "0b0052080205000000",
   headerProto77: "0b004d080205000000",

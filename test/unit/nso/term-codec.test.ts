@@ -1,4 +1,4 @@
-/** Every ETF type of protocol doc §9, decoded and encoded, with its boundary values. */
+/** Every ETF type the NSO socket uses, decoded and encoded, with its boundary values. */
 import { strict as assert } from "node:assert";
 import { deflateSync } from "node:zlib";
 import fc from "fast-check";
@@ -39,7 +39,7 @@ describe("nso term codec: types", () => {
       assert.equal(enc(2147483648), "836e040000000080");
       assert.equal(dec("83 6e 04 00 00 00 00 80"), 2147483648);
       assert.equal(dec("83 6e 04 01 01 00 00 80"), -2147483649);
-      // µs timestamps (protocol doc §7.1) stay plain numbers
+      // µs timestamps (progress events) stay plain numbers
       assert.equal(dec("83 6e 07 00 d8 e3 46 b9 e1 60 06"), 1795372452602840);
       const max = Number.MAX_SAFE_INTEGER;
       assert.equal(decodeTerm(encodeTerm(max)), max);

@@ -203,7 +203,7 @@ export interface Frame {
   comment: string | null;
 }
 
-export const FRAMES_FILE = path.resolve(__dirname, "../../../../shared/protocols/nso-real-frames.txt");
+export const FRAMES_FILE = path.resolve(__dirname, "../../fixtures/nso/nso-real-frames.txt");
 
 /** Reads nso-real-frames.txt: `NAME | DIR | SUBSCRIBER | TRIGGER | HEX`, then an optional '#    ' line. */
 export function readFrames(file = FRAMES_FILE): Frame[] {

@@ -5,7 +5,7 @@ import { compileDiff, DiffSpecItem, SimDiffItem } from "./diff-spec";
  * The seam between the notification side and the MAAPI side of the simulator: the commits
  * that are blocked on their COMMIT_DIFF acks. The notification server `block`s a commit when
  * it delivers the event and `release`s it when every subscriber acked, timed out or left
- * (protocols/nso-maapi-diff.md §6). The MAAPI side only reads: ATTACH works while a commit is
+ * (docs/nso-maapi.md). The MAAPI side only reads: ATTACH works while a commit is
  * blocked, and an iteration running when the commit is released gets NSO's `badpath`.
  */
 export type ReleaseReason = "acked" | "timeout" | "closed" | "no-subscribers";

@@ -4,8 +4,7 @@ import { ipTerm } from "../builders";
 
 /**
  * Scenario diffs: what a simulated commit changed, written the way a user reads it, turned
- * into the diff items NSO 6.2.5 streams over MAAPI in name mode (protocols/nso-maapi-diff.md
- * §4.2-§4.5).
+ * into the diff items NSO 6.2.5 streams over MAAPI in name mode (docs/nso-maapi.md).
  *
  *   {"op": "created",     "path": "/devices/device{ce0}"}
  *   {"op": "value_set",   "path": "/devices/device{ce0}/address", "value": {"ip": "10.0.0.1"}}

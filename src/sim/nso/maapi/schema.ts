@@ -1,6 +1,5 @@
 /**
- * The simulator's schema hash table (what LOAD_HASH_DB streams, protocols/nso-maapi-diff.md
- * §5.1). The built-in pairs are the real NSO 6.2.5 hashes of the nodes our demo commits and
+ * The simulator's schema hash table (what LOAD_HASH_DB streams, docs/nso-maapi.md). The built-in pairs are the real NSO 6.2.5 hashes of the nodes our demo commits and
  * the NETCONF config-change stream event use (taken from the mode-0/mode-1 diffs and the
  * UseIKP 0/1 stream events of the capture), so a client that names those tags against the
  * simulator names them exactly as against a real NSO. Names the simulator learns from

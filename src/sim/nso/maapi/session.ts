@@ -9,7 +9,7 @@ import type { SimHashTable } from "./schema";
 
 /**
  * One MAAPI client socket after its handshake, answering the subset of
- * protocols/nso-maapi-diff.md the way NSO 6.2.5 did on the wire (§3-§6, frames P01-P22):
+ * MAAPI (docs/nso-maapi.md) the way NSO 6.2.5 did on the wire (test/fixtures/nso/nso-maapi-frames.txt, P01-P22):
  * attach only while the commit is blocked, lock-step diff iteration with 1/2/3 replies,
  * `{error, badpath}` once the commit is released mid-iteration, any other 4-byte reply taken
  * as an unknown op that leaves the iteration stuck, XPath labels, and the hash DB stream.

@@ -2,14 +2,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /**
- * The Clacks XSDs are GPL data kept outside the repository (../shared/clacks-events, beside the
- * repo root). Tests that need them fail with this message instead of passing vacuously.
+ * The package's own Clacks-format event schemas (test/fixtures/clacks-schemas: PhoneStatus,
+ * NodeStatus, ClientPoll). Tests that need them fail with this message instead of passing
+ * vacuously if the folder is missing.
  */
 export function clacksSchemaDir(): string {
-  const root = path.resolve(__dirname, "../../../..");
-  const dir = path.resolve(root, "../shared/clacks-events");
+  const dir = path.resolve(__dirname, "../../../fixtures/clacks-schemas");
   if (!fs.existsSync(path.join(dir, "PhoneStatus.xsd"))) {
-    throw new Error(`Clacks event schemas not found at ${dir} (expected ../shared/clacks-events beside the repository)`);
+    throw new Error(`Clacks-format test schemas not found at ${dir}`);
   }
   return dir;
 }
