@@ -37,7 +37,7 @@ export = function (RED: NodeAPI) {
     const render = () => {
       if (connStatus?.fill === "green") {
         if (linkError) return throttle.set(errorStatus(linkError));
-        const parts = [shortCount(count)];
+        const parts = [`${shortCount(count)} events`];
         if (dropped) parts.push(`${shortCount(dropped)} dropped`);
         throttle.set(connectedStatus(parts.join(", ")));
       } else if (connStatus) throttle.set(connStatus);

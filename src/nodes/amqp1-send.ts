@@ -36,7 +36,7 @@ export = function (RED: NodeAPI) {
     let queued = 0;
     const render = () => {
       if (connStatus?.fill === "green") {
-        throttle.set(queued > 0 ? { fill: "yellow", shape: "dot", text: `${shortCount(queued)} queued` } : connectedStatus(shortCount(sent)));
+        throttle.set(queued > 0 ? { fill: "yellow", shape: "dot", text: `${shortCount(queued)} queued` } : connectedStatus(`${shortCount(sent)} sent`));
       } else if (connStatus) {
         throttle.set(queued > 0 ? { ...connStatus, text: `${connStatus.text ?? ""} (${shortCount(queued)} queued)` } : connStatus);
       }

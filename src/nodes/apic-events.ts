@@ -58,7 +58,7 @@ export = function (RED: NodeAPI): void {
         const counter = controller?.client?.drops;
         const drops = counter ? counter.total - counter.count("unknown-subscription-id") : 0;
         // A refused query is retried on its own; the status says so until APIC accepts it.
-        const text = `${shortCount(events)} ev${drops ? `, ${shortCount(drops)} dropped` : ""}${refused ? `, ${refused} refused (retrying)` : ""}`;
+        const text = `${shortCount(events)} events${drops ? `, ${shortCount(drops)} dropped` : ""}${refused ? `, ${refused} refused (retrying)` : ""}`;
         status.status(refused ? { fill: "yellow", shape: "dot", text } : connectedStatus(text));
       }
       else status.status(shared);

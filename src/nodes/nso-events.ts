@@ -153,7 +153,7 @@ function nsoEvents(RED: NodeAPI): void {
       if (countTimer !== undefined) return;
       countTimer = res.setTimeout(() => {
         countTimer = undefined;
-        if (connected) status.status(connectedStatus(shortCount(count)));
+        if (connected) status.status(connectedStatus(`${shortCount(count)} events`));
       }, 1000);
     };
 
@@ -255,7 +255,7 @@ function nsoEvents(RED: NodeAPI): void {
       wish,
       status(s) {
         connected = s.fill === "green";
-        status.status(connected && count > 0 ? connectedStatus(shortCount(count)) : s);
+        status.status(connected && count > 0 ? connectedStatus(`${shortCount(count)} events`) : s);
       },
       deliver(ev) {
         if (!readDiff && !streamNames) return emit(ev.notification, baseMsg(ev));

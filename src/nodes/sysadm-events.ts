@@ -55,7 +55,7 @@ export = function (RED: NodeAPI) {
     let countTimer: NodeJS.Timeout | undefined;
     const showCount = () => {
       countTimer = undefined;
-      if (up) target.status(connectedStatus(shortCount(count)));
+      if (up) target.status(connectedStatus(`${shortCount(count)} events`));
     };
 
     const send = (key: string, msg: NodeMessage) => {
@@ -68,7 +68,7 @@ export = function (RED: NodeAPI) {
       id: node.id,
       status(s: NodeStatus) {
         up = s.fill === "green";
-        target.status(up && count > 0 ? connectedStatus(shortCount(count)) : s);
+        target.status(up && count > 0 ? connectedStatus(`${shortCount(count)} events`) : s);
       },
       onEvent(ev: SysadmEvent) {
         count++;

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath } from "../support/node-red-path";
 import type { Node } from "node-red";
 import controllerNode from "../../src/nodes/apic-controller";
 import eventsNode from "../../src/nodes/apic-events";
 import { startApicSimulator, StartedApicSimulator } from "../../src/sim/apic";
 import { waitFor, waitOn } from "../support/wait";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 type Msg = { topic: string; payload: any; apic: { dn: string; status: string; class: string; subscriptionIds: string[]; controller: string; query: string } };
 type Call = { args: any[]; thisValue: unknown };
@@ -89,7 +90,7 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     assert.equal(m.apic.controller, sim.url);
     assert.equal(typeof m.apic.subscriptionIds[0], "string");
     // A translated word plus the count, never a raw message key.
-    await untilStatus("ev", (s) => s.fill === "green" && s.shape === "dot" && /^connected: 6 ev$/.test(s.text ?? ""), "green dot 'connected: 6 ev'");
+    await untilStatus("ev", (s) => s.fill === "green" && s.shape === "dot" && /^connected: 6 events$/.test(s.text ?? ""), "green dot 'connected: 6 events'");
   });
 
   it("routes by status to created/modified/deleted/sync; the gap notice leaves on sync", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath, requireCoreNode } from "../support/node-red-path";
 import { waitFor } from "../support/wait";
 import type { Node } from "node-red";
 import sysadmServer from "../../src/nodes/sysadm-server";
@@ -9,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunningSysadmSimulator, startSysadmSimulator, SysadmSimOptions } from "../../src/sim/sysadm";
 
-const tlsConfigNode = require("@node-red/nodes/core/network/05-tls.js");
+const tlsConfigNode = requireCoreNode("network/05-tls.js");
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 type Msg = { topic: string; payload: any; sysadm: any };
 type Spy = { getCalls(): Array<{ args: any[] }>; callCount: number };
@@ -132,7 +133,7 @@ describe("sysadm-server + sysadm-events nodes", function () {
     assert.equal(statuses("e1")[0].fill, "yellow");
     assert.equal(statuses("e1")[0].shape, "ring");
     await s.server.dispatcherJob("generic", 1);
-    await waitFor("count in status", () => /^connected: 2$/.test(lastStatus("e1")?.text ?? ""));
+    await waitFor("count in status", () => /^connected: 2 events$/.test(lastStatus("e1")?.text ?? ""));
     await s.close();
     await waitFor("red", () => lastStatus("e1")?.fill === "red");
     assert.match(lastStatus("e1")!.text!, /disconnected/);
@@ -223,7 +224,7 @@ describe("sysadm-server + sysadm-events nodes", function () {
     await connected();
     await s.server.flood(5000, "life-preserver", { class: "snapshot", message: "m", priority: "1 - Information" });
     await waitFor("5000 messages", () => got.length === 5000, 15000);
-    await waitFor("count in status", () => /^connected: 5\.0k$/.test(lastStatus("e1")?.text ?? ""));
+    await waitFor("count in status", () => /^connected: 5\.0k events$/.test(lastStatus("e1")?.text ?? ""));
     assert.ok(got.every((m) => m.topic === "life-preserver" && m.sysadm.priority.level === 1));
   });
 
