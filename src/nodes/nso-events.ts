@@ -11,7 +11,7 @@ import type { NsoEvent } from "../nso/client";
 import { DEFAULT_BUDGET_MS, DEFAULT_MAX_CHANGES, readCommitDiff, readCommitDiffAndAck } from "../nso/maapi/read-diff";
 import type { CommitDiffResult } from "../nso/maapi/read-diff";
 import { parseSubtree } from "../nso/maapi/keypath";
-import { nameTagValues, renderNotificationXml } from "../nso/maapi/stream-names";
+import { nameTagValues, needsSchema, renderNotificationXml } from "../nso/maapi/stream-names";
 import type { TagValue } from "../nso/notifications/values";
 import { asError } from "../core/errors";
 import type nsoServer = require("./nso-server");
@@ -146,6 +146,7 @@ function nsoEvents(RED: NodeAPI): void {
     let chain: Promise<void> = Promise.resolve();
     /** One warning while the hash table cannot be had, not one per event; a success re-arms it. */
     let namesWarned = false;
+    let schemaWarned = false;
 
     // The count in the status is redrawn at most once a second, not built per notification.
     let countTimer: NodeJS.Timeout | undefined;
@@ -241,9 +242,21 @@ function nsoEvents(RED: NodeAPI): void {
             namesWarned = true;
           }
         }
+        // Enumeration labels, list key names and module prefixes are only in the full schema,
+        // read once per MAAPI connection and only when a value needs it.
+        let schema;
+        if (named && !closed && values.some(needsSchema)) {
+          try {
+            schema = await server.maapi().yangSchema({ signal: closing.signal });
+            schemaWarned = false;
+          } catch (e) {
+            if (!closed && !schemaWarned) node.warn(`stream enumerations and list keys left unnamed in msg.payload.xml: the schema could not be read over MAAPI (${asError(e).message})`);
+            schemaWarned = true;
+          }
+        }
         if (closed) return;
         if (named) {
-          const withNames = nameTagValues(values, db);
+          const withNames = nameTagValues(values, db, schema);
           msg.payload = { ...p, values: withNames, xml: renderNotificationXml(withNames) };
         }
       }

@@ -6,6 +6,7 @@ import { AccessCheck, accessResponse, challengeLength, checkVersionReply, encode
 import { Atom, atom, Term, Tuple, tuple } from "../term/types";
 import { CLIENT_ID_MAAPI, ITER_STOP, MODE_NAMES, OP } from "./constants";
 import { HashDb, HashDbReader } from "./hash-db";
+import { YangSchema, YangSchemaReader } from "./yang-schema";
 import { encodeDiffIter, encodeIterReply, encodeRequest, MaapiError, MaapiReply, parseReply } from "./wire";
 
 /**
@@ -49,6 +50,7 @@ export class MaapiConnection {
   /** Schema path + raw value -> label; null = XPath refused it (not asked again). */
   readonly labels = new Map<string, string | null>();
   hashDb: Promise<HashDb> | undefined;
+  yangSchema: Promise<YangSchema> | undefined;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -238,6 +240,18 @@ export class MaapiConnection {
       for (;;) {
         const t = await this.expectTerm();
         if (rd.add(t)) return rd.db;
+      }
+    });
+  }
+
+  /** LOAD_ALL_NS in the `ikp` name form, read to `eof`; cached per connection by MaapiClient. */
+  async loadYangSchema(): Promise<YangSchema> {
+    return this.run(async () => {
+      this.write(encodeRequest(OP.LOAD_ALL_NS, undefined, atom("ikp")));
+      const rd = new YangSchemaReader();
+      for (;;) {
+        const t = await this.expectTerm();
+        if (rd.add(t)) return rd.schema;
       }
     });
   }

@@ -15,6 +15,7 @@ export const OP = {
   SET_FLAGS: 185,
   XPATH_EVAL_EXPR: 247,
   LOAD_HASH_DB: 231,
+  LOAD_ALL_NS: 232,
   HKP2IKP: 230,
 } as const;
 

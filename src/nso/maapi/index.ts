@@ -16,5 +16,7 @@ export { decodeDiffItem, diffValue } from "./change";
 export type { Change, DecodedItem } from "./change";
 export { renderKeypath, parseSubtree, topFirst, schemaKey, keyText, prefixOf, WELL_KNOWN_PREFIXES, WELL_KNOWN_TOP_NODES } from "./keypath";
 export { HashDb, HashDbReader } from "./hash-db";
-export { nameTagValues, renderNotificationXml } from "./stream-names";
+export { YangSchema, YangSchemaReader, schemaPathKey } from "./yang-schema";
+export type { SchemaStep } from "./yang-schema";
+export { nameTagValues, needsSchema, renderNotificationXml } from "./stream-names";
 export type { NamedTagValue } from "./stream-names";

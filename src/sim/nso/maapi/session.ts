@@ -6,13 +6,15 @@ import { prefixOf } from "../../../nso/maapi/keypath";
 import type { BlockedCommitStore } from "./commit-store";
 import { isUnder, itemTerm, SimDiffItem } from "./diff-spec";
 import type { SimHashTable } from "./schema";
+import { SIM_SCHEMA_ITEMS } from "./yang-schema";
 
 /**
  * One MAAPI client socket after its handshake, answering the subset of
  * MAAPI (docs/nso-maapi.md) the way NSO 6.2.5 did on the wire (test/fixtures/nso/nso-maapi-frames.txt, P01-P22):
  * attach only while the commit is blocked, lock-step diff iteration with 1/2/3 replies,
  * `{error, badpath}` once the commit is released mid-iteration, any other 4-byte reply taken
- * as an unknown op that leaves the iteration stuck, XPath labels, and the hash DB stream.
+ * as an unknown op that leaves the iteration stuck, XPath labels, the hash DB stream and the
+ * schema (LOAD_ALL_NS, name form) for prefixes, list keys and enumeration labels.
  */
 export interface SessionOptions {
   store: BlockedCommitStore;
@@ -95,6 +97,8 @@ export class MaapiSimSession {
         return this.xpath(this.th(p), decodeTerm(p.subarray(8)));
       case 231:
         return this.hashDb();
+      case 232:
+        return this.allNs(p.length > 4 ? decodeTerm(p.subarray(4)) : undefined);
       default:
         return this.send(MAAPI_ERR(op, 51, "Unknown MAAPI operation"));
     }
@@ -227,6 +231,13 @@ export class MaapiSimSession {
     const entries = this.opts.hashes.entries();
     // Lists of at most 202 items per frame, count first, eof last (§5).
     const all: Term[] = [entries.length, ...entries.map(([n, h]) => tuple(atom(n), h)), atom("eof")];
+    for (let i = 0; i < all.length; i += 202) this.send(encodeTerm(all.slice(i, i + 202)));
+  }
+
+  /** LOAD_ALL_NS: the name form (`ikp`) only; the simulator has no hash-form index records. */
+  private allNs(arg: Term | undefined): void {
+    if (arg === undefined || !isAtom(arg, "ikp")) return this.send(MAAPI_ERR(232, 51, "the simulator serves LOAD_ALL_NS in the ikp form only"));
+    const all: Term[] = [...SIM_SCHEMA_ITEMS, atom("eof")];
     for (let i = 0; i < all.length; i += 202) this.send(encodeTerm(all.slice(i, i + 202)));
   }
 
