@@ -3,9 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { collectProblems, launchChromium, PageProblems } from "../support/chromium";
+import { runtimeLabel } from "../support/node-red-path";
 import { EmbeddedNodeRed, linkPackage, makeUserDir, seedFlow, SeedType, startNodeRed } from "../support/nodered-embed";
 
-// The editor in a real browser: Node-RED 4.1 embedded with this package linked into its user
+// The editor in a real browser: Node-RED 4.1 or 5 embedded with this package linked into its user
 // dir (as `npm install <folder>` would), Debian's Chromium through playwright-core. Node types
 // come from package.json; each type's `defaults` come from its own editor file (evaluated by
 // scripts/scorecard.js), so a seed flow with one instance of every type is generated here and
@@ -60,7 +61,7 @@ function seedCredentials(): Record<string, Record<string, string>> {
 /** Text that is a raw message key (a missing translation shows the key itself). */
 const rawKey = new RegExp(`(node-red:|\\b(${types.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})\\.)[\\w-]+\\.[\\w.-]+`);
 
-describe("editor in Chromium", function () {
+describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
   let userDir: string;
   let nr: EmbeddedNodeRed | undefined;
   let browser: Browser | undefined;

@@ -5,12 +5,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { nodeRedVersion } from "../support/node-red-path";
 import { EmbeddedNodeRed, getJson, LogEntry, makeUserDir, seedFlow, SeedType, startNodeRed, TypeInfo } from "../support/nodered-embed";
 
 // Pack-and-install: what a user gets from `npm install node-red-contrib-infra-events`.
 // `npm pack` the package (build output must exist: `npm test` builds first), install the tarball
-// into a fresh Node-RED user dir, start Node-RED 4.1 on it and ask the runtime's registry whether
-// every type listed in package.json loaded. Types come from package.json, never from a list here;
+// into a fresh Node-RED user dir, start Node-RED on it (the one test/support/node-red-path.ts
+// selects: 4.1, or 5 on Node 22 in the matrix run) and ask the runtime's registry whether every
+// type listed in package.json loaded. Types come from package.json, never from a list here;
 // INFRA_EVENTS_PKG_ROOT points the suite at another package root.
 
 const execFileP = promisify(execFile);
@@ -46,7 +48,7 @@ interface PackResult {
   files: Array<{ path: string }>;
 }
 
-describe("pack and install into a fresh Node-RED", function () {
+describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${process.version}`, function () {
   let tmp: string;
   let userDir: string;
   let packed: PackResult;
@@ -96,6 +98,10 @@ describe("pack and install into a fresh Node-RED", function () {
     if (process.env.INFRA_EVENTS_KEEP_TMP !== "1") {
       for (const d of [tmp, userDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
     }
+  });
+
+  it(`the runtime started is the selected one (Node-RED ${nodeRedVersion}, Node ${process.version})`, () => {
+    assert.deepEqual(nr?.versions, { node: process.version, nodeRed: nodeRedVersion });
   });
 
   it("tarball holds no sources, tests, CI files or node_modules", () => {

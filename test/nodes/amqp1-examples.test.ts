@@ -3,15 +3,16 @@ import { EventEmitter } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath, requireCoreNode } from "../support/node-red-path";
 import brokerNode from "../../src/nodes/amqp1-broker";
 import eventsNode from "../../src/nodes/amqp1-events";
 import sendNode from "../../src/nodes/amqp1-send";
 import ackNode from "../../src/nodes/amqp1-ack";
 import { cleanupNewQueues, queueNames } from "../unit/amqp/support/rabbit";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
-const core = (p: string) => require(`@node-red/nodes/core/${p}`);
+const core = requireCoreNode;
 const coreNodes = [core("common/20-inject.js"), core("common/90-comment.js"), core("common/25-catch.js"), core("function/89-delay.js")];
 const examplesDir = join(__dirname, "..", "..", "examples");
 const files = readdirSync(examplesDir).filter((f) => /^amqp-.*\.json$/.test(f)).sort();

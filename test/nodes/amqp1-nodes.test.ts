@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { EventEmitter, once } from "node:events";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath } from "../support/node-red-path";
 import { create_container, message as rheaMessage, Sender } from "rhea";
 import brokerNode from "../../src/nodes/amqp1-broker";
 import eventsNode from "../../src/nodes/amqp1-events";
@@ -12,7 +13,7 @@ import { clacksSchemaDir } from "../unit/amqp/support/clacks-schemas";
 import { cleanupNewQueues, CuttableRelay, listQueues, queueNames, RABBIT, RABBIT_URL, uniq } from "../unit/amqp/support/rabbit";
 import { waitFor, waitOn as waitOnEvent } from "../support/wait";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 type Call = { args: any[]; thisValue: unknown };
 type Status = { fill?: string; shape?: string; text?: string };

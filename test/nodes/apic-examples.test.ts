@@ -3,12 +3,13 @@ import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath } from "../support/node-red-path";
 import controllerNode from "../../src/nodes/apic-controller";
 import eventsNode from "../../src/nodes/apic-events";
 import { APIC_SIM_DEFAULT_PASSWORD, APIC_SIM_DEFAULT_PORT, APIC_SIM_DEFAULT_USER, startApicSimulator, StartedApicSimulator } from "../../src/sim/apic";
 import { waitOn } from "../support/wait";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 type FlowNode = { id: string; type: string; wires?: string[][]; credentials?: Record<string, string>; props?: Array<{ p: string; v?: string }>; payload?: string; payloadType?: string; [k: string]: unknown };
 const root = path.join(__dirname, "../..");

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath } from "../support/node-red-path";
 import { startNsoSimulator, RunningNsoSimulator, StartNsoSimOptions } from "../../src/sim/nso";
 import { bulkDiffSpec, DEMO_DIFF } from "../../src/sim/nso/maapi";
 import { AnyNode, called, load, nextMsg, node, text } from "../support/nso-nodes";
@@ -10,7 +11,7 @@ import { AnyNode, called, load, nextMsg, node, text } from "../support/nso-nodes
  * commit: the simulator's `done` says "acked" (not "timeout" or "closed"), well inside its
  * event-reply-timeout.
  */
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 const REPLY_TIMEOUT_MS = 4000;
 

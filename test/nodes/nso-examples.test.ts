@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath, requireCoreNode } from "../support/node-red-path";
 import nsoServerNode = require("../../src/nodes/nso-server");
 import nsoEventsNode = require("../../src/nodes/nso-events");
 import nsoAckNode = require("../../src/nodes/nso-ack");
@@ -9,13 +10,13 @@ import { startNsoSimulator, RunningNsoSimulator } from "../../src/sim/nso";
 import { maskOf } from "../../src/nso/constants";
 import { DEMO_DIFF } from "../../src/sim/nso/maapi";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 /**
  * The shipped examples/nso-*.json, deployed as they are against the simulator (only the port is
  * pointed at the test's ephemeral one): each subscribes and, where it acks, NSO sees the ack.
  */
-const core = (p: string): unknown => require(join(require.resolve("@node-red/nodes/package.json"), "..", "core", p));
+const core = requireCoreNode;
 const NODES = [nsoServerNode, nsoEventsNode, nsoAckNode, core("common/21-debug.js"), core("common/90-comment.js"), core("function/15-change.js")];
 const dir = join(__dirname, "..", "..", "examples");
 // As the demo and the editor's import do: positioned nodes go on a tab, config nodes stay global.

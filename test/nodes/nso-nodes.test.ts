@@ -1,10 +1,11 @@
 import { strict as assert } from "node:assert";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath } from "../support/node-red-path";
 import { startNsoSimulator, RunningNsoSimulator } from "../../src/sim/nso";
 import { tuple } from "../../src/nso/term/types";
 import { AnyNode, called, load, nextMsg, NSO_NODES, text } from "../support/nso-nodes";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 function flow(port: number, events: Record<string, unknown> = {}, extra: object[] = []): object[] {
   return [

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath } from "../support/node-red-path";
 import { startNsoSimulator, RunningNsoSimulator } from "../../src/sim/nso";
 import { readFrames } from "../unit/nso/term-support";
 import { load, nextMsg, node } from "../support/nso-nodes";
@@ -10,7 +11,7 @@ import { load, nextMsg, node } from "../support/nso-nodes";
  * as its prefixed path, the enumerations by name. The prefixes, list keys and labels come from
  * the simulator's schema over MAAPI (LOAD_ALL_NS), the tag names from its hash table.
  */
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 const NCN = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications";
 

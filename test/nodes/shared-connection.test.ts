@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath } from "../support/node-red-path";
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { Attempt, ConnectionLifecycle } from "../../src/core/lifecycle";
 import { SharedConnection, statusTarget } from "../../src/nodes/lib/shared-connection";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
 // A config node and a user node built from the shared glue, with a fake transport whose
 // attempts the test completes by hand: this checks the glue inside the real runtime.

@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import helper from "node-red-node-test-helper";
+import { nodeRedPath, requireCoreNode } from "../support/node-red-path";
 import { waitFor } from "../support/wait";
 import sysadmServer from "../../src/nodes/sysadm-server";
 import sysadmEvents from "../../src/nodes/sysadm-events";
 import { DEFAULT_WS_PORT, DEMO_PASSWORD, DEMO_USER, RunningSysadmSimulator, startSysadmSimulator } from "../../src/sim/sysadm";
 
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedPath);
 
-const core = (p: string) => require(`@node-red/nodes/core/${p}`);
+const core = requireCoreNode;
 const coreNodes = [core("common/20-inject.js"), core("common/90-comment.js"), core("function/10-switch.js"), core("function/15-change.js"), core("function/10-function.js")];
 const examplesDir = join(__dirname, "..", "..", "examples");
 

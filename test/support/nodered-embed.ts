@@ -1,5 +1,6 @@
 /**
- * Starts a real Node-RED 4.1 runtime (RED.init + RED.start, editor and admin API on an express
+ * Starts a real Node-RED runtime (by default the one test/support/node-red-path.ts selects: 4.1,
+ * or 5 in the Node 22 matrix run) (RED.init + RED.start, editor and admin API on an express
  * app) with a given user dir, listening on 127.0.0.1 port 0, and returns its URL and stop().
  *
  * The runtime runs in a child process (this same file, forked through tsx). Why not in-process:
@@ -15,6 +16,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { nodeRedPath as selectedNodeRedPath } from "./node-red-path";
 
 export interface EmbedOptions {
   /** Node-RED user dir (must exist). Its node_modules is scanned for node modules. */
@@ -25,8 +27,10 @@ export interface EmbedOptions {
   credentials?: Record<string, Record<string, string>>;
   /** Extra settings merged over the defaults below (must be JSON-serialisable). */
   settings?: Record<string, unknown>;
-  /** Which node-red to run; default: this repository's devDependency. */
+  /** Which node-red to run (its main file); default: test/support/node-red-path.ts's choice. */
   nodeRedPath?: string;
+  /** Which node binary runs it; default: the one running this process. */
+  nodeBinary?: string;
   /** Start timeout; default 30 s. */
   startTimeoutMs?: number;
 }
@@ -35,6 +39,8 @@ export interface EmbeddedNodeRed {
   /** Editor / admin API root, e.g. "http://127.0.0.1:43117/" (ends in "/"). */
   url: string;
   userDir: string;
+  /** What actually runs: process.version of the child and RED.version(). */
+  versions: { node: string; nodeRed: string };
   /** Everything the runtime printed so far (for failure messages). */
   output(): string;
   /** "started" once the flows run, else the runtime's reason (e.g. "missing-types: a, b"). */
@@ -68,13 +74,13 @@ export interface TypeInfo {
 }
 
 type ToChild =
-  | { kind: "start"; options: Required<Omit<EmbedOptions, "flows" | "credentials" | "startTimeoutMs">> }
+  | { kind: "start"; options: Required<Omit<EmbedOptions, "flows" | "credentials" | "startTimeoutMs" | "nodeBinary">> }
   | { kind: "stop" }
   | { kind: "typeInfo"; seq: number; types: string[] }
   | { kind: "running"; seq: number; ids: string[] }
   | { kind: "logs"; seq: number };
 type FromChild =
-  | { kind: "ready"; port: number; flowState: string }
+  | { kind: "ready"; port: number; flowState: string; node: string; nodeRed: string }
   | { kind: "failed"; error: string }
   | { kind: "typeInfo"; seq: number; result: Record<string, TypeInfo> }
   | { kind: "running"; seq: number; result: Record<string, boolean> }
@@ -162,8 +168,9 @@ export async function startNodeRed(opts: EmbedOptions): Promise<EmbeddedNodeRed>
   if (!fs.statSync(opts.userDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`userDir ${opts.userDir} is not a directory`);
   if (opts.flows) fs.writeFileSync(path.join(opts.userDir, "flows.json"), JSON.stringify(opts.flows, null, 2));
   if (opts.credentials) fs.writeFileSync(path.join(opts.userDir, "flows_cred.json"), JSON.stringify(opts.credentials, null, 2));
-  const nodeRedPath = opts.nodeRedPath ?? require.resolve("node-red");
+  const nodeRedPath = opts.nodeRedPath ?? selectedNodeRedPath;
   const child = fork(__filename, [], {
+    execPath: opts.nodeBinary ?? process.execPath,
     execArgv: ["--import", pathToFileURL(require.resolve("tsx")).href],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: { ...process.env, NODE_RED_EMBED_CHILD: "1" },
@@ -182,7 +189,7 @@ export async function startNodeRed(opts: EmbedOptions): Promise<EmbeddedNodeRed>
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => (live.delete(child), resolve(code))));
 
   const timeoutMs = opts.startTimeoutMs ?? 30000;
-  const ready = await new Promise<{ port: number; flowState: string }>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; flowState: string; node: string; nodeRed: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`Node-RED did not start within ${timeoutMs} ms. Output:\n${out}`));
@@ -191,7 +198,7 @@ export async function startNodeRed(opts: EmbedOptions): Promise<EmbeddedNodeRed>
       if (m.kind === "ready") {
         clearTimeout(timer);
         child.off("message", onMsg);
-        resolve({ port: m.port, flowState: m.flowState });
+        resolve({ port: m.port, flowState: m.flowState, node: m.node, nodeRed: m.nodeRed });
       } else if (m.kind === "failed") {
         clearTimeout(timer);
         child.kill("SIGKILL");
@@ -227,6 +234,7 @@ export async function startNodeRed(opts: EmbedOptions): Promise<EmbeddedNodeRed>
     url: `http://127.0.0.1:${ready.port}/`,
     flowState: ready.flowState,
     userDir: opts.userDir,
+    versions: { node: ready.node, nodeRed: ready.nodeRed },
     output: () => out,
     typeInfo: (types) => ask<Record<string, TypeInfo>>({ kind: "typeInfo", seq: ++seq, types }, "typeInfo"),
     running: (ids) => ask<Record<string, boolean>>({ kind: "running", seq: ++seq, ids }, "running"),
@@ -271,6 +279,7 @@ export function getJson<T = unknown>(url: string): Promise<T> {
 // Child side: runs when this file is forked.
 
 interface RedModule {
+  version(): string;
   init(server: http.Server, settings: Record<string, unknown>): void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -329,7 +338,7 @@ function runChild(): void {
   // The parent went away (crash, kill): do not linger.
   process.on("disconnect", () => process.exit(0));
 
-  async function start(o: Required<Omit<EmbedOptions, "flows" | "credentials" | "startTimeoutMs">>): Promise<void> {
+  async function start(o: Required<Omit<EmbedOptions, "flows" | "credentials" | "startTimeoutMs" | "nodeBinary">>): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     red = require(o.nodeRedPath) as RedModule;
     const express = require(require.resolve("express", { paths: [path.dirname(o.nodeRedPath)] })) as () => http.RequestListener & {
@@ -359,7 +368,7 @@ function runChild(): void {
     await red.start();
     const addr = server.address();
     if (!addr || typeof addr === "string") throw new Error("server has no port");
-    process.send?.({ kind: "ready", port: addr.port, flowState: await flowState } satisfies FromChild);
+    process.send?.({ kind: "ready", port: addr.port, flowState: await flowState, node: process.version, nodeRed: red.version() } satisfies FromChild);
   }
 }
 
