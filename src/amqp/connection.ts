@@ -9,8 +9,7 @@ import { Attempt, ConnectionLifecycle } from "../core/lifecycle";
 import { BrokerUrl, formatBrokerUrl } from "./broker-url";
 import { AckError } from "../core/ack-registry";
 import { applyOutcome, HeldDelivery, Outcome, SettleRequest } from "./settlement";
-
-export type SaslMechanism = "plain" | "anonymous" | "external" | "none";
+import { parseSaslMechanism, SaslMechanism } from "./sasl";
 
 export interface AmqpConnectionOptions {
   /** Who owns this connection (the config node id): ack tokens carry it. */
@@ -175,7 +174,8 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
       tcp_no_delay: true,
     };
     if (this.opts.vhost) o.hostname = `vhost:${this.opts.vhost}`;
-    const mech = this.opts.sasl ?? (this.opts.username ? "plain" : "none");
+    // Normalised here too: a caller passing "PLAIN" must not fall through to no SASL at all.
+    const mech = parseSaslMechanism(this.opts.sasl) ?? (this.opts.username ? "plain" : "none");
     if (mech === "plain") {
       if (!this.opts.username) throw new InfraError("sasl-config", "SASL PLAIN needs a user name");
       o.username = this.opts.username;

@@ -1,5 +1,6 @@
 export * from "./broker-url";
 export * from "./connection";
+export * from "./sasl";
 export * from "./event-decoder";
 export * from "./event-maker";
 export * from "./event-object";

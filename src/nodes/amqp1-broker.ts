@@ -3,7 +3,7 @@ import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { asError } from "../core/errors";
-import { AmqpConnection, BrokerHandle, parseBrokerUrls, SaslMechanism } from "../amqp";
+import { AmqpConnection, BrokerHandle, parseBrokerUrls, parseSaslMechanism } from "../amqp";
 
 /**
  * amqp1-broker: one AMQP 1.0 connection (rhea) shared by every amqp1-events/-send node that
@@ -12,7 +12,8 @@ import { AmqpConnection, BrokerHandle, parseBrokerUrls, SaslMechanism } from "..
 interface BrokerDef extends NodeDef {
   urls: string;
   vhost?: string;
-  sasl?: SaslMechanism;
+  /** Any case: "PLAIN" (the IANA spelling) and "plain" are the same mechanism. */
+  sasl?: string;
   tls?: string;
   containerId?: string;
   idleTimeout?: string | number;
@@ -25,8 +26,6 @@ interface BrokerCredentials {
 
 type Amqp1BrokerNode = Node & BrokerHandle;
 
-const SASL: readonly SaslMechanism[] = ["plain", "anonymous", "external", "none"];
-
 export = function (RED: NodeAPI) {
   function Amqp1Broker(this: Amqp1BrokerNode & { credentials?: BrokerCredentials }, config: BrokerDef) {
     RED.nodes.createNode(this, config);
@@ -35,8 +34,7 @@ export = function (RED: NodeAPI) {
     const creds = node.credentials ?? {};
     let shared: SharedConnection | undefined;
     try {
-      const sasl = config.sasl || (creds.username ? "plain" : "none");
-      if (!SASL.includes(sasl)) throw new Error(`unknown SASL mechanism ${sasl}`);
+      const sasl = parseSaslMechanism(config.sasl) ?? (creds.username ? "plain" : "none");
       const idle = config.idleTimeout === undefined || config.idleTimeout === "" ? 60 : Number(config.idleTimeout);
       if (!Number.isFinite(idle) || idle < 0 || idle > 3600) throw new RangeError(`idle timeout must be 0–3600 s, got ${String(config.idleTimeout)}`);
       const urls = parseBrokerUrls(node.urls);

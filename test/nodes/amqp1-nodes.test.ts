@@ -220,6 +220,20 @@ describe("amqp1 nodes in a Node-RED runtime against RabbitMQ", function () {
     }
   });
 
+  it("amqp1-broker takes SASL mechanism names in any case ('PLAIN' as the IANA registry spells it)", async () => {
+    await helper.load(NODES, [
+      { ...broker(), sasl: "PLAIN" },
+      { id: "snd", type: "amqp1-send", broker: "br", address: "/exchange/amq.topic", domain, wires: [] },
+      { id: "br2", type: "amqp1-broker", urls: RABBIT_URL, sasl: " Anonymous " },
+      { id: "br3", type: "amqp1-broker", urls: RABBIT_URL, sasl: "SCRAM-SHA-1" },
+    ] as never, creds);
+    await untilStatus("snd", (s) => s.fill === "green", "connected with PLAIN");
+    assert.deepEqual(errorsOf("br"), []);
+    assert.deepEqual(errorsOf("br2"), []);
+    // A mechanism we do not speak is still refused, by its name.
+    assert.match(errorsOf("br3").join(), /unknown SASL mechanism "SCRAM-SHA-1"/);
+  });
+
   it("shows a clear error for a bad XQuery or broker URL, without crashing", async () => {
     await helper.load(NODES, [
       { ...broker(), urls: "amqp://u:p@127.0.0.1" },
