@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { listenAs } from "../listen";
+import { OptionSpec, resolveOptions } from "../options";
 import type { RunningSimulator, SimulatorEntry } from "../types";
 import { ApicSimOptions, ApicSimulator } from "./server";
 import { Trickle } from "./trickle";
@@ -21,7 +23,12 @@ export interface StartedApicSimulator extends RunningSimulator {
 /** Start a simulator (tests: port 0 and no trickle are the programmatic defaults). */
 export async function startApicSimulator(options: ApicSimOptions & { trickleMs?: number } = {}): Promise<StartedApicSimulator> {
   const sim = new ApicSimulator(options);
-  const { url } = await sim.listen();
+  const { url, port } = await listenAs(
+    "apic",
+    () => ({ option: "--port", host: options.host ?? "127.0.0.1", port: options.port ?? 0 }),
+    () => sim.listen(),
+    () => sim.close(),
+  );
   const trickle = new Trickle(sim);
   if (options.trickleMs && options.trickleMs > 0) trickle.start(options.trickleMs);
   return {
@@ -30,6 +37,7 @@ export async function startApicSimulator(options: ApicSimOptions & { trickleMs?:
     url,
     trickle,
     endpoints: { rest: `${url}/api`, socket: `${url.replace(/^http/, "ws")}/socket<token>`, control: `${url}/_sim/` },
+    ports: { port },
     close: async () => {
       trickle.stop();
       await sim.close();
@@ -37,42 +45,40 @@ export async function startApicSimulator(options: ApicSimOptions & { trickleMs?:
   };
 }
 
-function num(v: string | boolean | undefined, d: number, what: string): number {
-  if (v === undefined) return d;
-  const n = Number(v);
-  if (typeof v !== "string" || !Number.isFinite(n) || n < 0) throw new Error(`--${what} needs a number`);
-  return n;
-}
+const APIC_OPTIONS: readonly OptionSpec[] = [
+  { name: "port", kind: "number", port: true, default: APIC_SIM_DEFAULT_PORT, help: "listen port" },
+  { name: "trickle", kind: "number", default: 2000, valueName: "MS", help: "one realistic change every MS ms, 0 = off" },
+  { name: "token-ttl", kind: "number", positive: true, default: 600, valueName: "S", help: "token lifetime in seconds" },
+  { name: "subscription-ttl", kind: "number", positive: true, default: 60, valueName: "S", help: "default subscription timeout in seconds" },
+  { name: "max-lifetime", kind: "number", positive: true, default: 86400, valueName: "S", help: "session maximum lifetime in seconds, e.g. 120 to watch a renewal" },
+  { name: "user", kind: "string", default: APIC_SIM_DEFAULT_USER, valueName: "NAME", help: "the accepted login name" },
+  { name: "password", kind: "string", default: APIC_SIM_DEFAULT_PASSWORD, valueName: "PW", help: "the accepted password" },
+  { name: "tls-key", kind: "string", valueName: "FILE", together: "tls-cert", help: "serve HTTPS/WSS with this key (with --tls-cert)" },
+  { name: "tls-cert", kind: "string", valueName: "FILE", together: "tls-key", help: "serve HTTPS/WSS with this certificate (with --tls-key)" },
+];
 
 export const apicSimulator: SimulatorEntry = {
   name: "apic",
-  usage: [
-    `Cisco APIC REST + WebSocket subscriptions on http://127.0.0.1:${APIC_SIM_DEFAULT_PORT} (login ${APIC_SIM_DEFAULT_USER} / ${APIC_SIM_DEFAULT_PASSWORD}).`,
-    "--port N            listen port (0 = any free port)",
-    "--trickle MS        one realistic change every MS ms (default 2000, 0 = off)",
-    "--token-ttl S       token lifetime in seconds (default 600)",
-    "--subscription-ttl S  default subscription timeout (default 60)",
-    "--max-lifetime S    session maximum lifetime in seconds (default 86400; e.g. 120 to watch a renewal)",
-    "--user NAME --password PW   the accepted login",
-    "--tls-key FILE --tls-cert FILE   serve HTTPS/WSS with this key and certificate",
+  summary: `Cisco APIC REST + WebSocket subscriptions on http://127.0.0.1:${APIC_SIM_DEFAULT_PORT}`,
+  options: APIC_OPTIONS,
+  notes: [
+    `Login ${APIC_SIM_DEFAULT_USER} / ${APIC_SIM_DEFAULT_PASSWORD} unless --user/--password say otherwise.`,
     "Control API: POST /_sim/change {op,class,dn,attributes}, /_sim/expire-tokens, /_sim/lapse-subscriptions,",
     "/_sim/refuse-queries?match=TEXT (400 for matching queries; no match = accept again),",
     "/_sim/kill-sockets?mode=close|reset|silent, /_sim/fail?mode=hang|refuse|error|off, /_sim/raw; GET /_sim/stats",
-  ].join("\n"),
-  async start(o) {
-    const key = o["tls-key"];
-    const cert = o["tls-cert"];
-    if ((key === undefined) !== (cert === undefined)) throw new Error("--tls-key and --tls-cert go together");
-    const user = typeof o.user === "string" ? o.user : APIC_SIM_DEFAULT_USER;
-    const password = typeof o.password === "string" ? o.password : APIC_SIM_DEFAULT_PASSWORD;
+  ],
+  async start(given = {}) {
+    const o = resolveOptions(APIC_OPTIONS, given);
+    const key = o.string("tls-key");
+    const cert = o.string("tls-cert");
     return startApicSimulator({
-      port: num(o.port, APIC_SIM_DEFAULT_PORT, "port"),
-      trickleMs: num(o.trickle, 2000, "trickle"),
-      tokenTtlSeconds: num(o["token-ttl"], 600, "token-ttl") || 600,
-      subscriptionTtlSeconds: num(o["subscription-ttl"], 60, "subscription-ttl") || 60,
-      maxLifetimeSeconds: num(o["max-lifetime"], 86400, "max-lifetime") || 86400,
-      users: { [user]: password },
-      tls: typeof key === "string" && typeof cert === "string" ? { key: readFileSync(key), cert: readFileSync(cert) } : undefined,
+      port: o.number("port"),
+      trickleMs: o.number("trickle"),
+      tokenTtlSeconds: o.number("token-ttl"),
+      subscriptionTtlSeconds: o.number("subscription-ttl"),
+      maxLifetimeSeconds: o.number("max-lifetime"),
+      users: { [o.string("user") ?? APIC_SIM_DEFAULT_USER]: o.string("password") ?? APIC_SIM_DEFAULT_PASSWORD },
+      tls: key !== undefined && cert !== undefined ? { key: readFileSync(key), cert: readFileSync(cert) } : undefined,
     });
   },
 };
