@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
+import { gapMessage } from "./lib/gap";
 import { NodeResources } from "../core/resources";
 import { SharedUse } from "./lib/shared-use";
 import { OutputRouter, parseKeyList } from "../core/routing";
@@ -114,18 +115,12 @@ export = function (RED: NodeAPI) {
         render();
       });
       res.on(s, "reattached", (info: ReattachInfo) => {
-        if (!info.missed) {
-          node.warn(`amqp1-events ${info.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`);
-          return;
-        }
-        // Say the gap out loud: an /exchange/ or /topic/ source got a fresh temporary queue, so
-        // what was published while detached is gone. A queue source needs no gap message: it
-        // kept what arrived meanwhile, and unsettled messages come back.
-        node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
-        const gap = {
-          topic: "gap",
-          payload: { address: info.address, since: new Date(info.since).toISOString(), reattachedAt: new Date(info.reattachedAt).toISOString(), reason: info.reason },
-        };
+        // Say the gap out loud. An /exchange/ or /topic/ source got a fresh temporary queue, so
+        // what was published while detached is gone; a queue source kept what arrived meanwhile
+        // and the broker redelivers what was unsettled, so its gap is filled by redelivery.
+        if (info.missed) node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
+        else node.warn(`amqp1-events ${info.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`);
+        const gap = gapMessage("amqp", { reason: info.reason, since: info.since, until: info.reattachedAt, filled: info.missed ? false : "redelivery" }, { address: info.address });
         // On the only output, or the last ("other") one when routing by event name.
         node.send((router ? router.at(router.lastIndex, gap) : gap) as never);
       });

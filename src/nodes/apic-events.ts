@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { statusTarget } from "./lib/shared-connection";
+import { gapMessage } from "./lib/gap";
 import type { DropReport } from "../apic/client";
 import type { ApicControllerHandle } from "../apic/controller-handle";
 import { configuredSpecs, routerFor, STATUS_OUTPUTS } from "../apic/settings";
@@ -109,7 +110,8 @@ export = function (RED: NodeAPI): void {
       },
       onGap(gap: ApicGap) {
         node.warn(`changes may have been missed (${gap.reason}); re-reading ${gap.queries.length} quer${gap.queries.length === 1 ? "y" : "ies"}`);
-        out(controlIndex, { topic: "gap", payload: gap, apic: { status: "gap", controller: controller.describe } } as NodeMessage);
+        const msg = gapMessage("apic", { reason: gap.reason, since: gap.since ?? gap.until, until: gap.until, filled: "re-read" }, { queries: gap.queries, controller: controller.describe });
+        out(controlIndex, { ...msg, apic: { status: "gap", controller: controller.describe } } as NodeMessage);
       },
       onError(err: Error, sub: LocalSubscription) {
         const retry = sub.retryAt !== undefined ? `; retrying in ${Math.max(1, Math.round((sub.retryAt - Date.now()) / 1000))} s` : "";

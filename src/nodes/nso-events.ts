@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/red";
+import { gapMessage } from "./lib/gap";
 import { statusTarget } from "./lib/shared-connection";
 import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, shortCount } from "../core/status";
@@ -300,10 +301,12 @@ function nsoEvents(RED: NodeAPI): void {
         node.warn(text);
       },
       gap(info) {
-        // A stream-only node whose subscription was resumed has its gap closed by the replay.
+        // A stream-only node whose subscription was resumed has its gap closed by NSO's replay;
+        // any other type sent while the socket was down is gone (NSO keeps no backlog of them).
         const streamOnly = types.every((t) => t === "NOTIF_STREAM_EVENT" || t === "NOTIF_HEARTBEAT" || t === "NOTIF_HEALTH_CHECK");
-        if (streamOnly && info.streamResumed) return;
-        const msg: NodeMessage & Record<string, unknown> = { topic: "gap", payload: { ...info }, nso: { type: null, typeName: "gap", server: server.endpoint } };
+        const filled = streamOnly && info.streamResumed ? "replay" : false;
+        const gap = gapMessage("nso", { reason: info.reason, since: Date.parse(info.since), until: Date.parse(info.reconnectedAt), filled }, { server: info.server, streamResumed: info.streamResumed });
+        const msg: NodeMessage & Record<string, unknown> = { ...gap, nso: { type: null, typeName: "gap", server: server.endpoint } };
         // On the single output, or the last ("other") output when routing by type; after any
         // message still being read (those came before the loss).
         const send = (): void => {

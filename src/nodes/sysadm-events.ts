@@ -1,6 +1,7 @@
 import { withoutUserInfo } from "../core/redact";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { statusTarget } from "./lib/shared-connection";
+import { GAP_TOPIC, gapMessage } from "./lib/gap";
 import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/status";
 import { InfraError } from "../core/errors";
@@ -20,8 +21,6 @@ interface SysadmEventsDef extends NodeDef {
   events: string;
   routing: "single" | "event";
 }
-
-const GAP_TOPIC = "sysadm/gap";
 
 export = function (RED: NodeAPI) {
   function SysadmEvents(this: Node, config: SysadmEventsDef) {
@@ -79,9 +78,9 @@ export = function (RED: NodeAPI) {
       },
       onGap(gap: GapInfo) {
         // Said out loud: the server has no replay, so a flow must know it may have missed events.
-        const payload = { from: new Date(gap.from).toISOString(), to: new Date(gap.to).toISOString(), reason: gap.reason };
-        node.warn(RED._("sysadm-events.warn.gap", payload));
-        send(GAP_TOPIC, { topic: GAP_TOPIC, payload, sysadm: { gap: true, server: serverLabel } } as NodeMessage);
+        const msg = gapMessage("sysadm", { reason: gap.reason, since: gap.from, until: gap.to, filled: false }, { server: serverLabel });
+        node.warn(RED._("sysadm-events.warn.gap", { since: msg.payload.since, until: msg.payload.until, reason: msg.payload.reason }));
+        send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } } as NodeMessage);
       },
       onDrop(err, first) {
         if (first) node.error(err, { topic: "sysadm/drop", payload: { code: err.code, message: err.message } } as NodeMessage);

@@ -175,7 +175,7 @@ describe("amqp1 nodes in a Node-RED runtime against RabbitMQ", function () {
     }
   });
 
-  it("after a cut connection, an /exchange/ source sends exactly one gap message on the other output; a queue source sends none", async () => {
+  it("after a cut connection, an /exchange/ source sends exactly one gap message (not filled) on the other output; a queue source one filled by redelivery", async () => {
     const relay = await CuttableRelay.start();
     const q = uniq("ietest.gapq");
     queues.push(q);
@@ -199,22 +199,28 @@ describe("amqp1 nodes in a Node-RED runtime against RabbitMQ", function () {
       // Both links come back: the queue one says its unsettled messages are redelivered.
       const warns = (id: string) => calls(id, "warn").map((c) => String(c.args[0]));
       await waitOn(helper.getNode("evq"), "call:warn", () => warns("evq").some((w) => /re-attached; unsettled messages are redelivered/.test(w)), "queue re-attach warning");
-      await sink.until(1, "the gap message");
-      const gap = sink.got[0];
+      await sink.until(2, "a gap message from each source");
+      const gap = sink.got.find((g) => g.port !== "oq")!;
       assert.equal(gap.port, "o1", "the gap goes to the other output");
       assert.equal(gap.msg.topic, "gap");
-      assert.deepEqual(Object.keys(gap.msg.payload).sort(), ["address", "reason", "reattachedAt", "since"]);
+      assert.deepEqual(Object.keys(gap.msg.payload).sort(), ["address", "channel", "filled", "reason", "since", "until"]);
+      assert.equal(gap.msg.payload.channel, "amqp");
+      assert.equal(gap.msg.payload.filled, false, "a temporary queue's gap is not filled");
       assert.equal(gap.msg.payload.address, `/exchange/amq.topic/${domain}.event.#`);
       const since = Date.parse(gap.msg.payload.since);
-      const back = Date.parse(gap.msg.payload.reattachedAt);
-      assert.ok(since >= cutAt - 1000 && since <= back, `since ${gap.msg.payload.since} is the cut, before ${gap.msg.payload.reattachedAt}`);
+      const back = Date.parse(gap.msg.payload.until);
+      assert.ok(since >= cutAt - 1000 && since <= back, `since ${gap.msg.payload.since} is the cut, before ${gap.msg.payload.until}`);
       assert.equal(typeof gap.msg.payload.reason, "string");
       assert.ok(gap.msg.payload.reason.length > 0);
-      // Events after the re-attach flow again, and nothing else came: one gap, none from the queue.
+      // The queue source announces its break too, filled by the broker's redelivery.
+      assert.equal(sink.at("oq").length, 1, "the queue source announces its break too");
+      assert.equal(sink.at("oq")[0].topic, "gap");
+      assert.equal(sink.at("oq")[0].payload.filled, "redelivery");
+      // Events after the re-attach flow again, and nothing else came: one gap each, no event from the queue.
       helper.getNode("snd").receive({ payload: { PhoneStatus: { Status: "after" } } } as never);
-      await sink.until(2, "an event after the gap");
-      assert.deepEqual(sink.got.map((g) => `${g.port}:${g.msg.topic}`), ["o1:gap", "o0:PhoneStatus"]);
-      assert.equal(sink.at("oq").length, 0);
+      await sink.until(3, "an event after the gap");
+      assert.deepEqual(sink.got.filter((g) => g.port !== "oq").map((g) => `${g.port}:${g.msg.topic}`), ["o1:gap", "o0:PhoneStatus"]);
+      assert.equal(sink.at("oq").length, 1);
     } finally {
       await relay.close();
     }

@@ -108,6 +108,9 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     const sync = sink.on_("out3");
     assert.equal(sync[2].topic, "gap");
     assert.deepEqual(sync[2].payload.queries, ["/api/class/fvAp.json"]);
+    assert.equal(sync[2].payload.channel, "apic");
+    assert.equal(sync[2].payload.filled, "re-read");
+    assert.ok(Date.parse(sync[2].payload.since) <= Date.parse(sync[2].payload.until));
     assert.ok(sync.slice(3).every((m) => m.apic.status === "sync"));
   });
 

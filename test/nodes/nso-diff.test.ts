@@ -4,6 +4,7 @@ import { nodeRedPath } from "../support/node-red-path";
 import { startNsoSimulator, RunningNsoSimulator, StartNsoSimOptions } from "../../src/sim/nso";
 import { bulkDiffSpec, DEMO_DIFF } from "../../src/sim/nso/maapi";
 import { AnyNode, called, load, nextMsg, node, text } from "../support/nso-nodes";
+import { waitFor } from "../support/wait";
 
 /**
  * nso-events "read what changed" (issue 7) inside the Node-RED runtime, against the NSO
@@ -334,7 +335,7 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
     assert.equal(node("ev").warn.getCalls().filter((c) => /left unnamed/.test(text(c.args[0]))).length, 1);
   });
 
-  it("after a reconnect the node says so: one topic 'gap' message with since/reconnectedAt/streamResumed", async () => {
+  it("after a reconnect the node says so: one topic 'gap' message, not filled, with since/until/streamResumed", async () => {
     await load([
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
       { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_AUDIT", "NOTIF_USER_SESSION"], routing: "type", outputs: 3, wires: [["a"], ["u"], ["o"]] },
@@ -350,16 +351,19 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
     await back;
     const msg = await gap;
     assert.equal(msg.topic, "gap");
+    assert.deepEqual(Object.keys(msg.payload).sort(), ["channel", "filled", "reason", "server", "since", "streamResumed", "until"]);
+    assert.equal(msg.payload.channel, "nso");
+    assert.equal(msg.payload.filled, false);
     assert.equal(msg.payload.server, `127.0.0.1:${sim.port}`);
     assert.equal(msg.payload.streamResumed, false);
-    assert.ok(Date.parse(msg.payload.since) >= t0 - 1000 && Date.parse(msg.payload.since) <= Date.parse(msg.payload.reconnectedAt));
+    assert.ok(Date.parse(msg.payload.since) >= t0 - 1000 && Date.parse(msg.payload.since) <= Date.parse(msg.payload.until));
     // Events flow again after the gap message.
     const a = nextMsg(node("a"));
     sim.server.inject({ type: "NOTIF_AUDIT", msg: "after" });
     assert.equal((await a).payload.msg, "after");
   });
 
-  it("a stream-only node whose subscription resumed from its last event gets no gap message", async () => {
+  it("a stream-only node whose subscription resumed from its last event gets a gap message filled by replay", async () => {
     await load([
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
       { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_STREAM_EVENT"], stream: "NETCONF", wires: [["out"]] },
@@ -375,9 +379,13 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
     sim.server.dropConnections();
     const info = await back;
     assert.ok(info.stream?.start !== undefined, "resumed with a replay start");
-    const next = nextMsg(node("out"));
+    const gap = nextMsg(node("out"));
     sim.server.inject({ type: "NOTIF_STREAM_EVENT", stream: "NETCONF", values: [[1244620176, 870658415, "two"]] });
-    await next;
-    assert.deepEqual(seen, ["NOTIF_STREAM_EVENT", "NOTIF_STREAM_EVENT"]);
+    const g = await gap;
+    assert.equal(g.topic, "gap");
+    assert.equal(g.payload.filled, "replay");
+    assert.equal(g.payload.streamResumed, true);
+    await waitFor("the event after the gap", () => seen.length === 3);
+    assert.deepEqual(seen, ["NOTIF_STREAM_EVENT", "gap", "NOTIF_STREAM_EVENT"]);
   });
 });

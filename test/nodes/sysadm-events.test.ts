@@ -89,11 +89,14 @@ describe("sysadm-server + sysadm-events nodes", function () {
     await waitFor("other output", () => outs[2].length === 2);
     assert.deepEqual(outs[2].map((m) => m.topic), ["dispatcher", "dispatcher"]);
     s.server.dropConnections();
-    await waitFor("gap marker", () => outs[2].some((m) => m.topic === "sysadm/gap"));
-    const gap = outs[2].find((m) => m.topic === "sysadm/gap")!;
+    await waitFor("gap marker", () => outs[2].some((m) => m.topic === "gap"));
+    const gap = outs[2].find((m) => m.topic === "gap")!;
     assert.equal(gap.sysadm.gap, true);
+    assert.deepEqual(Object.keys(gap.payload).sort(), ["channel", "filled", "reason", "server", "since", "until"]);
+    assert.equal(gap.payload.channel, "sysadm");
+    assert.equal(gap.payload.filled, false, "sysadm has no replay");
     assert.match(gap.payload.reason, /code 1000/);
-    assert.ok(!Number.isNaN(Date.parse(gap.payload.from)));
+    assert.ok(Date.parse(gap.payload.since) <= Date.parse(gap.payload.until));
   });
 
   it("restores subscriptions (including run-time ones) after a reconnect and warns about the gap", async () => {
@@ -104,7 +107,7 @@ describe("sysadm-server + sysadm-events nodes", function () {
     helper.getNode("e1").receive({ action: "subscribe", events: "dispatcher" } as never);
     await waitFor("dispatcher subscribed", () => s.server.subscribers("dispatcher") === 1);
     s.server.dropConnections();
-    await waitFor("gap", () => got.some((m) => m.topic === "sysadm/gap"));
+    await waitFor("gap", () => got.some((m) => m.topic === "gap"));
     await waitFor("resubscribed", () => s.server.subscribers("dispatcher") === 1 && s.server.subscribers("life-preserver") === 1);
     const warn = helper.getNode("e1").warn as unknown as Spy;
     assert.ok(warn.getCalls().some((c) => /gap/.test(String(c.args[0]))));

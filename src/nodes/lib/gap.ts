@@ -1,0 +1,38 @@
+import type { NodeMessage } from "./red";
+
+/**
+ * The one gap message of all four channels (docs/gaps.md): `topic: "gap"`, and a payload that
+ * says which channel, why, the window in which events may be missing (ISO 8601) and whether
+ * something closed it. Its shape is a promise to users' flows: add fields, never rename.
+ */
+export type GapChannel = "nso" | "apic" | "amqp" | "sysadm";
+
+/** How the gap was closed: replayed by the peer, re-read by us, redelivered by the broker, or not at all. */
+export type GapFill = "replay" | "re-read" | "redelivery" | false;
+
+export interface GapPayload {
+  channel: GapChannel;
+  reason: string;
+  since: string;
+  until: string;
+  filled: GapFill;
+  [extra: string]: unknown;
+}
+
+export const GAP_TOPIC = "gap";
+
+export interface GapWindow {
+  reason: string;
+  /** When events could first have been missed (ms since epoch, or a Date). */
+  since: number | Date;
+  /** When delivery resumed. */
+  until: number | Date;
+  filled: GapFill;
+}
+
+export function gapMessage(channel: GapChannel, w: GapWindow, extras: Record<string, unknown> = {}): NodeMessage & { payload: GapPayload } {
+  const iso = (t: number | Date) => new Date(t).toISOString();
+  // The fixed fields come last so an extra can never overwrite them.
+  const payload: GapPayload = { ...extras, channel, reason: w.reason, since: iso(w.since), until: iso(w.until), filled: w.filled };
+  return { topic: GAP_TOPIC, payload };
+}
