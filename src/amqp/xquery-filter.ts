@@ -3,7 +3,19 @@ import { Document, parseXmlDocument } from "slimdom";
 import { InfraError } from "../core/errors";
 import { CLACKS_NS } from "./xml-event";
 
-const XQUERY = { language: evaluateXPath.XQUERY_3_1_LANGUAGE };
+/**
+ * fontoxpath, left to itself, takes the default element namespace from the context node, so
+ * `/Event/PhoneStatus` would match `<Event xmlns="http://www.gonicus.de/Events">`. In XQuery (and
+ * in Qpid's XML exchange, which Clacks queries were written for) an unprefixed element name has
+ * no namespace unless the query declares a default. The resolver says so: it binds nothing, so
+ * the empty prefix is "no namespace" and a prefix the query did not declare stays unbound
+ * (XPST0081); the prolog's declarations and the predeclared prefixes (xs, fn, map, array, math,
+ * local, xml) are resolved before it is asked.
+ */
+const XQUERY = {
+  language: evaluateXPath.XQUERY_3_1_LANGUAGE,
+  namespaceResolver: (): string | null => null,
+};
 
 export type FilterVariables = Record<string, unknown>;
 

@@ -29,6 +29,17 @@ describe("amqp XQuery filter and event decoder", () => {
     assert.equal(agent.evaluate(parseEvent(makeEvent({ NodeStatus: { Load: 0.1 } }).xml).doc).match, true);
   });
 
+  it("unprefixed names have no default namespace (XQuery and Qpid): /Event/PhoneStatus does not match a Clacks event", () => {
+    const clacks = parseEvent(phone("busy")).doc;
+    assert.equal(new XQueryFilter("/Event/PhoneStatus").evaluate(clacks).match, false);
+    assert.equal(new XQueryFilter("./Event").evaluate(clacks).match, false);
+    // The ways to say "in the Events namespace" keep matching: a prefix, a default declaration, a wildcard.
+    assert.equal(new XQueryFilter(SEED_QUERY).evaluate(clacks).match, true);
+    assert.equal(new XQueryFilter(`declare default element namespace '${CLACKS_NS}'; /Event/PhoneStatus`).evaluate(clacks).match, true);
+    assert.equal(new XQueryFilter("/*:Event/*:PhoneStatus").evaluate(clacks).match, true);
+    assert.equal(new XQueryFilter("xs:integer(string(//*:CallerId)) > 0").evaluate(clacks).match, true);
+  });
+
   it("filters on content, and passes application properties as external variables", () => {
     const busy = new XQueryFilter(`declare namespace f='${CLACKS_NS}'; ./f:Event/f:PhoneStatus[f:Status = 'busy']`);
     assert.equal(busy.evaluate(parseEvent(phone("busy")).doc).match, true);
