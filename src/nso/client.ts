@@ -7,14 +7,14 @@ import { DropCounter } from "../core/drops";
 import { asError, InfraError, ProtocolError } from "../core/errors";
 import { Attempt, ConnectionLifecycle } from "../core/lifecycle";
 import { decodeTerm, encodeTerm } from "./term";
-import type { Term } from "./term/types";
+import { type Term, Tuple } from "./term/types";
 import { decodeNotification } from "./notifications";
 import type { NsoNotification } from "./notifications";
 import { AckHandle, ackFor, ackTerm } from "./acks";
 import { ACCESS_CHALLENGE_TAG, ACCESS_OK, ACCESS_WRONG_SECRET, DEFAULT_HOST, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, DEFAULT_NSO_PORT, hasBit, VSN_OK, VSN_PROTO_INCOMPATIBLE } from "./constants";
 import { ByteReader, DEFAULT_MAX_FRAME_SIZE, encodeFrame } from "./framing";
 import { AccessCheck, accessResponse, challengeLength, checkVersionReply, encodeHeader, parseVersionReply, VersionRejected } from "./handshake";
-import { readDatetime } from "./datetime";
+import { datetimeTerm, readDatetime } from "./datetime";
 import { StreamResume } from "./stream-resume";
 import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subscriptionTerm } from "./subscription";
 
@@ -22,8 +22,8 @@ import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subs
  * One NSO notification subscription kept alive: dial, header, access check, version reply,
  * subscription (in the same breath, §15), then framed notifications. Reconnects through the
  * core ConnectionLifecycle (backoff, handshake timeout, heartbeat watchdog), resumes stream
- * subscriptions from the last event time, and keeps the live ack handles in an AckRegistry so
- * messages only ever carry plain tokens.
+ * subscriptions from the last event time (before any event: from their own start), and keeps
+ * the live ack handles in an AckRegistry so messages only ever carry plain tokens.
  */
 export interface NsoClientOptions {
   host?: string;
@@ -206,6 +206,10 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
         this.replayUnsupported = false;
       }
       userAskedReplay = !!req.stream?.startTime;
+      // Where this subscription starts if it is the first one NSO accepts: a resume before the
+      // first event replays from here. This host's wall clock (NSO compares calendar times), taken
+      // before NSO can accept, so the window is never cut short on our side.
+      streamStart = req.stream && hasBit(mask, "NOTIF_STREAM_EVENT") ? startTerm(req.stream.startTime || new Date()) : undefined;
       let resumedFrom: Term | undefined;
       if (req.stream && hasBit(mask, "NOTIF_STREAM_EVENT") && !this.replayUnsupported && this.stream.resumeFrom) {
         resumedFrom = this.stream.resumeFrom;
@@ -218,6 +222,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       pendingResume = resumedFrom !== undefined;
     };
     let pendingResume = false;
+    let streamStart: Tuple | undefined;
 
     const step = (): void => {
       for (;;) {
@@ -269,6 +274,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
               throw e;
             }
             phase = "events";
+            if (streamStart) this.stream.accepted(streamStart);
             this.subscribedMask = mask;
             const reconnect = this.everSubscribed;
             this.everSubscribed = true;
@@ -360,4 +366,9 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     }
     this.emit("notification", { notification, raw, ack: token });
   }
+}
+
+/** A subscription's start time as the datetime term it was (or will be) sent as. */
+function startTerm(t: Date | string | Tuple): Tuple {
+  return t instanceof Tuple ? t : datetimeTerm(t);
 }

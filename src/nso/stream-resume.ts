@@ -8,17 +8,26 @@ import { datetimeMicros, readDatetime } from "./datetime";
  * the last stream event delivered, resubscribes with it as the replay start, and drops
  * what the replay sends again. NSO replays from the start time inclusive, so the events
  * carrying exactly the last time come back; those seen before (same bytes) are duplicates.
+ * Before the first event the resume starts where the subscription itself started (the user's
+ * start time, or when it was first requested): a window with no event yet is still a window.
  */
 export class StreamResume {
   private lastTime: Tuple | undefined;
+  /** Where the first accepted subscription of this stream started. */
+  private origin: Tuple | undefined;
   private lastMicros = Number.NEGATIVE_INFINITY;
   private readonly seenAtLast = new Set<string>();
   /** True from a resumed subscription until its replay_complete. */
   private replaying = false;
 
-  /** The replay start for the next subscription, or undefined when nothing was received yet. */
+  /** The replay start for the next subscription; undefined until a subscription was accepted. */
   get resumeFrom(): Tuple | undefined {
-    return this.lastTime;
+    return this.lastTime ?? this.origin;
+  }
+
+  /** NSO accepted a subscription that started at `from`; only the first one counts. */
+  accepted(from: Tuple): void {
+    this.origin ??= from;
   }
 
   /** The next subscription uses `resumeFrom` (or not); resets the replay window. */
@@ -29,6 +38,7 @@ export class StreamResume {
   /** Forget everything (the user changed the stream settings). */
   reset(): void {
     this.lastTime = undefined;
+    this.origin = undefined;
     this.lastMicros = Number.NEGATIVE_INFINITY;
     this.seenAtLast.clear();
     this.replaying = false;

@@ -361,6 +361,74 @@ describe("nso integration: client <-> simulator", () => {
     assert.ok(sub.stream?.start !== undefined);
   });
 
+  /** What a stream client receives, in order: the event's value text, or the completion's name. */
+  function streamLog(c: NsoClient): string[] {
+    const log: string[] = [];
+    c.on("notification", (ev) => {
+      const p = ev.notification.payload as { type?: number; typeName?: string; values?: Array<{ value: unknown }> };
+      log.push(p.type === 1 ? String(p.values?.[0]?.value) : String(p.typeName));
+    });
+    return log;
+  }
+
+  /** Resolves once `log` holds `last` (the notification listener above has run by then). */
+  function logged(c: NsoClient, log: string[], last: string): Promise<void> {
+    return new Promise((resolve) => {
+      const on = (): void => {
+        if (log.includes(last)) {
+          c.off("notification", on);
+          resolve();
+        }
+      };
+      c.on("notification", on);
+      on();
+    });
+  }
+
+  const streamSpec = (name: string, values: string) => ({ type: "NOTIF_STREAM_EVENT", stream: name, values: [[1, 2, values]] });
+
+  it("a stream subscription without a start time resumes from its own start when no event had arrived: events made while down arrive once", async () => {
+    await startSim();
+    const c = client(["NOTIF_STREAM_EVENT"], { subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF" } }) });
+    const requestedAt = Date.now();
+    await connected(c);
+    const log = streamLog(c);
+    const down = nextState(c, "waiting-to-retry");
+    sim.server.dropConnections();
+    await down;
+    sim.server.inject(streamSpec("NETCONF", "down-1"));
+    sim.server.inject(streamSpec("NETCONF", "down-2"));
+    const [info] = await once(c, "subscribed");
+    sim.server.inject(streamSpec("NETCONF", "live"));
+    await logged(c, log, "live");
+    assert.deepEqual(log, ["down-1", "down-2", "live"]);
+    assert.equal(c.drops.count("stream-duplicate"), 0);
+    assert.equal(info.reconnect, true);
+    assert.ok(info.resumedFrom !== undefined, "the reconnect is a resume");
+    const start = sim.server.subscribers()[0].stream?.start;
+    assert.ok(start !== undefined && start >= requestedAt * 1000 && start <= Date.now() * 1000, `replay start ${start} is the subscription's own start`);
+  });
+
+  it("a stream subscription with a user start time and no event yet resumes from that start time, and says it resumed", async () => {
+    await startSim();
+    const userStart = new Date(Date.now() - 60_000).toISOString();
+    const c = client(["NOTIF_STREAM_EVENT"], { subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", startTime: userStart } }) });
+    const log = streamLog(c);
+    await connected(c);
+    await logged(c, log, "replay_complete"); // the (empty) replay the user asked for
+    const down = nextState(c, "waiting-to-retry");
+    sim.server.dropConnections();
+    await down;
+    sim.server.inject(streamSpec("NETCONF", "down-1"));
+    const [info] = await once(c, "subscribed");
+    assert.equal(info.resumedFrom, new Date(userStart).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z"));
+    assert.equal(sim.server.subscribers()[0].stream?.start, Date.parse(userStart) * 1000);
+    sim.server.inject(streamSpec("NETCONF", "live"));
+    await logged(c, log, "live");
+    const events = log.filter((x) => x !== "replay_complete");
+    assert.deepEqual(events, ["down-1", "live"]);
+  });
+
   it("a stream without replay: the resume is refused (error 18), the client resubscribes live and says so", async () => {
     await startSim();
     const c = client(["NOTIF_STREAM_EVENT"], { subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "ncs-alarms" } }) });
