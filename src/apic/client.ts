@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type WebSocket from "ws";
+import { AuthAwareBackoff } from "../core/auth-backoff";
 import { Backoff } from "../core/backoff";
 import { Clock, systemClock, TimerHandle } from "../core/clock";
 import { DropCounter } from "../core/drops";
@@ -22,6 +23,10 @@ export interface ApicClientOptions {
   /** TLS options for https controllers (from tls-config: ca, rejectUnauthorized, ...). */
   tls?: Record<string, unknown>;
   clock?: Clock;
+  /**
+   * The reconnect schedule. A hold-off after repeated password rejections is always added
+   * (core AuthAwareBackoff), so a wrong password never trips APIC's lockout policy.
+   */
   backoff?: Backoff;
   /** Per REST request. Default 15 s. */
   requestTimeoutMs?: number;
@@ -129,6 +134,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly drops = new DropCounter();
   private readonly clock: Clock;
+  private readonly backoff: AuthAwareBackoff;
   private readonly subs = new Set<LocalSubscription>();
   private conn: Conn | undefined;
   private hostIndex = 0;
@@ -158,9 +164,10 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       ...options,
     };
     this.clock = options.clock ?? systemClock;
+    this.backoff = options.backoff instanceof AuthAwareBackoff ? options.backoff : new AuthAwareBackoff(options.backoff ?? {});
     this.lifecycle = new ConnectionLifecycle({
       open: (a) => this.open(a),
-      backoff: options.backoff,
+      backoff: this.backoff,
       clock: this.clock,
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
       livenessTimeoutMs: this.opts.pingIntervalMs > 0 ? this.opts.pingIntervalMs * 2 : 0,
@@ -232,7 +239,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     this.conn = c;
     attempt.onEnd(() => this.teardown(c));
 
-    const session = await login(rest, this.opts.credentials);
+    const session = await this.login(rest);
     if (!attempt.active) return;
     c.sess.token = session.token;
     const ws = await this.openSocketFor(c, session.token);
@@ -247,6 +254,21 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     attempt.established();
     this.emit("session", { host, version: session.version });
     await this.subscribeAll(c);
+  }
+
+  /**
+   * aaaLogin, counted for the hold-off: refused credentials (401) are what a lockout policy
+   * counts, so the reconnect after the third refusal in a row waits ~11 min (sysadm does the same).
+   */
+  private async login(rest: ApicRest): Promise<SessionToken> {
+    try {
+      const session = await login(rest, this.opts.credentials);
+      this.backoff.accepted();
+      return session;
+    } catch (e) {
+      if (e instanceof ApicError && e.kind === "auth") this.backoff.rejected();
+      throw e;
+    }
   }
 
   private openSocketFor(c: Conn, token: string): Promise<WebSocket> {
@@ -410,7 +432,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     c.overlap = overlap;
     let session: SessionToken;
     try {
-      session = await login(c.rest, this.opts.credentials);
+      session = await this.login(c.rest);
       if (c.next !== next) {
         logout(c.rest, session.token, this.opts.credentials).catch((e: unknown) => this.logoutFailed(e));
         return;
@@ -595,7 +617,9 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
           this.drop(`snapshot-${mo}`, new ProtocolError("apic-bad-snapshot", `subscribe ${s.query.path}: snapshot item skipped (${mo})`));
           continue;
         }
-        this.deliver(s, { class: mo.class, dn: mo.dn, status: "sync", attributes: mo.attributes, subscriptionIds: [id] });
+        const ev: ApicEvent = { class: mo.class, dn: mo.dn, status: "sync", attributes: mo.attributes, subscriptionIds: [id] };
+        if (mo.children) ev.children = mo.children;
+        this.deliver(s, ev);
       }
     }
     this.scheduleSubRefresh(c, sess, s);
@@ -725,13 +749,15 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
           this.duplicates++;
           continue;
         }
-        this.deliver(s, {
+        const ev: ApicEvent = {
           class: ch.class,
           dn: ch.dn,
           status: ch.status as ApicEvent["status"],
           attributes: copy ? { ...ch.attributes } : ch.attributes,
           subscriptionIds: copy ? [...frame.ids] : frame.ids,
-        });
+        };
+        if (ch.children) ev.children = copy ? structuredClone(ch.children) : ch.children;
+        this.deliver(s, ev);
       }
     }
     if (waiting.size === 0) return;

@@ -7,6 +7,8 @@ export interface MoChange {
   dn: string;
   status: ChangeStatus | "";
   attributes: Record<string, string>;
+  /** The subtree a query with `rsp-subtree` returns with the object, as APIC sent it. */
+  children?: unknown[];
 }
 
 export interface DecodedFrame {
@@ -58,9 +60,14 @@ export function readMo(item: unknown, allowEmptyStatus: boolean): MoChange | str
   const dn = attributes.dn;
   if (typeof dn !== "string" || dn === "") return "item-without-dn";
   const status = attributes.status ?? "";
-  if (status === "created" || status === "modified" || status === "deleted") return { class: cls, dn, status, attributes };
-  if (status === "" && allowEmptyStatus) return { class: cls, dn, status: "", attributes };
-  return "unknown-status";
+  let mo: MoChange;
+  if (status === "created" || status === "modified" || status === "deleted") mo = { class: cls, dn, status, attributes };
+  else if (status === "" && allowEmptyStatus) mo = { class: cls, dn, status: "", attributes };
+  else return "unknown-status";
+  // Parsed JSON, so plain data: kept as it came (a query with rsp-subtree asked for it).
+  const children = (body as { children?: unknown }).children;
+  if (Array.isArray(children) && children.length > 0) mo.children = children;
+  return mo;
 }
 
 /**

@@ -23,6 +23,11 @@ export interface ApicEvent {
   attributes: Record<string, string>;
   /** Every subscription id the frame listed (strings: they exceed Number.MAX_SAFE_INTEGER). */
   subscriptionIds: string[];
+  /**
+   * The object's subtree as APIC returned it (`[{<class>: {attributes, children?}}]`), when the
+   * query asked for one (`rsp-subtree=children|full`): on `sync` objects, read with the query.
+   */
+  children?: unknown[];
 }
 
 /** A possible loss of changes: the flow should reconcile from the `sync` objects that follow. */

@@ -98,11 +98,10 @@ export = function (RED: NodeAPI): void {
     const listener: SubscriptionListener = {
       onEvent(ev: ApicEvent, sub: LocalSubscription) {
         events++;
-        const msg = {
-          topic: ev.class,
-          payload: ev.attributes,
-          apic: { dn: ev.dn, status: ev.status, class: ev.class, subscriptionIds: ev.subscriptionIds, controller: controller.describe, query: sub.query.path },
-        };
+        const apic: Record<string, unknown> = { dn: ev.dn, status: ev.status, class: ev.class, subscriptionIds: ev.subscriptionIds, controller: controller.describe, query: sub.query.path };
+        // The subtree a query with rsp-subtree read with the object (sync objects).
+        if (ev.children) apic.children = ev.children;
+        const msg = { topic: ev.class, payload: ev.attributes, apic };
         const key = config.routing === "status" ? ev.status : ev.class;
         const i = router.indexOf(key);
         if (i >= 0) out(i, msg);

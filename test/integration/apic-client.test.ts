@@ -5,6 +5,7 @@ import path from "node:path";
 import { Backoff } from "../../src/core/backoff";
 import { ApicError } from "../../src/apic/envelope";
 import { Collector, Rig, untilState, waitOn } from "../unit/apic/helpers";
+import { FakeClock } from "../support/fake-clock";
 
 const fast = (): Backoff => new Backoff({ initialMs: 30, maxMs: 300, jitter: 0 });
 const fixtures = path.join(__dirname, "../unit/apic/fixtures");
@@ -84,6 +85,32 @@ describe("apic client against the simulator", function () {
     assert.match(st.reason!.message, /Username or password is incorrect/);
     assert.ok(st.delayMs! >= 500, `retry after ${st.delayMs} ms`);
     assert.equal(s.sim.stats.loginFailures, 1);
+  });
+
+  it("wrong password: backs off like sysadm, so a lockout policy of 5 failures in 5 minutes is never tripped", async () => {
+    const s = await rig.sim();
+    const clock = new FakeClock();
+    const creds = { username: "admin", password: "wrong" };
+    const c = rig.client({ hosts: [s.url], credentials: creds, clock });
+    // Simulated time of each refused login, read off the simulator's own count.
+    const failures: number[] = [];
+    c.start();
+    for (;;) {
+      await untilState(c, (x) => x.state === "waiting-to-retry", `login failure ${failures.length + 1}`);
+      failures.push(clock.now());
+      assert.equal(s.sim.stats.loginFailures, failures.length);
+      if (clock.now() >= 40 * 60_000) break;
+      clock.advance(clock.nextDelay()!);
+    }
+    for (let i = 0; i + 4 < failures.length; i++) {
+      assert.ok(failures[i + 4] - failures[i] > 5 * 60_000, `5 failed logins within ${(failures[i + 4] - failures[i]) / 1000} s: ${failures.join(", ")}`);
+    }
+    assert.ok(failures.length >= 5, `it keeps trying (${failures.length} logins in 40 simulated minutes)`);
+    // Once the password is corrected, the next attempt logs in.
+    creds.password = "demo-password";
+    const up = untilState(c, (x) => x.state === "connected", "connected once the password is right");
+    clock.advance(clock.nextDelay()!);
+    await up;
   });
 
   it("logs into a login domain as apic:<domain>\\<user>", async () => {
@@ -190,6 +217,24 @@ describe("apic client against the simulator", function () {
     const st = await untilState(c, (x) => x.state === "waiting-to-retry", "liveness timeout");
     assert.match(st.reason!.message, /silent/);
     await col.until((x) => x.gaps.length === 1 && x.events.length === 10, "recovered with gap + re-read");
+  });
+
+  it("objects re-read after a gap keep their children when the query asks for a subtree (rsp-subtree)", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], backoff: fast() });
+    const col = new Collector();
+    c.subscribe({ kind: "dn", target: "uni/tn-demo", options: "rsp-subtree=full" }, col);
+    c.start();
+    await col.until((x) => x.events.length === 1, "snapshot");
+    const childRns = (e: { children?: unknown[] }) => (e.children ?? []).map((ch) => Object.values(ch as Record<string, { attributes: { rn: string } }>)[0].attributes.rn).sort();
+    assert.deepEqual(childRns(col.events[0]), ["BD-bd1", "ap-web"]);
+    s.sim.killSockets("reset");
+    await col.until((x) => x.gaps.length === 1 && x.events.length === 2, "re-read after the gap");
+    const reread = col.events[1];
+    assert.equal(reread.status, "sync");
+    assert.deepEqual(childRns(reread), ["BD-bd1", "ap-web"]);
+    const ap = (reread.children as Array<Record<string, { children?: unknown[] }>>).find((ch) => "fvAp" in ch)!.fvAp;
+    assert.equal(ap.children?.length, 2, "rsp-subtree=full: the EPGs under the application profile too");
   });
 
   it("a TCP reset is a lost socket: reconnect, gap, re-read", async () => {

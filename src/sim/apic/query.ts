@@ -1,10 +1,11 @@
 import { Filter, FilterError, parseFilter } from "./filter";
-import type { MoStore } from "./mo-store";
+import type { Mo, MoStore } from "./mo-store";
 import { parentDn } from "./mo-store";
 
 /**
  * A parsed read query: `/api/[node/]class/<[scope/]class>.json` or `/api/[node/]mo/<dn>.json`
- * with `query-target`, `target-subtree-class`, `query-target-filter`, `page`, `page-size`.
+ * with `query-target`, `target-subtree-class`, `query-target-filter`, `rsp-subtree`, `page`,
+ * `page-size`.
  * `matches` decides whether a change "changes the results of the query" (notification).
  */
 export interface SimQuery {
@@ -44,6 +45,8 @@ export function parseQuery(path: string, rawQuery: string): SimQuery | undefined
   const params = parseQueryString(rawQuery);
   const scope = params.get("query-target") ?? "self";
   if (!["self", "children", "subtree"].includes(scope)) throw new QueryParseError(`query-target must be self, children or subtree, not ${scope}`);
+  const rsp = params.get("rsp-subtree") ?? "no";
+  if (!["no", "children", "full"].includes(rsp)) throw new QueryParseError(`rsp-subtree must be no, children or full, not ${rsp}`);
   const subtreeClasses = new Set((params.get("target-subtree-class") ?? "").split(",").map((s) => s.trim()).filter(Boolean));
   let filter: Filter | undefined;
   const f = params.get("query-target-filter");
@@ -72,11 +75,25 @@ export function parseQuery(path: string, rawQuery: string): SimQuery | undefined
   return { kind, target, params, matches };
 }
 
-/** The objects a query returns now, `status: ""`, paged when asked. */
-export function runQuery(q: SimQuery, store: MoStore): Array<Record<string, { attributes: Record<string, string> }>> {
-  const out: Array<Record<string, { attributes: Record<string, string> }>> = [];
+export interface SimObject {
+  attributes: Record<string, string>;
+  children?: Array<Record<string, SimObject>>;
+}
+
+/**
+ * The objects a query returns now, `status: ""`, paged when asked. With `rsp-subtree=children`
+ * each carries its child objects, with `full` its whole subtree; a child names itself by its
+ * `rn` (no `dn`), as APIC's subtree replies do.
+ */
+export function runQuery(q: SimQuery, store: MoStore): Array<Record<string, SimObject>> {
+  const rsp = q.params.get("rsp-subtree") ?? "no";
+  const byParent = rsp === "no" ? undefined : childIndex(store);
+  const out: Array<Record<string, SimObject>> = [];
   for (const [dn, mo] of store.all()) {
-    if (q.matches(mo.cls, dn, mo.attrs)) out.push({ [mo.cls]: { attributes: { ...mo.attrs, status: "" } } });
+    if (!q.matches(mo.cls, dn, mo.attrs)) continue;
+    const obj: SimObject = { attributes: { ...mo.attrs, status: "" } };
+    if (byParent) addChildren(obj, dn, byParent, rsp === "full");
+    out.push({ [mo.cls]: obj });
   }
   const size = Number(q.params.get("page-size") ?? "");
   if (Number.isInteger(size) && size > 0) {
@@ -84,4 +101,26 @@ export function runQuery(q: SimQuery, store: MoStore): Array<Record<string, { at
     return out.slice(page * size, (page + 1) * size);
   }
   return out;
+}
+
+function childIndex(store: MoStore): Map<string, Array<[string, Mo]>> {
+  const index = new Map<string, Array<[string, Mo]>>();
+  for (const [dn, mo] of store.all()) {
+    const p = parentDn(dn);
+    let list = index.get(p);
+    if (!list) index.set(p, (list = []));
+    list.push([dn, mo]);
+  }
+  return index;
+}
+
+function addChildren(obj: SimObject, dn: string, index: Map<string, Array<[string, Mo]>>, full: boolean): void {
+  const kids = index.get(dn);
+  if (!kids || kids.length === 0) return;
+  obj.children = kids.map(([childDn, mo]) => {
+    const { dn: _dn, ...attrs } = mo.attrs;
+    const child: SimObject = { attributes: { ...attrs, rn: childDn.slice(dn.length + 1), status: "" } };
+    if (full) addChildren(child, childDn, index, true);
+    return { [mo.cls]: child };
+  });
 }

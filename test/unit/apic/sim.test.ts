@@ -50,6 +50,27 @@ describe("apic simulator: filters and queries", () => {
     assert.throws(() => parseQuery("/api/class/fvTenant.json", "x=%E0%A4%A"));
   });
 
+  it("honours rsp-subtree=children|full in class and mo queries: children by rn, as APIC returns them", () => {
+    const store = new MoStore(() => 0);
+    store.seed();
+    type Obj = { attributes: Record<string, string>; children?: Array<Record<string, Obj>> };
+    const run = (p: string, qs: string) => runQuery(parseQuery(p, qs)!, store) as Array<Record<string, Obj>>;
+    const rns = (o: Obj) => (o.children ?? []).map((c) => `${Object.keys(c)[0]}:${Object.values(c)[0].attributes.rn}`).sort();
+    const [tn] = run("/api/mo/uni/tn-demo.json", "rsp-subtree=children").map((o) => o.fvTenant);
+    assert.deepEqual(rns(tn), ["fvAp:ap-web", "fvBD:BD-bd1"]);
+    const ap = tn.children!.find((c) => "fvAp" in c)!.fvAp;
+    assert.equal(ap.children, undefined, "children: one level only");
+    assert.equal(ap.attributes.dn, undefined, "a child carries its rn, not its dn");
+    const [full] = run("/api/mo/uni/tn-demo.json", "rsp-subtree=full").map((o) => o.fvTenant);
+    assert.deepEqual(rns(full.children!.find((c) => "fvAp" in c)!.fvAp), ["fvAEPg:epg-back", "fvAEPg:epg-front"]);
+    const tenants = run("/api/class/fvTenant.json", "rsp-subtree=children&query-target-filter=eq(fvTenant.name,%22shop%22)");
+    assert.deepEqual(rns(tenants[0].fvTenant), ["fvAp:ap-web", "fvBD:BD-bd1"]);
+    // Without rsp-subtree (or with =no) objects come bare, as before.
+    assert.equal(run("/api/mo/uni/tn-demo.json", "")[0].fvTenant.children, undefined);
+    assert.equal(run("/api/mo/uni/tn-demo.json", "rsp-subtree=no")[0].fvTenant.children, undefined);
+    assert.throws(() => parseQuery("/api/mo/uni/tn-demo.json", "rsp-subtree=everything"));
+  });
+
   it("rolls append-only records over silently, oldest first", () => {
     const store = new MoStore(() => 0);
     for (let i = 0; i < 10; i++) store.create("aaaModLR", `subj-[x]/mod-${i}`, {});
