@@ -331,15 +331,16 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     let ack: AckHandle | undefined;
     try {
       raw = decodeTerm(frame, { maxSize: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE });
+      const wasResuming = this.stream.resuming;
       const verdict = this.stream.classify(raw, frame, userAskedReplay);
+      // Our resume's replay is over (its replay_complete goes to the flow only when it is the
+      // first of a replay the user asked for).
+      if (wasResuming && !this.stream.resuming) this.emit("resumed");
       if (verdict === "duplicate") {
         this.drops.add("stream-duplicate");
         return;
       }
-      if (verdict === "resume-complete") {
-        this.emit("resumed");
-        return;
-      }
+      if (verdict === "resume-complete") return;
       notification = decodeNotification(raw, { libVsn: this.opts.libVsn ?? DEFAULT_LIB_VSN });
       ack = ackFor(raw, mask);
     } catch (e) {

@@ -19,6 +19,12 @@ export class StreamResume {
   private readonly seenAtLast = new Set<string>();
   /** True from a resumed subscription until its replay_complete. */
   private replaying = false;
+  /**
+   * The replay_complete / notification_complete of the replay the user asked for has been
+   * delivered: a resume's own repeats them, and the flow must see each only once.
+   */
+  private userReplayCompleted = false;
+  private userStreamCompleted = false;
 
   /** The replay start for the next subscription; undefined until a subscription was accepted. */
   get resumeFrom(): Tuple | undefined {
@@ -35,6 +41,11 @@ export class StreamResume {
     this.replaying = resumed;
   }
 
+  /** A resumed subscription's replay is still under way (its replay_complete has not come). */
+  get resuming(): boolean {
+    return this.replaying;
+  }
+
   /** Forget everything (the user changed the stream settings). */
   reset(): void {
     this.lastTime = undefined;
@@ -42,20 +53,35 @@ export class StreamResume {
     this.lastMicros = Number.NEGATIVE_INFINITY;
     this.seenAtLast.clear();
     this.replaying = false;
+    this.userReplayCompleted = false;
+    this.userStreamCompleted = false;
   }
 
   /**
    * What to do with a raw stream term: "deliver", "duplicate" (already delivered before the
-   * reconnect) or "resume-complete" (the replay_complete that ends our own resume replay,
-   * which the user did not ask for).
+   * reconnect: an event, or the notification_complete of the user's stop time) or
+   * "resume-complete" (the replay_complete that ends our own resume replay; the user sees one
+   * replay_complete per replay they asked for, and the gap message tells of the resume).
    */
   classify(raw: Term, frame: Uint8Array, userAskedReplay: boolean): "deliver" | "duplicate" | "resume-complete" {
     if (!isTuple(raw, 2) || raw.get(0) !== NOTIF_BITS.NOTIF_STREAM_EVENT) return "deliver";
     const body = raw.get(1);
     if (isAtom(body, "replay_complete")) {
-      const ours = this.replaying && !userAskedReplay;
+      const resumed = this.replaying;
       this.replaying = false;
-      return ours ? "resume-complete" : "deliver";
+      // The first one after a start time the user set is theirs, even when a resume (a
+      // connection lost before their replay was over) is what brought it.
+      if (userAskedReplay && !this.userReplayCompleted) {
+        this.userReplayCompleted = true;
+        return "deliver";
+      }
+      return resumed ? "resume-complete" : "deliver";
+    }
+    if (isAtom(body, "notification_complete")) {
+      // NSO sends it again after each resume that reaches the stop time: the flow had it.
+      if (this.userStreamCompleted) return "duplicate";
+      this.userStreamCompleted = true;
+      return "deliver";
     }
     if (!isTuple(body, 2)) return "deliver";
     const timeTerm = body.get(0);

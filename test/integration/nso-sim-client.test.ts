@@ -361,10 +361,11 @@ describe("nso integration: client <-> simulator", () => {
     assert.ok(sub.stream?.start !== undefined);
   });
 
-  /** What a stream client receives, in order: the event's value text, or the completion's name. */
+  /** The stream events a client receives, in order: the event's value text, or the completion's name. */
   function streamLog(c: NsoClient): string[] {
     const log: string[] = [];
     c.on("notification", (ev) => {
+      if (ev.notification.type !== "NOTIF_STREAM_EVENT") return;
       const p = ev.notification.payload as { type?: number; typeName?: string; values?: Array<{ value: unknown }> };
       log.push(p.type === 1 ? String(p.values?.[0]?.value) : String(p.typeName));
     });
@@ -427,6 +428,50 @@ describe("nso integration: client <-> simulator", () => {
     await logged(c, log, "live");
     const events = log.filter((x) => x !== "replay_complete");
     assert.deepEqual(events, ["down-1", "live"]);
+  });
+
+  it("with a user start time the flow gets one replay_complete; each reconnect's own replay ends with 'resumed' instead", async () => {
+    await startSim();
+    const userStart = new Date(Date.now() - 60_000).toISOString();
+    const c = client(["NOTIF_STREAM_EVENT"], { subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", startTime: userStart } }) });
+    const log = streamLog(c);
+    let resumes = 0;
+    c.on("resumed", () => resumes++);
+    await connected(c);
+    await logged(c, log, "replay_complete");
+    for (const n of [1, 2]) {
+      const down = nextState(c, "waiting-to-retry");
+      sim.server.dropConnections();
+      await down;
+      sim.server.inject(streamSpec("NETCONF", `down-${n}`));
+      await nextState(c, "connected");
+      // A live event after the resume's replay: everything the replay sent is in by then.
+      sim.server.inject(streamSpec("NETCONF", `live-${n}`));
+      await logged(c, log, `live-${n}`);
+    }
+    assert.deepEqual(log, ["replay_complete", "down-1", "live-1", "down-2", "live-2"]);
+    assert.equal(resumes, 2);
+  });
+
+  it("with a stop time in the past the flow gets one notification_complete, not one more per reconnect", async () => {
+    await startSim();
+    const t0 = Date.now();
+    sim.server.inject({ ...streamSpec("NETCONF", "old"), event_time: new Date(t0 - 45_000).toISOString() });
+    const stream = { name: "NETCONF", startTime: new Date(t0 - 60_000).toISOString(), stopTime: new Date(t0 - 30_000).toISOString() };
+    const c = client([], { subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT", "NOTIF_AUDIT"]), stream }) });
+    const log = streamLog(c);
+    await connected(c);
+    await logged(c, log, "notification_complete");
+    const down = nextState(c, "waiting-to-retry");
+    sim.server.dropConnections();
+    await down;
+    await nextState(c, "connected");
+    // An audit line after the resume's replay: everything the replay sent is in by then.
+    const audit = nextEvent(c, "NOTIF_AUDIT");
+    sim.server.inject({ type: "NOTIF_AUDIT", msg: "after" });
+    await audit;
+    assert.deepEqual(log, ["old", "replay_complete", "notification_complete"]);
+    assert.equal(c.drops.count("stream-duplicate"), 2);
   });
 
   it("a stream without replay: the resume is refused (error 18), the client resubscribes live and says so", async () => {

@@ -81,4 +81,15 @@ describe("nso-events: stream subscription resumes", function () {
     assert.equal(got[0].payload.filled, "replay");
     assert.equal(got[0].payload.streamResumed, true);
   });
+
+  it("with a start time: one replay_complete, the one the user asked for; each outage is a gap filled by replay instead", async () => {
+    await start({ startTime: new Date(Date.now() - 60_000).toISOString() });
+    await waitFor("the replay the user asked for", () => got.length === 1);
+    await outage("down-1");
+    await live("live-1");
+    await outage("down-2");
+    await live("live-2");
+    assert.deepEqual(summary(got), ["replay_complete", "gap", "down-1", "live-1", "gap", "down-2", "live-2"]);
+    for (const g of got.filter((m) => m.topic === "gap")) assert.deepEqual([g.payload.filled, g.payload.streamResumed], ["replay", true]);
+  });
 });
