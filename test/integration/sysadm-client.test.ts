@@ -79,7 +79,7 @@ describe("sysadm client against the simulator", () => {
       c.request("events", "subscribe", ["dispatcher"]),
       c.request("rpc", "no-such-thing", {}),
     ]);
-    assert.equal(q.status === "fulfilled" && (q.value as Record<string, string>)["rpc/dispatcher"], "true");
+    assert.equal(q.status === "fulfilled" && (q.value as Record<string, string>)["rpc/dispatcher"], "read/write");
     assert.deepEqual(sub.status === "fulfilled" && sub.value, { subscribe: "dispatcher" });
     assert.ok(bad.status === "rejected" && bad.reason instanceof SysadmServerError);
     assert.equal((bad as PromiseRejectedResult).reason.status, "404");

@@ -170,7 +170,7 @@ describe("sysadm simulator: wire fidelity", () => {
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, 60));
       const args = (await c.request("rpc", "query", {})).reply.args as Record<string, string>;
-      assert.equal(args["rpc/dispatcher"], "true", "token slid forward by the previous query");
+      assert.equal(args["rpc/dispatcher"], "read/write", "token slid forward by the previous query");
     }
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual((await c.request("rpc", "query", {})).reply.args, { code: "401", message: "Unauthorized" });
@@ -213,6 +213,29 @@ describe("sysadm simulator: wire fidelity", () => {
     assert.equal(done["echo one"], "one\n");
     assert.equal(done["return_codes/false"], "1");
     assert.equal("echo never" in done, false);
+  });
+
+  it("rpc/query answers each subsystem with the real server's access values, not \"true\"", async () => {
+    await start({ users: { demo: "demo-password", op: "pw" }, operators: ["op"] });
+    const c = await connect();
+    await c.login("demo", "demo-password");
+    const full = await c.request("rpc", "query", {});
+    assert.equal(full.reply.name, "response");
+    assert.deepEqual(full.reply.args, {
+      "rpc/dispatcher": "read/write",
+      "rpc/logs": "read/write",
+      "sysadm/lifepreserver": "read/write",
+      "sysadm/update": "read/write",
+    });
+    // Without full access (operator, not wheel) the server offers logs and the dispatcher read-only.
+    const o = await connect();
+    await o.login("op", "pw");
+    assert.deepEqual((await o.request("rpc", "query", {})).reply.args, {
+      "rpc/dispatcher": "read",
+      "rpc/logs": "read",
+      "sysadm/lifepreserver": "read/write",
+      "sysadm/update": "read/write",
+    });
   });
 
   it("refuses rpc/dispatcher run to an operator with a string 403", async () => {

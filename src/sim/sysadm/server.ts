@@ -391,7 +391,13 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
       if (name === "identify") return send(replyFrame(namespace, name, id, { type: "server", hostname: this.opts.hostname }));
       if (name === "auth" || name === "auth_token" || name === "auth_clear" || name === "auth_ssl") return this.onAuth(c, name, id, args, namespace, send);
       if (!authed) return pooled(errorFrame(id, "401"));
-      if (name === "query") return pooled(replyFrame(namespace, name, id, { "rpc/dispatcher": "true", "rpc/logs": "true", "sysadm/lifepreserver": "true", "sysadm/update": "true" }));
+      if (name === "query") {
+        // The real server's AvailableSubsystems: "read/write" per subsystem, and "read" for logs
+        // and the dispatcher without full access (operator, not wheel). Listed: what we serve.
+        const full = !this.opts.operators.has(this.tokens.get(c.token)?.user ?? "");
+        const rw = full ? "read/write" : "read";
+        return pooled(replyFrame(namespace, name, id, { "rpc/dispatcher": rw, "rpc/logs": rw, "sysadm/lifepreserver": "read/write", "sysadm/update": "read/write" }));
+      }
       if (name === "dispatcher") {
         // Limited (operator) access: running jobs is for wheel members only (§2.3).
         if (this.opts.operators.has(this.tokens.get(c.token)?.user ?? "")) return pooled(errorFrame(id, "403"));
