@@ -140,6 +140,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   private hostIndex = 0;
   private lostAt: number | undefined;
   private lostReason = "";
+  private heardAt: number | undefined;
   private closed = false;
   private eventCount = 0;
   private frameCount = 0;
@@ -182,6 +183,15 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
 
   get connected(): boolean {
     return this.lifecycle.state === "connected";
+  }
+
+  /**
+   * When the connection in use was last known good: its socket opened, or a frame, pong or ping
+   * arrived on it. A gap starts here, not when the loss is noticed (a half-open socket is only
+   * noticed two ping periods later, and whatever changed in between was lost with it).
+   */
+  get lastHeardAt(): number | undefined {
+    return this.heardAt;
   }
 
   /** `renewals`: sessions replaced without a break; `duplicates`: copies of a change suppressed during them. */
@@ -248,6 +258,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       return;
     }
     c.sess.ws = ws;
+    this.heardAt = this.clock.now();
     this.wireSocket(c, c.sess, ws);
     this.scheduleTokenRefresh(c, c.sess, session);
     this.scheduleMaxLifetime(c, session);
@@ -278,7 +289,8 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   private onState(change: StateChange): void {
     if (change.state === "waiting-to-retry" || change.state === "closed") {
       if (this.lostAt === undefined && change.previous === "connected") {
-        this.lostAt = this.clock.now();
+        // Set when this connection's socket opened, so it is never an older connection's.
+        this.lostAt = Math.min(this.heardAt ?? Infinity, this.clock.now());
         this.lostReason = change.reason?.message ?? "connection lost";
       }
       if (change.state === "waiting-to-retry" && change.reason && rotates(change.reason) && this.opts.hosts.length > 1) {
@@ -299,7 +311,9 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     // Only the session in use proves the connection alive: a fresh renewal socket must not
     // hide an old one that went silent.
     const alive = (): void => {
-      if (sess === c.sess) a.alive();
+      if (sess !== c.sess) return;
+      this.heardAt = this.clock.now();
+      a.alive();
     };
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       alive();
@@ -541,14 +555,19 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
 
   private async subscribeAll(c: Conn): Promise<void> {
     if (this.lostAt !== undefined) {
-      const gapBase = { reason: this.lostReason, since: this.lostAt, until: this.clock.now() };
+      const lostAt = this.lostAt;
+      const gapBase = { reason: this.lostReason, until: this.clock.now() };
       this.lostAt = undefined;
-      const owners = new Map<SubscriptionListener, string[]>();
+      const owners = new Map<SubscriptionListener, { since: number; queries: string[] }>();
       for (const s of this.subs) {
-        owners.set(s.listener, [...(owners.get(s.listener) ?? []), s.query.path]);
+        const o = owners.get(s.listener) ?? { since: lostAt, queries: [] };
+        o.queries.push(s.query.path);
+        // A query that had already lapsed before the connection went was missing changes since then.
+        if (s.gapSince !== undefined) o.since = Math.min(o.since, s.gapSince);
+        owners.set(s.listener, o);
         s.gapSince = undefined;
       }
-      for (const [l, queries] of owners) this.safeGap(l, { ...gapBase, queries });
+      for (const [l, o] of owners) this.safeGap(l, { ...gapBase, since: o.since, queries: o.queries });
     }
     for (const s of [...this.subs]) {
       const sess = c.sess;
