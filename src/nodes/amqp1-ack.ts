@@ -3,12 +3,14 @@ import { AckError, checkToken } from "../core/ack-registry";
 import { asError } from "../core/errors";
 import { StatusThrottle } from "../core/status";
 import { Outcome, parseOutcome, BrokerHandle } from "../amqp";
+import { DELIVERY_KIND } from "../amqp/subscription";
 
 /**
  * amqp1-ack: settles the delivery behind msg.ack (a plain token from an amqp1-events node in
  * manual mode) with accept, reject, release or modified. The token names its broker config
- * node, which holds the live delivery; a token whose connection or link is gone is an error
- * (the broker will redeliver), never a silent success.
+ * node, which holds the live delivery; a token whose connection or link is gone (a reconnect, a
+ * redeploy), that was never issued, or that is not an AMQP delivery token is an error (done(err),
+ * which is Node-RED's node.error(err, msg): a Catch node gets the message), never a success.
  */
 interface AckDef extends NodeDef {
   outcome?: Outcome | "msg";
@@ -30,9 +32,14 @@ export = function (RED: NodeAPI) {
       try {
         const m = msg as Record<string, unknown>;
         const token = checkToken(m.ack);
+        if (token.kind !== DELIVERY_KIND) {
+          const hint = token.kind === "diff" || token.kind === "audit" || token.kind === "audit_network" || token.kind === "ha" ? ": it comes from nso-events, answer it with nso-ack" : "";
+          throw new AckError("ack-wrong-kind", `msg.ack is a ${token.kind} token${hint}; amqp1-ack settles AMQP deliveries (${DELIVERY_KIND})`);
+        }
         const outcome = m.outcome !== undefined && (config.outcome === "msg" || !configured) ? parseOutcome(m.outcome) : (configured ?? "accept");
         const broker = RED.nodes.getNode(token.server) as unknown as (BrokerHandle & { type?: string }) | null;
-        if (!broker || broker.type !== "amqp1-broker" || !broker.amqp) throw new AckError("ack-connection-gone", `the amqp1-broker ${token.server} of this token no longer exists (redeployed?); the broker will redeliver the message`);
+        if (!broker) throw new AckError("ack-connection-gone", `the amqp1-broker ${token.server} of this token no longer exists (deleted); the broker will redeliver the message`);
+        if (broker.type !== "amqp1-broker" || !broker.amqp) throw new AckError("ack-wrong-server", `msg.ack names node ${token.server}, which is not an amqp1-broker`);
         const applied = broker.amqp.settle(token, {
           outcome,
           deliveryFailed: config.deliveryFailed !== false,

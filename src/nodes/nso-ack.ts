@@ -1,14 +1,17 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "./lib/red";
 import type { DoneFn, SendFn } from "./lib/red";
-import { checkToken } from "../core/ack-registry";
+import { AckError, checkToken } from "../core/ack-registry";
 import { asError, InfraError } from "../core/errors";
+import { ACK_KINDS } from "../nso/acks";
 import { StatusThrottle } from "../core/status";
 import type nsoServer = require("./nso-server");
 
 /**
  * nso-ack: answers a blocking NSO notification from msg.ack (diff-done, audit sync,
  * audit-network sync, HA sync), then passes the message on once the ack is written. A token
- * whose connection is gone, or that was already used or auto-acked, is a clear error.
+ * whose connection is gone (a reconnect, a redeploy), that was already used or auto-acked, that
+ * was never issued, or whose kind is not an NSO ack, is a clear error (done(err), which is
+ * Node-RED's node.error(err, msg): a Catch node gets the message), never a success.
  */
 const KIND_TEXT: Record<string, string> = { diff: "diff done", audit: "audit synced", audit_network: "audit-network synced", ha: "HA synced" };
 
@@ -24,9 +27,16 @@ function nsoAck(RED: NodeAPI): void {
       try {
         const token = checkToken(msg.ack);
         kind = token.kind;
-        server = RED.nodes.getNode(token.server) as nsoServer.ServerNode | null;
-        if (!server || typeof server.ack !== "function") {
-          throw new InfraError("ack-connection-gone", `msg.ack belongs to nso-server ${token.server}, which no longer exists (redeployed or deleted); NSO has released or will time out the wait`);
+        if (!(ACK_KINDS as readonly string[]).includes(kind)) {
+          const hint = kind === "amqp1-delivery" ? ": it comes from amqp1-events, settle it with amqp1-ack" : "";
+          throw new AckError("ack-wrong-kind", `msg.ack is a ${kind} token${hint}; nso-ack answers NSO notifications (${ACK_KINDS.join(", ")})`);
+        }
+        server = RED.nodes.getNode(token.server) as (nsoServer.ServerNode & { type?: string }) | null;
+        if (!server) {
+          throw new AckError("ack-connection-gone", `msg.ack belongs to nso-server ${token.server}, which no longer exists (deleted); NSO has released or will time out the wait`);
+        }
+        if ((server as { type?: string }).type !== "nso-server" || typeof server.ack !== "function") {
+          throw new AckError("ack-wrong-server", `msg.ack names node ${token.server}, which is not an nso-server`);
         }
       } catch (e) {
         status.set({ fill: "red", shape: "ring", text: (e as InfraError).code ?? "error" });
