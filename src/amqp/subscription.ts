@@ -1,10 +1,11 @@
-import type { Delivery, EventContext, Receiver, Session } from "rhea";
+import type { Delivery, EventContext, Message, Receiver, Session } from "rhea";
 import type { AckToken } from "../core/ack-registry";
 import { Backoff } from "../core/backoff";
 import { Clock } from "../core/clock";
 import { DropCounter } from "../core/drops";
 import { asError, ProtocolError } from "../core/errors";
 import type { AmqpConnection } from "./connection";
+import { guardCredit } from "./credit-guard";
 import { DecoderOptions, EventDecoder } from "./event-decoder";
 import { LinkEvents, ManagedLink } from "./managed-link";
 import type { HeldDelivery } from "./settlement";
@@ -57,6 +58,12 @@ export interface SubscriptionEvents extends LinkEvents {
   filtered: [string, Error | undefined];
   /** The link is attached again after it was lost (connection cut, broker closed it). */
   reattached: [ReattachInfo];
+  /**
+   * The broker sent a delivery beyond the credit it had (see credit-guard.ts); the delivery was
+   * processed as any other. `count` so far; `report` on the 1st, 10th, 100th, … so a broker
+   * that keeps doing it is reported without flooding the log.
+   */
+  overrun: [{ count: number; report: boolean }];
 }
 
 /** What a re-attach after a loss means for the events published meanwhile. */
@@ -83,9 +90,10 @@ export function isTransientSource(address: string): boolean {
 /**
  * A receiver for Clacks events. Credit is managed by hand (rhea's credit_window refills on
  * *receipt*, which would let unsettled manual-mode deliveries grow without bound): the link
- * holds at most `credit` unsettled deliveries, and credit comes back as they are settled.
- * After a reconnect the credit is issued again (rhea resets manual credit to 0 and the
- * receiver would silently stall).
+ * holds at most `credit` unsettled deliveries. The credit granted is always `credit` minus the
+ * deliveries still unsettled, never "one back per settlement": a broker that sends beyond its
+ * credit (RabbitMQ 3.x does, see topUp) must not make the window grow. After a reconnect the
+ * credit is issued again (a new link starts at 0 and the receiver would silently stall).
  */
 export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents> {
   protected readonly kind = "receiver";
@@ -94,12 +102,15 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   readonly credit: number;
   readonly ackMode: AckMode;
   private addressValue: string;
-  private owed = 0;
+  /** Deliveries of the current link not settled yet (manual mode: waiting for amqp1-ack). */
+  private unsettled = 0;
   /** Set while the link is lost (not while a wanted detach or address switch is under way). */
   private gapStart: { since: number; reason: string } | undefined;
   received = 0;
   emitted = 0;
   filtered = 0;
+  /** Deliveries the broker sent beyond the credit it had (processed normally). */
+  overruns = 0;
 
   constructor(conn: AmqpConnection, private readonly opts: SubscriptionOptions) {
     super(conn, { backoff: opts.backoff, clock: opts.clock });
@@ -132,14 +143,14 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       autoaccept: false,
       autosettle: true,
     });
+    guardCredit(session, r, () => this.onOverrun());
     r.on("message", (ctx: EventContext) => this.onMessage(ctx));
     return r;
   }
 
   protected override onAttached(link: Receiver): void {
-    this.owed = 0;
-    const have = (link as unknown as { credit: number }).credit ?? 0;
-    if (this.credit > have) link.add_credit(this.credit - have);
+    this.unsettled = 0;
+    this.topUp(link);
     const lost = this.gapStart;
     if (lost) {
       this.gapStart = undefined;
@@ -149,7 +160,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   }
 
   protected override onDetached(err: Error): void {
-    this.owed = 0;
+    this.unsettled = 0;
     // Keep the first loss: a failing re-attach after a cut must not move the gap's start.
     this.gapStart ??= { since: this.clock.now(), reason: err.message };
   }
@@ -160,6 +171,13 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     const message = ctx.message;
     if (!link || !delivery || !message) return;
     this.received++;
+    if (this.isCurrent(link)) this.unsettled++;
+    this.handleDelivery(link, delivery, message);
+    // A held delivery may have used the last credit: grant what settlements freed meanwhile.
+    this.topUp(link);
+  }
+
+  private handleDelivery(link: Receiver, delivery: Delivery, message: Message): void {
     const amqp = amqpInfo(this.addressValue, message);
     let decoded;
     try {
@@ -208,7 +226,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       settled: () => {
         if (done) return;
         done = true;
-        this.returnCredit(link);
+        this.settledOne(link);
       },
       dropped: (why) => {
         if (done) return;
@@ -216,7 +234,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
         if (why === "evicted" && this.isCurrent(link)) {
           // Too many unsettled: give it back to the broker rather than hold it forever.
           delivery.release();
-          this.returnCredit(link);
+          this.settledOne(link);
         }
       },
     };
@@ -226,18 +244,42 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     if (outcome === "accept") delivery.accept();
     else if (outcome === "release") delivery.release();
     else delivery.reject({ condition: "amqp:decode-error", description: err?.message.slice(0, 200) });
-    this.returnCredit(link);
+    this.settledOne(link);
   }
 
-  private returnCredit(link: Receiver): void {
+  /** A delivery of `link` is settled: its slot is free (deliveries of an older link count for nothing). */
+  private settledOne(link: Receiver): void {
     if (!this.isCurrent(link)) return;
-    this.owed++;
-    const left = (link as unknown as { credit: number }).credit ?? 0;
-    // Batch flow frames (one per quarter window), but never let the link sit at zero credit.
-    if (this.owed >= Math.max(1, this.credit >> 2) || left <= 0) {
-      link.add_credit(this.owed);
-      this.owed = 0;
-    }
+    this.unsettled--;
+    this.topUp(link);
+  }
+
+  /**
+   * Bring the link's credit up to `credit - unsettled`, with as few flow frames as is safe.
+   *
+   * RabbitMQ 3.x's AMQP 1.0 plugin turns a flow frame into "the queue may send N more" without
+   * counting the deliveries already on their way from the queue to our session: a flow that
+   * arrives while some are under way makes it send that many beyond our credit (seen on 3.10
+   * with credit 2 and two amqp1-acks a tick apart: three deliveries for two slots). So:
+   * - manual: credit is granted only when the link has none left, i.e. when nothing can be on
+   *   its way; the window of unsettled deliveries then holds exactly. A delivery that arrives
+   *   takes the link to 0 and tops it up, so this never stalls.
+   * - auto: every delivery is settled before the next is read, so the window only paces the
+   *   broker; flows are batched (a quarter window) and sent while credit is left, to keep the
+   *   pipe full. A broker overrun there costs nothing but a few deliveries early.
+   */
+  private topUp(link: Receiver): void {
+    if (!this.isCurrent(link)) return;
+    const have = (link as unknown as { credit: number }).credit ?? 0;
+    const add = this.credit - this.unsettled - have;
+    if (add <= 0) return;
+    if (have > 0 && (this.ackMode === "manual" || add < Math.max(1, this.credit >> 2))) return;
+    link.add_credit(add);
+  }
+
+  private onOverrun(): void {
+    const count = ++this.overruns;
+    this.emit("overrun", { count, report: /^10*$/.test(String(count)) });
   }
 }
 

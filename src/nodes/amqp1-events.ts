@@ -109,6 +109,11 @@ export = function (RED: NodeAPI) {
         if (info.first) node.error(err, { topic: "drop", payload: err.message, amqp: info.amqp } as never);
         renderSoon();
       });
+      // Nothing is lost (the delivery went out as usual), but the broker broke flow control:
+      // said once in a while with this node's name, instead of rhea's bare console line.
+      res.on(s, "overrun", (info: { count: number; report: boolean }) => {
+        if (info.report) node.warn(`amqp1-events ${s.address}: the broker sent a delivery beyond the credit it was given (${info.count} so far; processed as usual, nothing lost)`);
+      });
       res.on(s, "state", (state: string, err?: Error) => {
         linkError = state === "detached" && err && broker.amqp?.connection ? `link: ${err.message}` : undefined;
         if (linkError && err) node.warn(`amqp1-events ${s.address}: ${err.message}`);
