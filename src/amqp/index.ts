@@ -13,3 +13,5 @@ export * from "./xml-event";
 export * from "./xquery-filter";
 export * from "./broker-handle";
 export * from "./fast-event";
+export * from "./protocol-probe";
+export * from "./credit-guard";

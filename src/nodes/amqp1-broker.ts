@@ -3,7 +3,8 @@ import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { asError } from "../core/errors";
-import { AmqpConnection, BrokerHandle, parseBrokerUrls, parseSaslMechanism } from "../amqp";
+import { AMQP091_ONLY_HINT, AMQP091_ONLY_STATUS, AmqpConnection, BrokerHandle, formatBrokerUrl, parseBrokerUrls, parseSaslMechanism, ProtocolCheck } from "../amqp";
+import { disconnectedStatus } from "../core/status";
 
 /**
  * amqp1-broker: one AMQP 1.0 connection (rhea) shared by every amqp1-events/-send node that
@@ -50,6 +51,13 @@ export = function (RED: NodeAPI) {
         containerId: config.containerId?.trim() || undefined,
       });
       shared = new SharedConnection(node, node.amqp.lifecycle, `AMQP broker ${node.urls}`);
+      // rhea's "Unsupported AMQP version: 0-9-1" does not say what to do: say it (after a probe,
+      // once per failure streak), and keep saying it in the status while the retries fail.
+      const status = shared;
+      new ProtocolCheck(node.amqp.lifecycle, urls).on("amqp091", (u, first) => {
+        if (first) node.error(`amqp1-broker ${formatBrokerUrl(u)}: ${AMQP091_ONLY_HINT}`);
+        status.setStatus(disconnectedStatus(AMQP091_ONLY_STATUS));
+      });
       const amqp = node.amqp;
       // After SharedConnection's own close handler stopped the lifecycle: wait for the sockets,
       // so a redeploy leaves none behind (the runtime waits up to 15 s for done).
