@@ -8,7 +8,9 @@ import type nsoServer = require("./nso-server");
 
 /**
  * nso-ack: answers a blocking NSO notification from msg.ack (diff-done, audit sync,
- * audit-network sync, HA sync), then passes the message on once the ack is written. A token
+ * audit-network sync, HA sync), then passes the message on once the ack is written (or, when
+ * other nso-events nodes received the same notification, once this node's share is counted:
+ * NSO is answered when the last of them answers). A token
  * whose connection is gone (a reconnect, a redeploy), that was already used or auto-acked, that
  * was never issued, or whose kind is not an NSO ack, is a clear error (done(err), which is
  * Node-RED's node.error(err, msg): a Catch node gets the message), never a success.
@@ -44,9 +46,11 @@ function nsoAck(RED: NodeAPI): void {
         return;
       }
       server.ack(msg.ack).then(
-        () => {
+        (a) => {
           acked++;
-          status.set({ fill: "green", shape: "dot", text: `${KIND_TEXT[kind] ?? kind} (${acked})` });
+          // With several nso-events nodes on the server NSO waits for all of them: say so.
+          const more = a.released ? "" : `, ${a.waiting} more node${a.waiting === 1 ? "" : "s"} to answer`;
+          status.set({ fill: "green", shape: "dot", text: `${KIND_TEXT[kind] ?? kind} (${acked})${more}` });
           send(msg);
           done();
         },

@@ -8,14 +8,15 @@ import { FLAG_BITS, isNotifBitName, NotifBitName, VERBOSITY } from "../nso/const
 import type { ConsumerWish } from "../nso/mux";
 import { isTuple } from "../nso/term/types";
 import { DEFAULT_EVENT_REPLY_TIMEOUT_MS } from "../nso/constants";
-import type { NsoEvent } from "../nso/client";
-import { DEFAULT_BUDGET_MS, DEFAULT_MAX_CHANGES, readCommitDiff, readCommitDiffAndAck } from "../nso/maapi/read-diff";
+import { DEFAULT_BUDGET_MS, DEFAULT_MAX_CHANGES } from "../nso/maapi/read-diff";
 import type { CommitDiffResult } from "../nso/maapi/read-diff";
 import { parseSubtree } from "../nso/maapi/keypath";
 import { nameTagValues, needsSchema, renderNotificationXml } from "../nso/maapi/stream-names";
 import type { TagValue } from "../nso/notifications/values";
 import { asError } from "../core/errors";
 import type nsoServer = require("./nso-server");
+
+type NsoEvent = nsoServer.Event;
 
 /**
  * nso-events: one message per NSO notification. msg.topic = the Python constant name,
@@ -178,27 +179,26 @@ function nsoEvents(RED: NodeAPI): void {
       return msg;
     };
 
-    /** Release a commit nobody downstream will see (the node closed while it waited). */
-    const releaseUnsent = (ev: NsoEvent): Promise<void> =>
-      ev.ack ? server.ack(ev.ack).then(() => undefined, () => undefined /* the socket is gone: NSO released the wait itself */) : Promise.resolve();
+    /**
+     * Answer this node's share of a notification nobody downstream will see (the node closed
+     * while it waited), and leave the commit's diff read to the other nodes.
+     */
+    const releaseUnsent = (ev: NsoEvent): Promise<void> => {
+      ev.diff?.leave();
+      return ev.ack ? server.ack(ev.ack).then(() => undefined, () => undefined /* the socket is gone: NSO released the wait itself */) : Promise.resolve();
+    };
 
     const withDiff = async (ev: NsoEvent): Promise<void> => {
       const p = ev.notification.payload as Record<string, unknown>;
       const th = (p.tctx as { th?: number } | undefined)?.th;
-      const usid = (p.uinfo as { usid?: number } | undefined)?.usid;
       if (closed) return releaseUnsent(ev);
-      const req = { thandle: th ?? -1, usid: usid && usid > 0 ? usid : undefined, budgetMs: diff!.budgetMs, maxChanges: diff!.maxChanges, subtree: diff!.subtree, signal: closing.signal };
-      let r: CommitDiffResult & { acked?: boolean; ackError?: string };
-      try {
-        const maapi = server.maapi();
-        r = ackAtOnce && ev.ack ? await readCommitDiffAndAck(maapi, req, () => server.ack(ev.ack)) : await readCommitDiff(maapi, req);
-      } catch (e) {
-        // server.maapi() refused (bad server config): still a result, so the commit is answered.
-        const err = asError(e);
-        r = { thandle: req.thandle, changes: [], truncated: true, reason: "error", error: { code: (err as { code?: string }).code ?? "error", message: err.message }, stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 } };
-        if (ackAtOnce && ev.ack) {
-          r.acked = await server.ack(ev.ack).then(() => true, (x: Error) => ((r.ackError = x.message), false));
-        }
+      // The server reads each commit once for every node that reads it; this is our view of it.
+      const r: CommitDiffResult & { acked?: boolean; ackError?: string } = ev.diff
+        ? await ev.diff.read(closing.signal)
+        : { thandle: th ?? -1, changes: [], truncated: true, reason: "error", error: { code: "internal", message: "no diff read was set up for this node" }, stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 } };
+      // Our share is answered only after the read, and NSO only after every node's share.
+      if (ackAtOnce && ev.ack && r.reason !== "aborted") {
+        r.acked = await server.ack(ev.ack).then(() => true, (x: Error) => ((r.ackError = x.message), false));
       }
       if (closed || r.reason === "aborted") {
         // Nobody will get this message: answer NSO now unless the read already did.
@@ -267,12 +267,16 @@ function nsoEvents(RED: NodeAPI): void {
     const user: nsoServer.User = {
       id: node.id,
       wish,
+      diff,
       status(s) {
         connected = s.fill === "green";
         status.status(connected && count > 0 ? connectedStatus(`${shortCount(count)} events`) : s);
       },
       deliver(ev) {
-        if (!readDiff && !streamNames) return emit(ev.notification, baseMsg(ev));
+        if (!readDiff && !streamNames) {
+          ev.diff?.leave();
+          return emit(ev.notification, baseMsg(ev));
+        }
         const type = ev.notification.type;
         const job =
           readDiff && type === "NOTIF_COMMIT_DIFF"

@@ -8,14 +8,21 @@ import { ConsumerWish, SubscriptionMux } from "../nso/mux";
 import { DEFAULT_HOST, DEFAULT_NSO_PORT } from "../nso/constants";
 import { AccessCheck, resolveSecret } from "../nso/handshake";
 import { DEFAULT_MAX_FRAME_SIZE } from "../nso/framing";
-import type { AckHandle } from "../nso/acks";
+import type { AckToken } from "../core/ack-registry";
+import { AckKind } from "../nso/acks";
+import { AckFanIn, ShareAnswer } from "../nso/ack-fanin";
 import { MaapiClient } from "../nso/maapi/client";
+import { readCommitDiff } from "../nso/maapi/read-diff";
+import type { CommitDiffResult } from "../nso/maapi/read-diff";
+import { DiffWish, SharedCommitDiff } from "../nso/maapi/diff-share";
 
 /**
  * nso-server: one NSO notification socket shared by every nso-events node that uses it.
  * The socket's single subscription is the union of what the users want (SubscriptionMux);
- * notifications are fanned out to the users that asked for their type; acks come back
- * through `ack(token)` from nso-ack nodes.
+ * notifications are fanned out to the users that asked for their type. A blocking
+ * notification gives each user its own ack share (AckFanIn): NSO gets the one ack when every
+ * user that received it has answered, through `ack(token)` from nso-ack nodes, its own
+ * auto-ack or itself. A commit's diff is read once for all users that read it (SharedCommitDiff).
  */
 interface NsoServerDef extends NodeDef {
   host: string;
@@ -28,10 +35,25 @@ interface NsoServerDef extends NodeDef {
   maxFrameSize: string | number;
 }
 
+/** One commit's diff as one user sees it: the one read, cut to the user's own settings. */
+interface DiffReader {
+  read(signal?: AbortSignal): Promise<CommitDiffResult>;
+  /** The user will not read it (closed first): the read goes on for the others, or stops. */
+  leave(): void;
+}
+
+/** What a user receives: the notification, its own ack share, and its view of a commit's diff. */
+interface Delivery extends NsoEvent {
+  ack?: AckToken;
+  diff?: DiffReader;
+}
+
 /** What an nso-events node registers with the server. */
 interface NsoUser extends StatusTarget {
   wish: ConsumerWish;
-  deliver(ev: NsoEvent): void;
+  /** Set when the user reads what changed in a commit (MAAPI). */
+  diff?: DiffWish;
+  deliver(ev: Delivery): void;
   /** A frame was dropped (bad input from NSO); reported once per reason. */
   dropped(err: ProtocolError): void;
   autoAcked(typeName: string, kind: string): void;
@@ -56,13 +78,16 @@ interface NsoServerNode extends Node {
   readonly client: NsoClient;
   register(user: NsoUser): void;
   deregister(user: NsoUser, removed?: boolean): void;
-  ack(token: unknown): Promise<AckHandle>;
+  /** Answer one user's share of a blocking notification (`released`: NSO got its ack). */
+  ack(token: unknown): Promise<ShareAnswer>;
   /**
    * The MAAPI client of this NSO (same host, port, access check and secret as the event
    * socket), created the first time a node asks for it; its socket is dialled on demand.
    */
   maapi(): MaapiClient;
 }
+
+const TYPE_OF_KIND: Record<AckKind, string> = { diff: "NOTIF_COMMIT_DIFF", audit: "NOTIF_AUDIT", audit_network: "NOTIF_AUDIT_NETWORK", ha: "NOTIF_HA_INFO" };
 
 function intSetting(v: string | number | undefined, dflt: number, what: string): number {
   if (v === undefined || v === "") return dflt;
@@ -122,10 +147,16 @@ function nsoServer(RED: NodeAPI): void {
         if (!r) throw new RangeError("no nso-events node selects a notification type");
         return r;
       },
-      autoAckMs: (n) => mux.autoAckMs(n.type),
+      // No auto-ack in the client: each user's share has its own timer (AckFanIn).
     });
     (node as { client: NsoClient }).client = client;
     const shared = new SharedConnection<NsoUser>(node, client.lifecycle, `NSO ${host}:${port}`);
+    const fanIn = new AckFanIn({ owner: node.id, release: (t) => client.ack(t), maxOpen: 10000 });
+    client.lifecycle.on("state", (c) => {
+      if (c.state !== "connected") fanIn.end();
+    });
+    fanIn.on("autoAck", ({ recipient, kind, why }) => users.get(recipient)?.autoAcked(TYPE_OF_KIND[kind], why));
+    fanIn.on("releaseFailed", ({ kind, error }) => node.warn(`could not answer NSO's ${TYPE_OF_KIND[kind]} after the last node's share was answered: ${error.message}`));
 
     let maapi: MaapiClient | undefined;
     node.maapi = () => {
@@ -141,20 +172,35 @@ function nsoServer(RED: NodeAPI): void {
       // the schema may have changed, so the next read dials afresh.
       if (maapi && (type === "NOTIF_PACKAGE_RELOAD" || type === "NOTIF_UPGRADE_EVENT")) maapi.discard();
       const rs = mux.recipients(ev.notification.type);
-      // Nobody wants this blocking notification any more (a user left since we subscribed): answer it.
-      if (rs.length === 0 && ev.ack) {
-        client.ack(ev.ack).catch((e: Error) => node.warn(`could not ack an unwanted ${ev.notification.type}: ${e.message}`));
+      if (!ev.ack) {
+        for (const u of rs) u.deliver(ev);
         return;
       }
-      for (const u of rs) u.deliver(ev);
+      // One share each; with nobody left to want it (a user left since we subscribed) it is answered at once.
+      const { tokens, released } = fanIn.split(
+        ev.ack,
+        rs.map((u) => ({ id: u.id, autoAckMs: u.wish.autoAckMs ?? 0 })),
+      );
+      released?.catch((e: Error) => node.warn(`could not ack an unwanted ${type}: ${e.message}`));
+      const share = type === "NOTIF_COMMIT_DIFF" ? diffShare(ev, rs) : undefined;
+      for (const u of rs) u.deliver({ ...ev, ack: tokens.get(u.id), diff: share && u.diff ? { read: (signal) => share.view(u.id, signal), leave: () => share.leave(u.id) } : undefined });
     });
+    /** The one MAAPI read of a commit for every user that reads it, or undefined when none does. */
+    const diffShare = (ev: NsoEvent, rs: readonly NsoUser[]): SharedCommitDiff | undefined => {
+      const readers = rs.filter((u) => u.diff);
+      if (readers.length === 0) return undefined;
+      const p = ev.notification.payload as { tctx?: { th?: number }; uinfo?: { usid?: number } };
+      const usid = p.uinfo?.usid;
+      return new SharedCommitDiff((req) => readCommitDiff(node.maapi(), req), { thandle: p.tctx?.th ?? -1, usid: usid && usid > 0 ? usid : undefined }, new Map(readers.map((u) => [u.id, u.diff!])));
+    };
     client.on("drop", (err, first) => {
       if (!first) return;
       for (const u of users.values()) u.dropped(err);
       if (users.size === 0) node.warn(err.message);
     });
+    // The client's own bound on open acks (its auto-ack is off): every user of the type hears of it.
     client.on("autoAck", ({ kind, why }) => {
-      const typeName = kind === "diff" ? "NOTIF_COMMIT_DIFF" : kind === "audit" ? "NOTIF_AUDIT" : kind === "audit_network" ? "NOTIF_AUDIT_NETWORK" : "NOTIF_HA_INFO";
+      const typeName = TYPE_OF_KIND[kind as AckKind];
       for (const u of mux.recipients(typeName)) u.autoAcked(typeName, why);
     });
     // A gap is told to the users that were there when the connection went: a node deployed
@@ -191,7 +237,7 @@ function nsoServer(RED: NodeAPI): void {
       shared.users.deregister(user, removed);
       if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was removed");
     };
-    node.ack = (token) => client.ack(token);
+    node.ack = (token) => fanIn.ack(token);
   }
 
   RED.nodes.registerType("nso-server", NsoServer as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1], {
@@ -205,6 +251,7 @@ namespace nsoServer {
   export type User = NsoUser;
   export type ServerNode = NsoServerNode;
   export type Gap = GapInfo;
+  export type Event = Delivery;
 }
 
 export = nsoServer;
