@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/red";
 import { gapMessage } from "./lib/gap";
 import { statusTarget } from "./lib/shared-connection";
+import { reaches } from "./lib/wire-reach";
 import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, shortCount } from "../core/status";
 import { NodeResources } from "../core/resources";
@@ -36,6 +37,8 @@ interface NsoEventsDef extends NodeDef {
   usid: string | number;
   verbosity: string;
   routing: "single" | "type";
+  /** "flow": the flow answers with nso-ack (auto-ack as the safety net); "sent": the node answers once the message is sent. */
+  ackMode?: "flow" | "sent";
   autoAck: string | number;
   /** "Read what changed" for NOTIF_COMMIT_DIFF over MAAPI. */
   readDiff?: boolean | string;
@@ -63,6 +66,20 @@ function diffSettings(config: NsoEventsDef, autoAckSec: number): { budgetMs: num
   const subtree = config.diffSubtree?.trim() || undefined;
   if (subtree) parseSubtree(subtree); // throws RangeError with the reason
   return { budgetMs, maxChanges, subtree };
+}
+
+/** Message types NSO blocks on until they are answered, given the sync flags selected. */
+function blockingTypes(types: readonly string[]): string[] {
+  const out: string[] = [];
+  if (types.includes("NOTIF_COMMIT_DIFF")) out.push("NOTIF_COMMIT_DIFF");
+  for (const [t, sync] of [
+    ["NOTIF_AUDIT", "NOTIF_AUDIT_SYNC"],
+    ["NOTIF_AUDIT_NETWORK", "NOTIF_AUDIT_NETWORK_SYNC"],
+    ["NOTIF_HA_INFO", "NOTIF_HA_INFO_SYNC"],
+  ]) {
+    if (types.includes(t) && types.includes(sync)) out.push(t);
+  }
+  return out;
 }
 
 /** The keys the outputs are routed by: selected message types, flags left out, in the editor's order. */
@@ -103,6 +120,7 @@ function nsoEvents(RED: NodeAPI): void {
     const autoAckSec = num(config.autoAck, 10);
     const readDiff = flag(config.readDiff) && types.includes("NOTIF_COMMIT_DIFF");
     const ackAtOnce = readDiff && flag(config.ackAtOnce);
+    const ackOnSend = config.ackMode === "sent";
     const streamNames = flag(config.streamNames) && types.includes("NOTIF_STREAM_EVENT");
     let diff: { budgetMs: number; maxChanges: number; subtree?: string } | undefined;
     if (readDiff) {
@@ -163,8 +181,12 @@ function nsoEvents(RED: NodeAPI): void {
     const emit = (n: NsoEvent["notification"], msg: NodeMessage & Record<string, unknown>): void => {
       count++;
       if (connected) countSoon();
+      // "Ack as soon as the message is sent": the token is ours to use, so it does not travel.
+      const token = ackOnSend ? msg.ack : undefined;
+      if (token !== undefined) delete msg.ack;
       if (single) node.send(msg);
       else node.send(router.route(n.type, msg) as NodeMessage[]);
+      if (token !== undefined) server.ack(token).catch((e: Error) => node.error(`nso-events: could not ack ${n.type} after sending it: ${e.message}`, msg));
     };
 
     const baseMsg = (ev: NsoEvent): NodeMessage & Record<string, unknown> => {
@@ -324,6 +346,25 @@ function nsoEvents(RED: NodeAPI): void {
     };
     server.register(user);
     res.add(() => server.deregister(user, removedOnClose));
+
+    // Auto-ack is a safety net, not a way of working: a blocking type that waits for an nso-ack
+    // no wire leads to holds NSO for the whole delay on every notification. Said once, at deploy
+    // (when every node of the flow is running and its wires can be followed).
+    const waitsForFlow = ackOnSend ? [] : blockingTypes(types).filter((t) => !(t === "NOTIF_COMMIT_DIFF" && ackAtOnce));
+    if (waitsForFlow.length > 0) {
+      const check = (): void => {
+        const wires = (node as Node & { wires?: string[][] }).wires ?? [];
+        const unreached = waitsForFlow.filter((t) => reaches(RED, wires[single ? 0 : router.indexOf(t)] ?? [], (type) => type === "nso-ack") === "no");
+        if (unreached.length === 0) return;
+        const holds = autoAckSec > 0 ? `the auto-ack delay (${autoAckSec} s)` : `NSO's event-reply-timeout (${DEFAULT_EVENT_REPLY_TIMEOUT_MS / 1000} s by default; auto-ack is off)`;
+        node.warn(
+          `${unreached.join(", ")}: NSO waits for an answer to each of these, but no nso-ack is wired after this node${single ? "" : " on their outputs"}, ` +
+            `so each one holds NSO for ${holds}. Wire an nso-ack, or set Ack to "as soon as the message is sent" if the flow only observes.`,
+        );
+      };
+      RED.events.once("flows:started", check);
+      res.add(() => RED.events.removeListener("flows:started", check));
+    }
     node.on("close", (removed: boolean, done: () => void) => {
       removedOnClose = removed;
       closed = true;
