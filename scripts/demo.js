@@ -236,8 +236,10 @@ async function startDemo(options = {}) {
     fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
     fs.writeFileSync(stateFile, JSON.stringify(addresses, null, 2));
 
-    const RED = require("node-red");
-    const express = require("express");
+    // Tests may run the demo on another Node-RED (the Node-RED 5 matrix): nodeRedPath names it.
+    const redPath = options.nodeRedPath ?? require.resolve("node-red");
+    const RED = require(redPath);
+    const express = require(require.resolve("express", { paths: [path.dirname(redPath)] }));
     const app = express();
     server = http.createServer(app);
     RED.init(server, {
@@ -248,7 +250,8 @@ async function startDemo(options = {}) {
       httpNodeRoot: "/api",
       uiHost: "127.0.0.1",
       uiPort: o.port,
-      editorTheme: { tours: false },
+      // No palette catalogue: the demo must not reach out to the internet (and offline it only logs errors).
+      editorTheme: { tours: false, palette: { catalogues: [] } },
       telemetry: { enabled: false },
       diagnostics: { enabled: false },
       logging: { console: { level: options.logLevel ?? "info", metrics: false, audit: false } },
