@@ -1,0 +1,230 @@
+import { CompletionTracker, OnFinished, TrackedOwner } from "./completion-tracker";
+import type { Node, NodeAPI, NodeMessage } from "./red";
+
+/**
+ * A bounded in-flight window for one input node: it hands events to `node.send` in slices that
+ * yield to the event loop, knows how many of its messages the flow has not finished
+ * (CompletionTracker), and above the window asks the connection to stop reading ("hold", the
+ * default: real backpressure to the peer) or drops the oldest waiting events and says so with a
+ * gap ("drop-oldest", the user's explicit choice). Events that must not be dropped (blocking NSO
+ * notifications) keep their place in the queue.
+ */
+export type OverflowMode = "hold" | "drop-oldest";
+
+export interface FlowWindowOptions {
+  /** At most this many of the node's messages unfinished in the flow (default 100). */
+  window?: number;
+  mode?: OverflowMode;
+  /** drop-oldest: at most this many events waiting at the node (default: the window). */
+  maxQueued?: number;
+  /** Sends per event-loop turn (default 32). */
+  slice?: number;
+  /** A message the flow has not finished after this long is written off (default 5 min). */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+/** How the window stops and starts the node's reading (a PauseGate of the shared connection). */
+export interface ReadControl {
+  pause(): void;
+  resume(): void;
+}
+
+export interface DropEpisode {
+  dropped: number;
+  /** When the first and the last dropped event arrived. */
+  since: number;
+  until: number;
+}
+
+export interface FlowWindowStats {
+  inFlight: number;
+  queued: number;
+  paused: boolean;
+  dropped: number;
+  writtenOff: number;
+  window: number;
+  mode: OverflowMode;
+}
+
+interface Item {
+  out: NodeMessage | Array<NodeMessage | null>;
+  msg: NodeMessage;
+  keep: boolean;
+  at: number;
+  onFinished: OnFinished | undefined;
+  onDropped: (() => void) | undefined;
+}
+
+export interface SendOptions {
+  /** Never dropped, whatever the mode (blocking NSO notifications). */
+  keep?: boolean;
+  /** Called when the flow finished this message (or it was written off). */
+  onFinished?: OnFinished;
+  /** Called when drop-oldest dropped it before it was sent. */
+  onDropped?: () => void;
+}
+
+const EXPIRY_CHECK_MS = 5000;
+
+export class FlowWindow implements TrackedOwner {
+  readonly window: number;
+  readonly low: number;
+  readonly mode: OverflowMode;
+  private readonly maxQueued: number;
+  private readonly slice: number;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  private readonly tracker: CompletionTracker;
+  private readonly queue: Item[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private pausedByUs = false;
+  private drainScheduled = false;
+  private closed = false;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private episode: DropEpisode | undefined;
+  dropped = 0;
+  writtenOff = 0;
+
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly node: Node,
+    opts: FlowWindowOptions,
+    private readonly read: ReadControl | undefined,
+    private readonly events: { dropped?(e: DropEpisode): void; writtenOff?(n: number): void } = {},
+  ) {
+    this.window = Math.max(1, Math.floor(opts.window ?? 100));
+    this.low = Math.max(0, Math.floor(this.window / 2));
+    this.mode = opts.mode ?? "hold";
+    this.maxQueued = Math.max(1, Math.floor(opts.maxQueued ?? this.window));
+    this.slice = Math.max(1, Math.floor(opts.slice ?? 32));
+    this.maxAgeMs = opts.maxAgeMs ?? 300_000;
+    this.now = opts.now ?? Date.now;
+    this.tracker = CompletionTracker.of(RED);
+  }
+
+  get stats(): FlowWindowStats {
+    return {
+      inFlight: this.inFlight,
+      queued: this.queue.length - this.head,
+      paused: this.pausedByUs,
+      dropped: this.dropped,
+      writtenOff: this.writtenOff,
+      window: this.window,
+      mode: this.mode,
+    };
+  }
+
+  /** Send `out` (what node.send takes; `msg` is the message inside it) when the window allows. */
+  send(out: NodeMessage | Array<NodeMessage | null>, msg: NodeMessage, opts: SendOptions = {}): void {
+    if (this.closed) return;
+    this.queue.push({ out, msg, keep: opts.keep ?? false, at: this.now(), onFinished: opts.onFinished, onDropped: opts.onDropped });
+    if (this.mode === "drop-oldest") this.dropOverflow();
+    this.schedule();
+  }
+
+  finished(timedOut: boolean): void {
+    this.inFlight--;
+    if (timedOut) this.writtenOff++;
+    if (!this.closed) this.schedule();
+  }
+
+  /** Stop: forget what the flow still holds, let the connection read again for the others. */
+  close(): void {
+    this.closed = true;
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.tracker.drop(this);
+    this.queue.length = 0;
+    this.head = 0;
+    this.setPaused(false);
+  }
+
+  private schedule(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    if (this.closed) return;
+    let sent = 0;
+    while (this.head < this.queue.length && this.inFlight < this.window && sent < this.slice) {
+      const item = this.queue[this.head];
+      this.queue[this.head++] = undefined as unknown as Item;
+      this.dispatch(item);
+      sent++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    const waiting = this.queue.length - this.head;
+    if (waiting === 0) {
+      this.queue.length = 0;
+      this.head = 0;
+      this.endEpisode();
+    }
+    // Hold back the reader while the flow is behind; read again once it caught up to half.
+    if (this.mode === "hold") {
+      if (this.inFlight >= this.window) this.setPaused(true);
+      else if (this.inFlight + waiting <= this.low) this.setPaused(false);
+    }
+    if (waiting > 0 && this.inFlight < this.window) this.schedule();
+  }
+
+  private dispatch(item: Item): void {
+    const id = item.msg._msgid ?? (item.msg._msgid = this.RED.util.generateId());
+    this.inFlight++;
+    this.tracker.begin(id, this, this.now(), item.onFinished);
+    try {
+      this.node.send(item.out);
+    } finally {
+      this.tracker.end(id);
+    }
+    if (!this.expiryTimer) this.startExpiry();
+  }
+
+  private dropOverflow(): void {
+    while (this.queue.length - this.head > this.maxQueued) {
+      let i = this.head;
+      while (i < this.queue.length && this.queue[i].keep) i++;
+      if (i >= this.queue.length) return; // only events that must not be dropped are waiting
+      const [item] = this.queue.splice(i, 1);
+      this.dropped++;
+      item.onDropped?.();
+      const e = (this.episode ??= { dropped: 0, since: item.at, until: item.at });
+      e.dropped++;
+      e.until = item.at;
+    }
+  }
+
+  private endEpisode(): void {
+    const e = this.episode;
+    if (!e) return;
+    this.episode = undefined;
+    this.events.dropped?.(e);
+  }
+
+  private startExpiry(): void {
+    this.expiryTimer = setInterval(() => {
+      if (this.inFlight === 0) {
+        clearInterval(this.expiryTimer);
+        this.expiryTimer = undefined;
+        return;
+      }
+      const n = this.tracker.expire(this, this.now() - this.maxAgeMs);
+      if (n > 0) this.events.writtenOff?.(n);
+    }, Math.min(EXPIRY_CHECK_MS, this.maxAgeMs));
+    this.expiryTimer.unref?.();
+  }
+
+  private setPaused(paused: boolean): void {
+    if (paused === this.pausedByUs || !this.read) return;
+    this.pausedByUs = paused;
+    if (paused) this.read.pause();
+    else this.read.resume();
+  }
+}
