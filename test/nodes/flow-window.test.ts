@@ -26,7 +26,7 @@ interface Probe {
 const probe: Probe = { pauses: 0, resumes: 0, paused: false, maxInFlight: 0, maxQueued: 0, episodes: [] };
 
 function sourceNode(RED: NodeAPI) {
-  const red = RED as NodeAPI & { hooks?: unknown };
+  const red = RED as unknown as { hooks?: unknown };
   red.hooks ??= (helper as unknown as { _RED: { hooks: unknown } })._RED.hooks;
   function FwSource(this: Node, config: { count: number; window: FlowWindowOptions }) {
     RED.nodes.createNode(this, config as never);
@@ -71,6 +71,9 @@ function holeNode(RED: NodeAPI) {
   RED.nodes.registerType("fw-hole", FwHole as never);
 }
 
+/** Test flows carry each node type's own properties, which the helper's types do not know. */
+const flow = (nodes: Array<Record<string, unknown>>) => nodes as never;
+
 function watchInFlight(): NodeJS.Timeout {
   return setInterval(() => {
     if (probe.win) probe.maxInFlight = Math.max(probe.maxInFlight, probe.win.stats.inFlight);
@@ -94,11 +97,11 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
   it("hold: a rate-limited delay node never holds more than the window, the reader is paused and resumed, nothing is lost", async () => {
     await helper.load(
       [sourceNode, delayNode],
-      [
+      flow([
         { id: "src", type: "fw-source", count: 400, window: { window: 20, mode: "hold" }, wires: [["slow"]] },
         { id: "slow", type: "delay", pauseType: "rate", rate: "1000", nbRateUnits: "1", rateUnits: "second", drop: false, wires: [["out"]] },
         { id: "out", type: "helper" },
-      ],
+      ]),
     );
     const got: number[] = [];
     helper.getNode("out").on("input", (m: NodeMessage) => got.push(m.payload as number));
@@ -115,11 +118,11 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
   it("hold: a busy function node (1 ms a message) gets at most the window at a time", async () => {
     await helper.load(
       [sourceNode, functionNode],
-      [
+      flow([
         { id: "src", type: "fw-source", count: 300, window: { window: 16, mode: "hold" }, wires: [["busy"]] },
         { id: "busy", type: "function", func: "const t = Date.now() + 1; while (Date.now() < t) {} return msg;", outputs: 1, wires: [["out"]] },
         { id: "out", type: "helper" },
-      ],
+      ]),
     );
     let n = 0;
     helper.getNode("out").on("input", () => n++);
@@ -131,11 +134,11 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
   it("drop-oldest: keeps at most window + maxQueued, drops the oldest and reports one episode with their count", async () => {
     await helper.load(
       [sourceNode, delayNode],
-      [
+      flow([
         { id: "src", type: "fw-source", count: 500, window: { window: 10, mode: "drop-oldest", maxQueued: 10 }, wires: [["slow"]] },
         { id: "slow", type: "delay", pauseType: "rate", rate: "2000", nbRateUnits: "1", rateUnits: "second", drop: false, wires: [["out"]] },
         { id: "out", type: "helper" },
-      ],
+      ]),
     );
     const got: number[] = [];
     helper.getNode("out").on("input", (m: NodeMessage) => got.push(m.payload as number));
@@ -153,7 +156,7 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
   });
 
   it("a message on no wire is finished at once", async () => {
-    await helper.load([sourceNode], [{ id: "src", type: "fw-source", count: 50, window: { window: 5 }, wires: [[]] }]);
+    await helper.load([sourceNode], flow([{ id: "src", type: "fw-source", count: 50, window: { window: 5 }, wires: [[]] }]));
     helper.getNode("src").receive({ payload: "go" } as never);
     await waitFor("all sent and finished", () => probe.win!.stats.queued === 0 && probe.win!.stats.inFlight === 0);
     assert.equal(probe.pauses > 0 ? probe.resumes >= probe.pauses : true, true);
@@ -162,10 +165,10 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
   it("writes off messages a node never finishes, so a broken flow cannot stall the reader for ever", async () => {
     await helper.load(
       [sourceNode, holeNode],
-      [
+      flow([
         { id: "src", type: "fw-source", count: 8, window: { window: 4, maxAgeMs: 200 }, wires: [["hole"]] },
         { id: "hole", type: "fw-hole" },
-      ],
+      ]),
     );
     helper.getNode("src").receive({ payload: "go" } as never);
     await waitFor("the first four held", () => probe.win!.stats.inFlight === 4 && probe.win!.stats.queued === 4);
