@@ -119,6 +119,30 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
     assert.deepEqual(need.filter((p) => !have.has(p)), []);
   });
 
+  it("tarball's file list is exactly what the sources build plus the hand-written files a user needs", () => {
+    // Derived from the tree, never listed by hand: each src/<dir>/**/*.ts ships as <dir>/**/*.js;
+    // the editor files, icons, locales, examples, the simulator launcher and the package's papers as they are.
+    const walk = (dir: string): string[] =>
+      fs.existsSync(path.join(pkgRoot, dir))
+        ? fs.readdirSync(path.join(pkgRoot, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]))
+        : [];
+    const want = new Set<string>([
+      ...walk("src")
+        .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+        .map((f) => f.replace(/^src\//, "").replace(/\.ts$/, ".js")),
+      ...walk("nodes").filter((f) => /\.html$|^nodes\/icons\/|^nodes\/locales\//.test(f)),
+      ...walk("examples").filter((f) => f.endsWith(".json")),
+      ...walk("bin"),
+      "package.json",
+      "README.md",
+      "CHANGELOG.md",
+      "LICENSE",
+    ]);
+    const have = new Set(packed.files.map((f) => f.path));
+    assert.deepEqual([...want].filter((f) => !have.has(f)).sort(), [], "missing from the tarball");
+    assert.deepEqual([...have].filter((f) => !want.has(f)).sort(), [], "in the tarball but not built from src/ nor hand-written for users");
+  });
+
   describe("tarball holds each node's runtime, editor and locale files", () => {
     for (const [type, js] of entries) {
       it(type, () => {
