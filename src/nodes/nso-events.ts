@@ -206,6 +206,8 @@ function nsoEvents(RED: NodeAPI): void {
      * while it waited), and leave the commit's diff read to the other nodes.
      */
     const releaseUnsent = (ev: NsoEvent): Promise<void> => {
+      // Taken but never sent: the node that replaces this one (a redeploy) announces it as a gap.
+      server.unsent(node.id);
       ev.diff?.leave();
       return ev.ack ? server.ack(ev.ack).then(() => undefined, () => undefined /* the socket is gone: NSO released the wait itself */) : Promise.resolve();
     };
@@ -248,7 +250,7 @@ function nsoEvents(RED: NodeAPI): void {
     const withNames = async (ev: NsoEvent): Promise<void> => {
       const p = ev.notification.payload as Record<string, unknown>;
       const values = p.values as TagValue[] | undefined;
-      if (closed) return;
+      if (closed) return releaseUnsent(ev);
       const msg = baseMsg(ev);
       if (Array.isArray(values)) {
         // With UseIKP the tags already are names; otherwise the schema's hash table names them.
@@ -277,7 +279,7 @@ function nsoEvents(RED: NodeAPI): void {
             schemaWarned = true;
           }
         }
-        if (closed) return;
+        if (closed) return releaseUnsent(ev);
         if (named) {
           const withNames = nameTagValues(values, db, schema);
           msg.payload = { ...p, values: withNames, xml: renderNotificationXml(withNames) };
@@ -295,9 +297,12 @@ function nsoEvents(RED: NodeAPI): void {
         status.status(connected && count > 0 ? connectedStatus(`${shortCount(count)} events`) : s);
       },
       deliver(ev) {
+        // Closing: not taken, so the server holds it for the node that replaces this one.
+        if (closed) return false;
         if (!readDiff && !streamNames) {
           ev.diff?.leave();
-          return emit(ev.notification, baseMsg(ev));
+          emit(ev.notification, baseMsg(ev));
+          return true;
         }
         const type = ev.notification.type;
         const job =
@@ -311,6 +316,7 @@ function nsoEvents(RED: NodeAPI): void {
                 };
         // A job never rejects into the chain: a thrown error is reported and the next one runs.
         chain = chain.then(job).catch((e: unknown) => node.error(`nso-events: ${asError(e).message}`));
+        return true;
       },
       dropped(err) {
         // With a message, so a Catch node sees it; the frame itself is gone (dropped and counted).

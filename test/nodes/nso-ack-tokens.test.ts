@@ -57,10 +57,12 @@ describe("nso-ack: tokens that must not settle anything", function () {
     const a = sim.server.inject({ type: "NOTIF_COMMIT_DIFF", uinfo: { usid: 59 } });
     const kept = JSON.parse(JSON.stringify((await first).ack));
     // A full deploy of the same flow: every node, the nso-server included, is replaced.
+    const resubscribed = new Promise((resolve) => sim.server.once("subscribed", resolve));
     await helper.setFlows(flow(sim.port) as never, "full");
-    await sim.server.waitForSubscribers(1);
     assert.deepEqual(await a.done, ["closed"], "the old socket went with the old config node");
-    const second = nextMsg(node("hold"));
+    await resubscribed;
+    // The new node first says what it may have missed while it was replaced (a gap message).
+    const second = nextMsg(node("hold"), "NOTIF_COMMIT_DIFF");
     const b = sim.server.inject({ type: "NOTIF_COMMIT_DIFF", uinfo: { usid: 59 } });
     const fresh = await second;
     assert.match(await ackWith({ ack: kept }), /^error: ack-connection-gone .*earlier connection/);

@@ -30,8 +30,11 @@ export const load = (f: object[]): Promise<void> => helper.load(NSO_NODES as nev
 
 export const node = (id: string): AnyNode => helper.getNode(id) as unknown as AnyNode;
 
-export function nextMsg(n: AnyNode): Promise<Record<string, any>> {
-  return new Promise((resolve) => n.on("input", resolve));
+/** The next message `n` receives; with `topic`, the next one with that topic (e.g. past a redeploy's gap message). */
+export function nextMsg(n: AnyNode, topic?: string): Promise<Record<string, any>> {
+  // Not removed once resolved: removing an input listener while Node-RED is calling a node's
+  // listeners makes it skip the next one.
+  return new Promise((resolve) => n.on("input", (m: Record<string, any>) => (topic === undefined || m.topic === topic) && resolve(m)));
 }
 
 /**
