@@ -207,7 +207,7 @@ function nsoEvents(RED: NodeAPI): void {
      */
     const releaseUnsent = (ev: NsoEvent): Promise<void> => {
       // Taken but never sent: the node that replaces this one (a redeploy) announces it as a gap.
-      server.unsent(node.id);
+      server.unsent(node.id, ev.at);
       ev.diff?.leave();
       return ev.ack ? server.ack(ev.ack).then(() => undefined, () => undefined /* the socket is gone: NSO released the wait itself */) : Promise.resolve();
     };

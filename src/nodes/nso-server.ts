@@ -45,6 +45,8 @@ interface DiffReader {
 
 /** What a user receives: the notification, its own ack share, and its view of a commit's diff. */
 interface Delivery extends NsoEvent {
+  /** When it was read from the socket (ms since epoch). */
+  at?: number;
   ack?: AckToken;
   diff?: DiffReader;
 }
@@ -80,8 +82,8 @@ interface NsoServerNode extends Node {
   readonly client: NsoClient;
   register(user: NsoUser): void;
   deregister(user: NsoUser, removed?: boolean): void;
-  /** A closing user could not pass on a notification it had taken: its successor hears of the gap. */
-  unsent(userId: string): void;
+  /** A closing user could not pass on a notification it had taken (read at `at`): its successor hears of the gap. */
+  unsent(userId: string, at?: number): void;
   /** Answer one user's share of a blocking notification (`released`: NSO got its ack). */
   ack(token: unknown): Promise<ShareAnswer>;
   /**
@@ -197,14 +199,15 @@ function nsoServer(RED: NodeAPI): void {
     /** Stand-ins in the mux for users being replaced: the subscription stays as it was meanwhile. */
     const holders = new Map<string, NsoUser>();
     const holdFor = (id: string, d: Delivery): void => {
-      if (!handover.open(id).add(d, Date.now())) answerShare(d);
+      if (!handover.open(id).add(d, d.at ?? Date.now())) answerShare(d);
     };
     const deliverTo = (u: NsoUser, d: Delivery): void => {
       if (!u.deliver(d)) holdFor(u.id, d);
     };
 
-    client.on("notification", (ev) => {
-      heardAt = Date.now();
+    client.on("notification", (raw) => {
+      const ev: Delivery = raw;
+      ev.at = heardAt = Date.now();
       const type = ev.notification.type;
       // Label and hash caches live on the MAAPI socket: after a package reload or upgrade
       // the schema may have changed, so the next read dials afresh.
@@ -345,7 +348,7 @@ function nsoServer(RED: NodeAPI): void {
       if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was removed");
     };
     node.ack = (token) => fanIn.ack(token);
-    node.unsent = (id) => handover.open(id).miss(Date.now());
+    node.unsent = (id, at) => handover.open(id).miss(at ?? Date.now());
   }
 
   RED.nodes.registerType("nso-server", NsoServer as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1], {

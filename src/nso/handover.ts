@@ -23,13 +23,14 @@ export class Hold<D> {
 
   constructor(
     readonly id: string,
-    /** When the consumer stopped taking events. */
-    readonly since: number,
+    /** When the consumer stopped taking events (or the earliest event it did not pass on). */
+    public since: number,
     private readonly max: number,
   ) {}
 
   /** Keep `d` for the successor; false when the bound is reached (counted as missed, not kept). */
   add(d: D, now: number): boolean {
+    this.since = Math.min(this.since, now);
     if (this.events.length < this.max) {
       this.events.push(d);
       return true;
@@ -40,9 +41,11 @@ export class Hold<D> {
 
   /** One event the successor will not get. */
   miss(now: number): void {
+    this.since = Math.min(this.since, now);
     this.missed ??= { count: 0, first: now, last: now };
     this.missed.count++;
-    this.missed.last = now;
+    this.missed.first = Math.min(this.missed.first, now);
+    this.missed.last = Math.max(this.missed.last, now);
   }
 }
 
