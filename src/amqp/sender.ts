@@ -5,7 +5,8 @@ import { Clock } from "../core/clock";
 import { InfraError } from "../core/errors";
 import type { AmqpConnection } from "./connection";
 import { describeError } from "./connection";
-import { LinkEvents, ManagedLink } from "./managed-link";
+import { LinkEvents, LinkState, ManagedLink } from "./managed-link";
+import { durabilityMismatch, sourceKind, terminusFor } from "./queue-durability";
 
 export interface SenderOptions {
   /** Target address, e.g. `/exchange/amq.topic` (routing key = subject) or `topic://…`. */
@@ -21,6 +22,10 @@ export interface OutgoingEvent {
   name: string;
   /** Clacks domain: subject = `<domain>.event.<name>`. */
   domain: string;
+  /**
+   * The message's durable header (default true). Messages to a queue address are always
+   * durable: a transient message in a durable queue is dropped when the broker restarts.
+   */
   durable?: boolean;
   ttlMs?: number;
 }
@@ -54,6 +59,10 @@ export class EventSender extends ManagedLink<Sender, SenderEvents> {
   protected readonly kind = "sender";
   readonly address: string;
   readonly maxQueue: number;
+  /** The target is a queue (`/queue/<q>`, bare name, `/amq/queue/<q>`): messages go out durable. */
+  private readonly toQueue: boolean;
+  /** The target queue exists as a transient queue: the next attach declares it as it is rather than fail. */
+  private declareTransient = false;
   // A FIFO with a moving head: Array.shift() is O(n) and showed up at 4 % of CPU with 30k queued.
   private waiting: Pending[] = [];
   private head = 0;
@@ -65,6 +74,8 @@ export class EventSender extends ManagedLink<Sender, SenderEvents> {
     super(conn, { backoff: opts.backoff, clock: opts.clock });
     if (!opts.address || !opts.address.trim()) throw new InfraError("address-missing", "a target address is required");
     this.address = opts.address.trim();
+    const kind = sourceKind(this.address);
+    this.toQueue = kind === "declared" || kind === "existing";
     this.maxQueue = Math.max(1, opts.maxQueue ?? 1000);
   }
 
@@ -97,7 +108,9 @@ export class EventSender extends ManagedLink<Sender, SenderEvents> {
   }
 
   protected openLink(session: Session): Sender {
-    const s = session.open_sender({ target: { address: this.address }, autosettle: true });
+    // A queue target is declared durable (RabbitMQ declares `/queue/<q>` on a sender's attach
+    // too), so a flow whose amqp1-events declares the same queue durable does not collide with it.
+    const s = session.open_sender({ target: terminusFor(this.address, !this.declareTransient), autosettle: true });
     s.on("sendable", () => this.pump());
     s.on("accepted", (ctx: EventContext) => this.outcome(ctx, null));
     s.on("rejected", (ctx: EventContext) => this.outcome(ctx, describeError(ctx.delivery?.remote_state?.error, "rejected by the broker")));
@@ -107,7 +120,27 @@ export class EventSender extends ManagedLink<Sender, SenderEvents> {
   }
 
   protected override onAttached(): void {
+    // Each new attach tries durable first: the old queue may have been deleted (or lost in a
+    // broker restart) meanwhile, and must then come back durable.
+    this.declareTransient = false;
     this.pump();
+  }
+
+  // An old transient queue of that name: the sender only puts messages in, so it takes the queue
+  // as it is (declared transient on the next attempt) instead of refusing to send. Whoever reads
+  // the queue decides its durability; amqp1-events says what to do about it.
+  protected override setState(s: LinkState, err?: Error): void {
+    const mm = err && durabilityMismatch(err);
+    if (err && mm?.existing === "transient") {
+      this.declareTransient = true;
+      const p = mm.vhost === "/" ? "" : ` -p ${mm.vhost}`;
+      err = new InfraError(
+        "queue-durability-mismatch",
+        `queue '${mm.queue}' is transient (it loses its messages when the broker restarts): sending to it as it is. Delete it once it is drained (rabbitmqctl delete_queue${p} ${mm.queue}) to have it declared durable. [${err.message}]`,
+        { ...mm },
+      );
+    }
+    super.setState(s, err);
   }
 
   protected override onDetached(): void {
@@ -145,7 +178,7 @@ export class EventSender extends ManagedLink<Sender, SenderEvents> {
         content_type: "application/xml",
         message_id: p.messageId,
         creation_time: new Date(),
-        durable: ev.durable ?? false,
+        durable: this.toQueue || (ev.durable ?? true),
         ttl: ev.ttlMs,
         application_properties: { clacks_event: ev.name },
         body: rheaMessage.data_section(Buffer.from(ev.xml, "utf8")),

@@ -7,7 +7,8 @@ import { asError, ProtocolError } from "../core/errors";
 import type { AmqpConnection } from "./connection";
 import { guardCredit } from "./credit-guard";
 import { DecoderOptions, EventDecoder } from "./event-decoder";
-import { LinkEvents, ManagedLink } from "./managed-link";
+import { LinkEvents, LinkState, ManagedLink } from "./managed-link";
+import { explainDurabilityMismatch, sourceKind, terminusFor } from "./queue-durability";
 import type { HeldDelivery } from "./settlement";
 
 export type AckMode = "auto" | "manual";
@@ -20,7 +21,12 @@ export interface SubscriptionOptions extends DecoderOptions {
   credit?: number;
   /** auto: accept once emitted; manual: hold until settled through the ack token. */
   ack?: AckMode;
-  /** Durable source terminus (only for brokers/addresses where that makes sense). */
+  /**
+   * Queue addresses (`/queue/<q>`, a bare name, `/amq/queue/<q>`) get a durable source terminus,
+   * so RabbitMQ declares the queue durable and it keeps its messages across a broker restart
+   * (default true). false: a transient queue, as before 0.2.0. `/exchange/…` and `/topic/…`
+   * sources are never durable (see queue-durability.ts).
+   */
   durable?: boolean;
   backoff?: Backoff;
   clock?: Clock;
@@ -76,15 +82,18 @@ export interface ReattachInfo {
   reason: string;
   /**
    * True for `/exchange/…` and `/topic/…` sources: each attach gets a fresh temporary queue, so
-   * events published while detached are gone. False for queues: they kept what arrived, and
-   * unsettled deliveries come back (redelivered).
+   * events published while detached are gone. True as well for a queue declared transient: a
+   * broker restart (which we cannot tell from a cut) loses it with its messages. False for other
+   * queues: they kept what arrived, and unsettled deliveries come back (redelivered).
    */
   missed: boolean;
+  /** Why `missed`: a temporary queue per attach, or a transient queue that a restart would lose. */
+  cause?: "temporary-queue" | "transient-queue";
 }
 
 /** Sources that RabbitMQ backs with a temporary queue per attach (what was published meanwhile is lost). */
 export function isTransientSource(address: string): boolean {
-  return /^\/(exchange|topic)\//.test(address);
+  return sourceKind(address) === "temporary";
 }
 
 /**
@@ -136,9 +145,14 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     this.reattach();
   }
 
+  /** Queue addresses are declared durable unless the user chose transient. */
+  get durable(): boolean {
+    return this.opts.durable ?? true;
+  }
+
   protected openLink(session: Session): Receiver {
     const r = session.open_receiver({
-      source: { address: this.addressValue, durable: this.opts.durable ? 2 : 0 },
+      source: terminusFor(this.addressValue, this.durable),
       credit_window: 0,
       autoaccept: false,
       autosettle: true,
@@ -155,8 +169,16 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     if (lost) {
       this.gapStart = undefined;
       const address = this.addressValue;
-      this.emit("reattached", { address, since: lost.since, reattachedAt: this.clock.now(), reason: lost.reason, missed: isTransientSource(address) });
+      const kind = sourceKind(address);
+      const cause = kind === "temporary" ? "temporary-queue" : kind === "declared" && !this.durable ? "transient-queue" : undefined;
+      this.emit("reattached", { address, since: lost.since, reattachedAt: this.clock.now(), reason: lost.reason, missed: cause !== undefined, cause });
     }
+  }
+
+  // A durability mismatch is fixed by the user, not by retrying: the error says what to change
+  // (the link keeps retrying, so deleting the old queue is enough).
+  protected override setState(s: LinkState, err?: Error): void {
+    super.setState(s, err && explainDurabilityMismatch(err, { setting: "Queue durability" }));
   }
 
   protected override onDetached(err: Error): void {

@@ -21,6 +21,8 @@ interface EventsDef extends NodeDef {
   ack?: AckMode;
   credit?: string | number;
   maxKB?: string | number;
+  /** How a queue address is declared; flows from before 0.2.0 have none: durable. */
+  durability?: "durable" | "transient" | "";
 }
 
 export = function (RED: NodeAPI) {
@@ -67,6 +69,8 @@ export = function (RED: NodeAPI) {
       if (!broker.amqp) throw broker.configError ?? new Error("broker not usable");
       const maxKB = config.maxKB === undefined || config.maxKB === "" ? 256 : Number(config.maxKB);
       if (!(maxKB > 0 && maxKB <= 65536)) throw new RangeError(`maximum size must be 1–65536 KiB, got ${String(config.maxKB)}`);
+      const durability = config.durability || "durable";
+      if (durability !== "durable" && durability !== "transient") throw new RangeError(`queue durability must be durable or transient, got ${String(config.durability)}`);
       sub = new EventSubscription(broker.amqp, {
         address: config.address,
         xquery: config.xquery,
@@ -74,6 +78,7 @@ export = function (RED: NodeAPI) {
         ack: config.ack === "manual" ? "manual" : "auto",
         credit: config.credit === undefined || config.credit === "" ? 100 : Number(config.credit),
         maxBytes: maxKB * 1024,
+        durable: durability === "durable",
       });
     } catch (e) {
       const err = asError(e);
@@ -115,15 +120,19 @@ export = function (RED: NodeAPI) {
         if (info.report) node.warn(`amqp1-events ${s.address}: the broker sent a delivery beyond the credit it was given (${info.count} so far; processed as usual, nothing lost)`);
       });
       res.on(s, "state", (state: string, err?: Error) => {
-        linkError = state === "detached" && err && broker.amqp?.connection ? `link: ${err.message}` : undefined;
-        if (linkError && err) node.warn(`amqp1-events ${s.address}: ${err.message}`);
+        const failed = state === "detached" && err && broker.amqp?.connection ? `link: ${err.message}` : undefined;
+        if (failed) node.warn(`amqp1-events ${s.address}: ${err!.message}`);
+        // The error stays up while the link retries (a refused attach, e.g. a queue durability
+        // mismatch, must not flash back to green at every attempt); attached clears it.
+        if (failed || state !== "attaching") linkError = failed;
         render();
       });
       res.on(s, "reattached", (info: ReattachInfo) => {
         // Say the gap out loud. An /exchange/ or /topic/ source got a fresh temporary queue, so
         // what was published while detached is gone; a queue source kept what arrived meanwhile
         // and the broker redelivers what was unsettled, so its gap is filled by redelivery.
-        if (info.missed) node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
+        if (info.cause === "transient-queue") node.warn(`amqp1-events ${info.address}: re-attached; if the broker restarted, the transient queue lost its events (Queue durability: transient)`);
+        else if (info.missed) node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
         else node.warn(`amqp1-events ${info.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`);
         const gap = gapMessage("amqp", { reason: info.reason, since: info.since, until: info.reattachedAt, filled: info.missed ? false : "redelivery" }, { address: info.address });
         // On the only output, or the last ("other") one when routing by event name.

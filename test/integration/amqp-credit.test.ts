@@ -150,7 +150,9 @@ describe("amqp receiver credit on a real RabbitMQ 3.10 (127.0.0.1:5672)", functi
     try {
       const session = conn.create_session();
       session.begin();
-      const r = session.open_receiver({ source: { address: `/queue/${q}` }, credit_window: 0, autoaccept: false });
+      // /amq/queue/: the backlog's sender declared the queue (durable); a plain non-durable
+      // /queue/ source would be refused as a durability mismatch.
+      const r = session.open_receiver({ source: { address: `/amq/queue/${q}` }, credit_window: 0, autoaccept: false });
       let overruns = 0;
       guardCredit(session, r, () => overruns++);
       const got: Delivery[] = [];
