@@ -3,6 +3,7 @@ import { ProtocolError } from "../core/errors";
 import { EventObject, eventToObject } from "./event-object";
 import { readSimpleEvent } from "./fast-event";
 import { bodySize, bodyToText, checkSize, CLACKS_NS, DEFAULT_MAX_EVENT_BYTES, parseEvent } from "./xml-event";
+import { depthSetting } from "./xml-limits";
 import { propertiesAsVariables, XQueryFilter } from "./xquery-filter";
 
 export type EventFormat = "xml-event" | "raw";
@@ -13,6 +14,8 @@ export interface DecoderOptions {
   xquery?: string;
   namespace?: string;
   maxBytes?: number;
+  /** Deepest element nesting accepted, the Event element being level 1 (default 64, at most 1000). */
+  maxDepth?: number;
 }
 
 export type Decoded =
@@ -30,11 +33,13 @@ export class EventDecoder {
   readonly filter: XQueryFilter | undefined;
   private readonly namespace: string;
   private readonly maxBytes: number;
+  readonly maxDepth: number;
 
   constructor(opts: DecoderOptions = {}) {
     this.format = opts.format ?? "xml-event";
     this.namespace = opts.namespace ?? CLACKS_NS;
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.maxDepth = depthSetting(opts.maxDepth);
     this.filter = this.format === "xml-event" && opts.xquery && opts.xquery.trim() ? new XQueryFilter(opts.xquery, this.namespace) : undefined;
   }
 
@@ -48,10 +53,11 @@ export class EventDecoder {
     if (!this.filter) {
       // Without an XQuery no DOM is needed: the plain shape is read directly (falls back below).
       checkSize(xml, this.maxBytes);
-      const fast = readSimpleEvent(xml, this.namespace);
+      const fast = readSimpleEvent(xml, this.namespace, this.maxDepth);
       if (fast) return { kind: "event", name: fast.name, payload: fast.payload, xml };
     }
-    const parsed = parseEvent(xml, { namespace: this.namespace, maxBytes: this.maxBytes });
+    // Too deep is refused here, on the text: before a DOM, an XQuery or a payload object exists.
+    const parsed = parseEvent(xml, { namespace: this.namespace, maxBytes: this.maxBytes, maxDepth: this.maxDepth });
     if (this.filter) {
       const r = this.filter.evaluate(parsed.doc, propertiesAsVariables(message.application_properties));
       if (!r.match) return { kind: "filtered", name: parsed.name, error: r.error };

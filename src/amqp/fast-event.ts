@@ -1,4 +1,5 @@
 import type { EventObject, EventValue } from "./event-object";
+import { DEFAULT_MAX_EVENT_DEPTH } from "./xml-limits";
 
 /**
  * A DOM-free reader for the plain shape almost every Clacks event has (what the EventMaker
@@ -43,7 +44,11 @@ class SimpleEventReader {
   /** The last element's name (set by element(), read by its caller). */
   tag = "";
 
-  constructor(readonly xml: string) {
+  constructor(
+    readonly xml: string,
+    /** Deepest nesting, Event being level 1 (the event element is level 2, `element(0)`). */
+    private readonly maxDepth: number,
+  ) {
     this.n = xml.length;
   }
 
@@ -93,7 +98,8 @@ class SimpleEventReader {
   /** One element at the position (its name lands in `tag`), or undefined outside the plain shape. */
   element(depth: number): ElementValue | undefined {
     const xml = this.xml;
-    if (depth > 64 || xml.charCodeAt(this.i) !== LT) return undefined;
+    // Too deep: the DOM path checks the limit again and refuses the event with its own error.
+    if (depth + 2 > this.maxDepth || xml.charCodeAt(this.i) !== LT) return undefined;
     this.i++;
     const tag = this.name();
     // "_" is where text goes and "__proto__" cannot be a plain property: leave both to the DOM path.
@@ -183,7 +189,7 @@ class SimpleEventReader {
   }
 }
 
-export function readSimpleEvent(xml: string, ns: string): FastEvent | undefined {
+export function readSimpleEvent(xml: string, ns: string, maxDepth: number = DEFAULT_MAX_EVENT_DEPTH): FastEvent | undefined {
   if (ILLEGAL.test(xml)) return undefined;
-  return new SimpleEventReader(xml).read(ns);
+  return new SimpleEventReader(xml, maxDepth).read(ns);
 }

@@ -9,6 +9,7 @@ import { guardCredit } from "./credit-guard";
 import { DecoderOptions, EventDecoder } from "./event-decoder";
 import { LinkEvents, LinkState, ManagedLink } from "./managed-link";
 import { explainDurabilityMismatch, sourceKind, terminusFor } from "./queue-durability";
+import { FailureCounter } from "./redelivery-limit";
 import type { HeldDelivery } from "./settlement";
 
 export type AckMode = "auto" | "manual";
@@ -28,6 +29,8 @@ export interface SubscriptionOptions extends DecoderOptions {
    * sources are never durable (see queue-durability.ts).
    */
   durable?: boolean;
+  /** A message whose handling failed this many times is rejected, not released again (default 3). */
+  maxFailures?: number;
   backoff?: Backoff;
   clock?: Clock;
 }
@@ -110,6 +113,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   readonly decoder: EventDecoder;
   readonly credit: number;
   readonly ackMode: AckMode;
+  /** Failed attempts per message, so one that always fails is not redelivered forever. */
+  readonly failures: FailureCounter;
   private addressValue: string;
   /** Deliveries of the current link not settled yet (manual mode: waiting for amqp1-ack). */
   private unsettled = 0;
@@ -128,6 +133,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     this.decoder = new EventDecoder(opts);
     this.credit = Math.max(1, Math.min(10000, Math.floor(opts.credit ?? 100)));
     this.ackMode = opts.ack ?? "auto";
+    this.failures = new FailureCounter(opts.maxFailures);
   }
 
   get address(): string {
@@ -231,12 +237,20 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     try {
       this.emit("event", ev);
     } catch (e) {
-      // A failing listener must not kill rhea's read loop; the broker gets the message back.
-      const err = new ProtocolError("handler-failed", `event handler failed: ${asError(e).message}`);
-      if (this.ackMode === "auto") this.settleNow(link, delivery, "release");
+      // A failing listener must not kill rhea's read loop. The broker gets the message back,
+      // until it has failed maxFailures times: then it is rejected (dead-lettered where the queue
+      // has a dead-letter exchange), so a message that always fails cannot loop forever.
+      const { attempts, giveUp } = this.failures.failed(message);
+      const err = giveUp
+        ? new ProtocolError("handler-failed-repeatedly", `event handler failed ${attempts} times, message rejected: ${asError(e).message}`, { attempts })
+        : new ProtocolError("handler-failed", `event handler failed (attempt ${attempts}, released for redelivery): ${asError(e).message}`, { attempts });
+      // Manual mode: the token went down with the message, so no amqp1-ack will ever settle it.
+      const held = ev.ack !== undefined && this.conn.acks.forget(ev.ack.id);
+      if (this.ackMode === "auto" || held) this.settleNow(link, delivery, giveUp ? "reject" : "release", err);
       this.emit("drop", err, { first: this.drops.add(err.code), amqp });
       return;
     }
+    this.failures.succeeded(message);
     if (this.ackMode === "auto") this.settleNow(link, delivery, "accept");
   }
 
@@ -265,7 +279,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   private settleNow(link: Receiver, delivery: Delivery, outcome: "accept" | "reject" | "release", err?: ProtocolError): void {
     if (outcome === "accept") delivery.accept();
     else if (outcome === "release") delivery.release();
-    else delivery.reject({ condition: "amqp:decode-error", description: err?.message.slice(0, 200) });
+    else delivery.reject({ condition: err?.code.startsWith("handler-") ? "amqp:internal-error" : "amqp:decode-error", description: err?.message.slice(0, 200) });
     this.settledOne(link);
   }
 

@@ -1,5 +1,6 @@
 import { Document, Element, parseXmlDocument } from "slimdom";
 import { ProtocolError } from "../core/errors";
+import { checkXmlShape, DEFAULT_MAX_EVENT_DEPTH } from "./xml-limits";
 
 /** The namespace Clacks' EventMaker puts every event element in. */
 export const CLACKS_NS = "http://www.gonicus.de/Events";
@@ -18,6 +19,10 @@ export interface ParsedEvent {
 export interface ParseOptions {
   maxBytes?: number;
   namespace?: string;
+  /** Deepest element nesting, the Event element being level 1 (default 64). */
+  maxDepth?: number;
+  /** Most elements (default: not checked); the XQuery path bounds it. */
+  maxElements?: number;
 }
 
 // A DOCTYPE is the only door to entity expansion (billion laughs) and external entities; Clacks
@@ -25,14 +30,16 @@ export interface ParseOptions {
 const DOCTYPE = /<!DOCTYPE/i;
 
 /**
- * Parse an XML event safely: size cap, no DTD, well-formed, root `{ns}Event` with exactly one
- * element child in the same namespace. Everything wrong is a ProtocolError with a stable code.
+ * Parse an XML event safely: size cap, no DTD, depth (and element count) checked on the text
+ * before a DOM is built, well-formed, root `{ns}Event` with exactly one element child in the
+ * same namespace. Everything wrong is a ProtocolError with a stable code.
  */
 export function parseEvent(xml: string, opts: ParseOptions = {}): ParsedEvent {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const ns = opts.namespace ?? CLACKS_NS;
   checkSize(xml, maxBytes);
   if (DOCTYPE.test(xml)) throw new ProtocolError("xml-doctype", "XML event carries a DOCTYPE (DTDs and entities are refused)");
+  checkXmlShape(xml, { maxDepth: opts.maxDepth ?? DEFAULT_MAX_EVENT_DEPTH, maxElements: opts.maxElements });
   // An XML declaration may only appear at the very start; a second one (e.g. the old Clacks
   // agent prepending its own to a payload that already had one) is an error we name.
   const again = xml.indexOf("<?xml", 1);

@@ -6,6 +6,7 @@ import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
 import { asError } from "../core/errors";
 import { AckMode, EventFormat, EventSubscription, ReceivedEvent, BrokerHandle, ReattachInfo } from "../amqp";
+import { depthSetting } from "../amqp/xml-limits";
 
 /**
  * amqp1-events: one message per delivery from a source address, optionally filtered by an
@@ -21,6 +22,8 @@ interface EventsDef extends NodeDef {
   ack?: AckMode;
   credit?: string | number;
   maxKB?: string | number;
+  /** Deepest XML nesting accepted (Event = level 1); flows without it get 64. */
+  maxDepth?: string | number;
   /** How a queue address is declared; flows from before 0.2.0 have none: durable. */
   durability?: "durable" | "transient" | "";
 }
@@ -78,6 +81,7 @@ export = function (RED: NodeAPI) {
         ack: config.ack === "manual" ? "manual" : "auto",
         credit: config.credit === undefined || config.credit === "" ? 100 : Number(config.credit),
         maxBytes: maxKB * 1024,
+        maxDepth: depthSetting(config.maxDepth),
         durable: durability === "durable",
       });
     } catch (e) {
