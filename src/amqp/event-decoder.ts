@@ -16,6 +16,8 @@ export interface DecoderOptions {
   maxBytes?: number;
   /** Deepest element nesting accepted, the Event element being level 1 (default 64, at most 1000). */
   maxDepth?: number;
+  /** Most elements an event may have for the XQuery to run on it (default 2000). */
+  xqueryMaxElements?: number;
 }
 
 export type Decoded =
@@ -40,7 +42,10 @@ export class EventDecoder {
     this.namespace = opts.namespace ?? CLACKS_NS;
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.maxDepth = depthSetting(opts.maxDepth);
-    this.filter = this.format === "xml-event" && opts.xquery && opts.xquery.trim() ? new XQueryFilter(opts.xquery, this.namespace) : undefined;
+    this.filter =
+      this.format === "xml-event" && opts.xquery && opts.xquery.trim()
+        ? new XQueryFilter(opts.xquery, this.namespace, { maxDepth: this.maxDepth, maxElements: opts.xqueryMaxElements })
+        : undefined;
   }
 
   decode(message: Message): Decoded {
@@ -56,8 +61,9 @@ export class EventDecoder {
       const fast = readSimpleEvent(xml, this.namespace, this.maxDepth);
       if (fast) return { kind: "event", name: fast.name, payload: fast.payload, xml };
     }
-    // Too deep is refused here, on the text: before a DOM, an XQuery or a payload object exists.
-    const parsed = parseEvent(xml, { namespace: this.namespace, maxBytes: this.maxBytes, maxDepth: this.maxDepth });
+    // Too deep (and, for an XQuery, too many elements) is refused here, on the text: before a
+    // DOM, an XQuery evaluation or a payload object exists.
+    const parsed = parseEvent(xml, { namespace: this.namespace, maxBytes: this.maxBytes, maxDepth: this.maxDepth, maxElements: this.filter?.maxElements });
     if (this.filter) {
       const r = this.filter.evaluate(parsed.doc, propertiesAsVariables(message.application_properties));
       if (!r.match) return { kind: "filtered", name: parsed.name, error: r.error };
