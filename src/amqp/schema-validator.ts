@@ -1,144 +1,183 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { InfraError } from "../core/errors";
+import type { Clock } from "../core/clock";
+import { systemClock } from "../core/clock";
+import { asError, InfraError } from "../core/errors";
 import { CLACKS_NS } from "./xml-event";
+import { CompiledSchemas, loadLibxml2, ValidationResult } from "./xsd-compiled";
+
+export type { ValidationResult } from "./xsd-compiled";
 
 /**
  * Validates events against a folder of event XSDs (one file per event, named after it), the
  * way Clacks' agent did: an envelope schema includes every `<Name>.xsd` and declares
  * `Event` as a choice of exactly one of those events (what `events.xsl` generated).
  *
- * Validation runs libxml2 compiled to WASM (xmllint-wasm) in a worker: ~70–120 ms a call, so it
- * belongs on the send path (as in Clacks' sendEvent), never on every received event.
- * libxml2's defaults never expand external entities, and its in-memory file system holds
- * only the files we hand it.
+ * The schema set is compiled once (libxml2 in WebAssembly, xsd-compiled.ts) and kept: a
+ * validation then costs ~20 µs on this thread. The folder is looked at again at most once per
+ * `recheckMs` (default 1 s), on use: the names, sizes and modification times of its `*.xsd`
+ * files. When they changed, the set is compiled anew and the old one freed; when the new
+ * state is broken (a file that does not parse or compile, an emptied or missing folder),
+ * validations fail with that error until the folder changes again. Polling on use rather
+ * than fs.watch: nothing to watch or close while no event is sent, and it works on network
+ * and container-mounted folders where watch events do not arrive. `close()` frees the set.
  */
-export interface ValidationResult {
-  valid: boolean;
-  errors: string[];
+export interface SchemaValidatorOptions {
+  /** Look at the folder again at most this often, in ms (0: before every validation). Default 1000. */
+  recheckMs?: number;
+  clock?: Pick<Clock, "now">;
 }
 
-interface LoadedSchemas {
-  envelope: { fileName: string; contents: string };
-  preload: Array<{ fileName: string; contents: string }>;
-  events: string[];
-}
-
-type ValidateFn = (opts: Record<string, unknown>) => Promise<{ valid: boolean; errors: Array<{ message?: string; rawMessage?: string; loc?: { fileName: string } | null }> }>;
-
-interface Pending {
-  xml: string;
-  resolve: (r: ValidationResult) => void;
-  reject: (e: unknown) => void;
+interface FolderState {
+  /** Every `*.xsd` file name, sorted. */
+  names: string[];
+  /** Names, sizes, modification times and inodes: equal stamps = nothing to reload. */
+  stamp: string;
 }
 
 export class SchemaValidator {
-  private loaded: Promise<LoadedSchemas> | undefined;
+  private readonly recheckMs: number;
+  private readonly clock: Pick<Clock, "now">;
+  private compiled: CompiledSchemas | undefined;
+  /** Why the folder's current state cannot validate (thrown to every caller until it changes). */
+  private failure: Error | undefined;
+  /** The folder state that `compiled` or `failure` belongs to. */
+  private stamp: string | undefined;
+  private eventNames: string[] = [];
+  private checkedAt = -Infinity;
+  private checking: Promise<void> | undefined;
+  private closed = false;
+  /** How many times a schema set was compiled (the first load included). */
+  compiles = 0;
 
   constructor(
     readonly folder: string,
     readonly namespace: string = CLACKS_NS,
-  ) {}
+    opts: SchemaValidatorOptions = {},
+  ) {
+    this.recheckMs = Math.max(0, opts.recheckMs ?? 1000);
+    this.clock = opts.clock ?? systemClock;
+  }
 
   /** The event names the folder defines (its `*.xsd` file names). */
   async events(): Promise<string[]> {
-    return (await this.load()).events;
+    if (this.due()) await this.check();
+    this.current();
+    return [...this.eventNames];
   }
 
   /**
-   * Validate one event. Calls made while a validation is running are coalesced into one
-   * xmllint run (up to `maxBatch` documents): each run costs a worker start-up of ~0.1–0.5 s,
-   * so a burst of sends pays it once, not once per event.
+   * Validate one event. Concurrent calls need no coordination: each runs to the end
+   * synchronously on the compiled set; only a folder check (at most once per `recheckMs`)
+   * makes callers wait, all for the same one.
    */
   validate(xml: string): Promise<ValidationResult> {
-    return new Promise<ValidationResult>((resolve, reject) => {
-      this.queue.push({ xml, resolve, reject });
-      this.kick();
-    });
-  }
-
-  private readonly queue: Pending[] = [];
-  private running = false;
-  readonly maxBatch = 200;
-
-  private kick(): void {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
-    const items = this.queue.splice(0, this.maxBatch);
-    void this.runBatch(items)
-      .catch((e: unknown) => {
-        for (const it of items) it.reject(e);
-      })
-      .finally(() => {
-        this.running = false;
-        this.kick();
-      });
-  }
-
-  private async runBatch(items: Pending[]): Promise<void> {
-    const schemas = await this.load();
-    const files = items.map((it, i) => ({ fileName: `event-${i}.xml`, contents: it.xml }));
-    const res = await this.run(schemas, files);
-    const byFile = new Map<string, string[]>();
-    let unattributed = false;
-    for (const e of res.errors) {
-      // xmllint's summary line ("event-1.xml fails to validate") repeats a failure already listed.
-      if (!e.loc && /^event-\d+\.xml fails to validate$/.test((e.message ?? "").trim())) continue;
-      const f = e.loc?.fileName;
-      if (!f || !f.startsWith("event-")) unattributed = true;
-      else byFile.set(f, [...(byFile.get(f) ?? []), (e.message ?? e.rawMessage ?? "invalid").trim()]);
-    }
-    if (unattributed && items.length > 1) {
-      // Cannot tell whose error it is: validate each on its own (rare; correctness first).
-      for (const it of items) {
-        try {
-          const one = await this.run(schemas, [{ fileName: "event-0.xml", contents: it.xml }]);
-          it.resolve({ valid: one.valid, errors: one.errors.map((e) => (e.message ?? e.rawMessage ?? "invalid").trim()) });
-        } catch (e) {
-          it.reject(e);
-        }
+    if (!this.due()) {
+      try {
+        return Promise.resolve(this.current().validate(xml));
+      } catch (e) {
+        return Promise.reject(asError(e));
       }
+    }
+    // current() runs after the check, in the same turn as validate(): the set it returns
+    // cannot have been freed by a later check in between.
+    return this.check().then(() => this.current().validate(xml));
+  }
+
+  /** Free the compiled schema set (WASM memory is not garbage-collected); later calls fail. */
+  close(): void {
+    this.closed = true;
+    this.compiled?.dispose();
+    this.compiled = undefined;
+  }
+
+  private due(): boolean {
+    return this.closed || this.clock.now() - this.checkedAt >= this.recheckMs;
+  }
+
+  private current(): CompiledSchemas {
+    if (this.closed) throw new InfraError("validator-closed", `the schema validator for ${this.folder} is closed`);
+    if (this.failure) throw this.failure;
+    if (!this.compiled) throw new InfraError("schema-folder", `no schemas loaded from ${this.folder}`);
+    return this.compiled;
+  }
+
+  private check(): Promise<void> {
+    if (this.closed) return Promise.resolve(); // current() says so
+    this.checking ??= this.lookAtFolder().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async lookAtFolder(): Promise<void> {
+    const at = this.clock.now();
+    let state: FolderState;
+    try {
+      state = await folderState(this.folder);
+    } catch (e) {
+      this.fail(undefined, e as Error);
+      this.checkedAt = at;
       return;
     }
-    items.forEach((it, i) => {
-      const errors = byFile.get(files[i].fileName) ?? (unattributed ? res.errors.map((e) => (e.message ?? e.rawMessage ?? "invalid").trim()) : []);
-      it.resolve({ valid: errors.length === 0 && (items.length > 1 || res.valid), errors });
-    });
+    if (state.stamp !== this.stamp) await this.reload(state);
+    this.checkedAt = at;
   }
 
-  private async run(schemas: LoadedSchemas, files: Array<{ fileName: string; contents: string }>) {
-    const validateXML = loadXmllint();
+  private async reload(state: FolderState): Promise<void> {
+    // A missing package is no state of the folder: not remembered, the next call tries again.
+    const lib = await loadLibxml2();
+    let files: Map<string, Uint8Array>;
     try {
-      return await validateXML({ xml: files, schema: [schemas.envelope], preload: schemas.preload });
+      files = new Map(await Promise.all(state.names.map(async (f) => [f, await fs.readFile(path.join(this.folder, f))] as const)));
     } catch (e) {
-      throw new InfraError("schema-broken", `XSD validation failed to run (broken schema in ${this.folder}?): ${e instanceof Error ? e.message : String(e)}`);
+      // A file went away between listing and reading: look again at the next check.
+      this.fail(undefined, folderError(`cannot read a schema in ${this.folder}`, e));
+      return;
     }
-  }
-
-  /** Read the folder once; a later change needs a new validator (a redeploy). */
-  private load(): Promise<LoadedSchemas> {
-    // A failed read is not cached: a folder created after deploy is picked up on the next send.
-    this.loaded ??= this.read().catch((e: unknown) => {
-      this.loaded = undefined;
-      throw e;
-    });
-    return this.loaded;
-  }
-
-  private async read(): Promise<LoadedSchemas> {
-    let names: string[];
+    if (this.closed) return;
+    const events = state.names.map((f) => f.slice(0, -4)).filter((n) => /^[A-Za-z_][\w.-]*$/.test(n));
+    let next: CompiledSchemas;
     try {
-      names = (await fs.readdir(this.folder)).filter((f) => f.endsWith(".xsd")).sort();
+      next = CompiledSchemas.compile(lib, envelopeSchema(events, this.namespace), files, this.folder);
     } catch (e) {
-      throw new InfraError("schema-folder", `cannot read schema folder ${this.folder}: ${e instanceof Error ? e.message : String(e)}`);
+      if (!(e instanceof InfraError)) throw e;
+      this.fail(state.stamp, e);
+      return;
     }
-    if (names.length === 0) throw new InfraError("schema-folder", `no .xsd files in schema folder ${this.folder}`);
-    const preload = await Promise.all(
-      names.map(async (f) => ({ fileName: f, contents: await fs.readFile(path.join(this.folder, f), "utf8") })),
-    );
-    const events = names.map((f) => f.slice(0, -4)).filter((n) => /^[A-Za-z_][\w.-]*$/.test(n));
-    return { envelope: { fileName: "__envelope__.xsd", contents: envelopeSchema(events, this.namespace) }, preload, events };
+    this.compiles++;
+    this.compiled?.dispose();
+    this.compiled = next;
+    this.failure = undefined;
+    this.stamp = state.stamp;
+    this.eventNames = events;
   }
+
+  private fail(stamp: string | undefined, e: Error): void {
+    this.compiled?.dispose();
+    this.compiled = undefined;
+    this.failure = e;
+    this.stamp = stamp;
+  }
+}
+
+async function folderState(folder: string): Promise<FolderState> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(folder)).filter((f) => f.endsWith(".xsd")).sort();
+  } catch (e) {
+    throw folderError(`cannot read schema folder ${folder}`, e);
+  }
+  if (names.length === 0) throw new InfraError("schema-folder", `no .xsd files in schema folder ${folder}`);
+  let stats;
+  try {
+    stats = await Promise.all(names.map((f) => fs.stat(path.join(folder, f))));
+  } catch (e) {
+    throw folderError(`cannot read a schema in ${folder}`, e);
+  }
+  return { names, stamp: names.map((f, i) => `${f}\0${stats[i].size}\0${stats[i].mtimeMs}\0${stats[i].ino}`).join("\n") };
+}
+
+function folderError(what: string, e: unknown): InfraError {
+  return new InfraError("schema-folder", `${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 /** The schema `events.xsl` produced: include each event's XSD; `Event` = exactly one of them. */
@@ -154,18 +193,4 @@ export function envelopeSchema(events: readonly string[], ns: string = CLACKS_NS
     `<element name="Event" type="e:Event"/>` +
     `</schema>`
   );
-}
-
-let xmllint: ValidateFn | undefined;
-
-// xmllint-wasm is loaded on first use: only senders with a schema folder pay for the WASM module.
-function loadXmllint(): ValidateFn {
-  if (xmllint) return xmllint;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    xmllint = (require("xmllint-wasm") as { validateXML: ValidateFn }).validateXML;
-  } catch (e) {
-    throw new InfraError("schema-validator-missing", `XSD validation needs the xmllint-wasm package: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return xmllint;
 }

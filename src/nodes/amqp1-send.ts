@@ -31,6 +31,8 @@ export = function (RED: NodeAPI) {
     const namespace = config.namespace?.trim() || CLACKS_NS;
     const domain = config.domain?.trim() || "org.clacks";
     const validator = config.schemas?.trim() ? new SchemaValidator(config.schemas.trim(), namespace) : undefined;
+    // Its compiled schemas live in WASM memory, which no GC frees: released with the node.
+    if (validator) res.add(() => validator.close());
     let connStatus: NodeStatus | undefined;
     let sent = 0;
     let queued = 0;
