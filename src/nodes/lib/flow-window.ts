@@ -121,6 +121,9 @@ export class FlowWindow implements TrackedOwner {
     if (this.closed) return;
     this.queue.push({ out, msg, keep: opts.keep ?? false, at: this.now(), onFinished: opts.onFinished, onDropped: opts.onDropped });
     if (this.mode === "drop-oldest") this.dropOverflow();
+    // Hold back as soon as the node holds a window's worth, sent or waiting: a reader that hands
+    // over events faster than the slices go out must stop too, not only a flow that is slow.
+    else if (this.inFlight + this.queue.length - this.head >= this.window) this.setPaused(true);
     this.schedule();
   }
 
@@ -169,7 +172,7 @@ export class FlowWindow implements TrackedOwner {
     }
     // Hold back the reader while the flow is behind; read again once it caught up to half.
     if (this.mode === "hold") {
-      if (this.inFlight >= this.window) this.setPaused(true);
+      if (this.inFlight + waiting >= this.window) this.setPaused(true);
       else if (this.inFlight + waiting <= this.low) this.setPaused(false);
     }
     if (waiting > 0 && this.inFlight < this.window) this.schedule();

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { LastHeard, unreadBytes } from "../../../src/core/socket-reading";
+
+describe("core/socket-reading", () => {
+  it("LastHeard: frames prove 'now' while reading runs; after a pause only a pong does, up to its ping's send time", () => {
+    let t = 100;
+    const h = new LastHeard(() => t);
+    t = 200;
+    h.heard();
+    assert.equal(h.at, 200);
+    h.paused();
+    t = 300;
+    h.heard(); // the rest of a chunk read after the pause: may be old
+    assert.equal(h.at, 200);
+    assert.equal(h.isBehind, true);
+    t = 400;
+    h.resumed();
+    const barrier = h.ping();
+    t = 500;
+    h.heard(); // backlog
+    assert.equal(h.at, 200);
+    assert.equal(h.pong(Buffer.from("not ours")), false);
+    t = 600;
+    assert.equal(h.pong(barrier), true);
+    assert.equal(h.at, 400, "everything sent before the ping reached the peer has been read");
+    assert.equal(h.isBehind, false);
+    t = 700;
+    h.heard();
+    assert.equal(h.at, 700);
+  });
+
+  it("LastHeard: a ping sent while paused marks progress but not the end of the backlog", () => {
+    let t = 0;
+    const h = new LastHeard(() => t);
+    h.paused();
+    t = 100;
+    const p = h.ping();
+    t = 200;
+    h.resumed();
+    h.pong(p);
+    assert.equal(h.at, 100);
+    assert.equal(h.isBehind, true);
+  });
+
+  it("unreadBytes reads ws' buffers defensively", () => {
+    assert.equal(unreadBytes(undefined), 0);
+    assert.equal(unreadBytes({}), 0);
+    assert.equal(unreadBytes({ _socket: { readableLength: 5 }, _receiver: { _bufferedBytes: 2 } }), 7);
+  });
+});
