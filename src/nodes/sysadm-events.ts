@@ -2,6 +2,8 @@ import { withoutUserInfo } from "../core/redact";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { statusTarget } from "./lib/shared-connection";
 import { GAP_TOPIC, gapMessage } from "./lib/gap";
+import { DropEpisode, FlowWindow, FlowWindowStats, SendOptions } from "./lib/flow-window";
+import { windowSetting } from "./lib/window-setting";
 import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/status";
 import { InfraError } from "../core/errors";
@@ -20,6 +22,13 @@ interface SysadmEventsDef extends NodeDef {
   server: string;
   events: string;
   routing: "single" | "event";
+  /** Flow control: at most this many of the node's messages unfinished in the flow (default 100). */
+  window?: string | number;
+}
+
+/** The flow window's figures, for tests and the health view. */
+interface FlowStatsNode extends Node {
+  flowStats?: () => FlowWindowStats;
 }
 
 export = function (RED: NodeAPI) {
@@ -57,10 +66,39 @@ export = function (RED: NodeAPI) {
       if (up) target.status(connectedStatus(`${shortCount(count)} events`));
     };
 
-    const send = (key: string, msg: NodeMessage) => {
-      if (!router) return node.send(msg);
-      const out = router.route(key, msg);
-      if (out) node.send(out);
+    // Flow control: the flow holds at most `window` of this node's messages; beyond that the
+    // server connection stops reading (hold), or the oldest waiting events are dropped and a gap
+    // message says how many (drop-oldest, the server node's choice).
+    let dropWarned = false;
+    let writtenOffWarned = false;
+    const win = new FlowWindow(
+      RED,
+      node,
+      { window: windowSetting(config.window), mode: server.overflow },
+      { pause: () => server.gate?.hold(node.id), resume: () => server.gate?.release(node.id) },
+      {
+        dropped: (e) => announceDrop(e),
+        writtenOff: (n) => {
+          if (writtenOffWarned) return;
+          writtenOffWarned = true;
+          node.warn(RED._("sysadm-events.warn.written-off", { count: n }));
+        },
+      },
+    );
+    (node as FlowStatsNode).flowStats = () => win.stats;
+
+    const send = (key: string, msg: NodeMessage, opts?: SendOptions) => {
+      const out = router ? router.route(key, msg) : msg;
+      if (out) win.send(out, msg, opts);
+    };
+
+    const announceDrop = (e: DropEpisode) => {
+      if (!dropWarned) {
+        dropWarned = true;
+        node.warn(RED._("sysadm-events.warn.dropped", { count: e.dropped }));
+      }
+      const msg = gapMessage("sysadm", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: serverLabel });
+      send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } }, { keep: true });
     };
 
     const user: SysadmUser = {
@@ -80,7 +118,8 @@ export = function (RED: NodeAPI) {
         // Said out loud: the server has no replay, so a flow must know it may have missed events.
         const msg = gapMessage("sysadm", { reason: gap.reason, since: gap.from, until: gap.to, filled: false }, { server: serverLabel });
         node.warn(RED._("sysadm-events.warn.gap", { since: msg.payload.since, until: msg.payload.until, reason: msg.payload.reason }));
-        send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } } as NodeMessage);
+        // Never dropped: it is the flow's only word that events were lost.
+        send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } }, { keep: true });
       },
       onDrop(err, first) {
         if (first) node.error(err, { topic: "sysadm/drop", payload: { code: err.code, message: err.message } } as NodeMessage);
@@ -112,6 +151,8 @@ export = function (RED: NodeAPI) {
     });
 
     node.on("close", (removed: boolean, done: () => void) => {
+      // Lets go of the server's gate too: the other users' reading must not stay stopped.
+      win.close();
       resources.release();
       server.deregister(user, removed);
       done();

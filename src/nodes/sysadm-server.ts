@@ -3,6 +3,7 @@ import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { asError } from "../core/errors";
+import type { PauseGate } from "../core/pause-gate";
 import { SysadmClient, SysadmHub, SysadmServerHandle, SysadmUser, TlsVerifyMode } from "../sysadm";
 
 /**
@@ -16,6 +17,8 @@ interface SysadmServerDef extends NodeDef {
   fingerprint?: string;
   keepalive?: string | number;
   maxFrameKB?: string | number;
+  /** Flow control when a flow falls behind: hold the server back, or drop the oldest events and announce it. */
+  overflow?: string;
 }
 
 interface SysadmCredentials {
@@ -38,8 +41,10 @@ function numberSetting(v: string | number | undefined, dflt: number, min: number
 export = function (RED: NodeAPI) {
   function SysadmServer(this: SysadmServerNode & { credentials?: SysadmCredentials }, config: SysadmServerDef) {
     RED.nodes.createNode(this, config);
-    const node = this as SysadmServerNode & { url: string; configError: Error | undefined; hub: SysadmHub | undefined; credentials?: SysadmCredentials };
+    const node = this as SysadmServerNode & { url: string; configError: Error | undefined; hub: SysadmHub | undefined; gate: PauseGate | undefined; overflow: "hold" | "drop-oldest"; credentials?: SysadmCredentials };
     node.url = (config.url || DEFAULT_URL).trim();
+    // Anything but the explicit choice holds back: losing events must be asked for.
+    node.overflow = config.overflow === "drop-oldest" ? "drop-oldest" : "hold";
     const creds = node.credentials ?? {};
     // For logs: never print a user:password@ someone may have put into the URL.
     const shown = withoutUserInfo(node.url);
@@ -56,6 +61,7 @@ export = function (RED: NodeAPI) {
         limits: { maxFrameBytes: numberSetting(config.maxFrameKB, 1024, 1, 65536, "maximum frame size") * 1024 },
       });
       node.hub = new SysadmHub(client);
+      node.gate = client.gate;
       shared = new SharedConnection<SysadmUser>(node, client.lifecycle, `sysadm ${shown}`);
       client.on("warning", (w) => node.warn(w));
     } catch (e) {

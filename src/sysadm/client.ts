@@ -4,6 +4,8 @@ import { Clock, systemClock, TimerHandle } from "../core/clock";
 import { DropCounter } from "../core/drops";
 import { asError, InfraError, ProtocolError } from "../core/errors";
 import { Attempt, ConnectionLifecycle, StateChange } from "../core/lifecycle";
+import { PauseGate } from "../core/pause-gate";
+import { Watchdog } from "../core/watchdog";
 import { AuthAwareBackoff } from "./auth-backoff";
 import { AuthRejectedError, isUnauthorized } from "./errors";
 import { DEFAULT_FRAME_LIMITS, FrameLimits, Inbound } from "./frame";
@@ -63,7 +65,14 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly backoff: AuthAwareBackoff;
   readonly drops = new DropCounter();
-  readonly stats = { events: 0, snapshots: 0, duplicateSnapshots: 0, reconnects: 0 };
+  /** `pauses`: how often reading was held back for a flow that fell behind. */
+  readonly stats = { events: 0, snapshots: 0, duplicateSnapshots: 0, reconnects: 0, pauses: 0 };
+  /**
+   * Flow control: the users (sysadm-events nodes) hold it while their flow is behind; reading
+   * stops, the socket's buffers fill and the server's writes back up (it buffers; nothing is
+   * lost). Applied to each connection once its handshake is done: logging in must still read.
+   */
+  readonly gate: PauseGate;
   private readonly clock: Clock;
   private readonly limits: FrameLimits;
   private readonly tls: TlsChoice;
@@ -95,13 +104,17 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
       this.tokenUsedAt = this.clock.now();
     }
     this.backoff = new AuthAwareBackoff(opts.backoff);
-    const pingMs = opts.pingMs ?? 30_000;
+    this.gate = new PauseGate((paused) => {
+      if (paused) this.stats.pauses++;
+      this.session?.setPaused(paused);
+    }, () => this.clock.now());
     this.lifecycle = new ConnectionLifecycle({
       open: (a) => this.open(a),
       backoff: this.backoff,
       clock: this.clock,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 20_000,
-      livenessTimeoutMs: pingMs > 0 ? Math.round(pingMs * 2.5) : 0,
+      // The liveness watchdog is our own (see watch()): it must know about paused reading.
+      livenessTimeoutMs: 0,
     });
     this.lifecycle.on("state", (c) => this.onState(c));
   }
@@ -152,7 +165,7 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
   }
 
   private open(attempt: Attempt): void {
-    let lastAlive = Number.NEGATIVE_INFINITY;
+    let watchdog: Watchdog | undefined;
     const session = new SysadmSession(
       {
         url: this.opts.url,
@@ -164,28 +177,29 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
       },
       {
         onOpen: () => {
-          this.handshake(session, attempt).catch((e: unknown) => attempt.fail(asError(e)));
+          this.handshake(session, attempt).then(
+            (up) => {
+              if (up) watchdog = this.watch(session, attempt);
+            },
+            (e: unknown) => attempt.fail(asError(e)),
+          );
         },
         onEvent: (ev) => this.onEvent(ev),
         onDrop: (err) => this.emit("drop", err, this.drops.add(err.code)),
-        onAlive: () => {
-          // Re-arming the liveness watchdog costs a timer; once a second is proof enough.
-          const now = this.clock.now();
-          if (now - lastAlive >= 1000) {
-            lastAlive = now;
-            attempt.alive();
-          }
-        },
+        onAlive: () => watchdog?.alive(),
         onClose: (err) => attempt.fail(err),
       },
     );
     this.early = [];
     attempt.onEnd(() => {
+      watchdog?.stop();
       this.stopTimers();
       session.close();
       if (this.session === session) {
         this.session = undefined;
-        this.lostAt = this.clock.now();
+        // Frames read after a pause may be old: events were certainly received only up to
+        // when the backlog was last known to be read.
+        this.lostAt = session.heard.isBehind ? session.heard.at : this.clock.now();
         const r = attempt.signal.reason;
         this.lostReason = r instanceof Error ? r.message : "connection lost";
       }
@@ -195,17 +209,20 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
     });
   }
 
-  private async handshake(s: SysadmSession, attempt: Attempt): Promise<void> {
+  /** Resolves true once the connection is established and delivering. */
+  private async handshake(s: SysadmSession, attempt: Attempt): Promise<boolean> {
     if (this.opts.url.toLowerCase().startsWith("wss:") && this.tls.mode === "insecure") {
       this.emit("warning", "connected without verifying the server certificate (TLS setting: do not verify)");
     }
     await this.authenticate(s);
     if (this.desired.size) await this.subscribeOn(s, [...this.desired]);
-    if (!attempt.active) return;
+    if (!attempt.active) return false;
     this.session = s;
     // established() emits the state change that announces the gap: before the buffered
     // snapshot events, so a flow sees "gap" then the current state.
     attempt.established();
+    // A flow still behind from before the reconnect keeps holding the server back.
+    s.setPaused(this.gate.paused);
     const early = this.early ?? [];
     this.early = undefined;
     for (const ev of early) this.deliver(ev);
@@ -214,6 +231,24 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
     // Subscriptions changed while we were logging in: apply the difference now.
     this.setSubscriptions([...this.desired]).catch((e: unknown) => {
       if (attempt.active) this.emit("warning", `could not update subscriptions: ${asError(e).message}`);
+    });
+    return true;
+  }
+
+  /**
+   * Half-open detection: with pings every `pingMs`, no frame or pong for 2.5 periods ends the
+   * connection. Not while reading is paused (the pongs wait in the socket), nor while bytes wait
+   * unread, nor on a check the blocked event loop made late.
+   */
+  private watch(s: SysadmSession, attempt: Attempt): Watchdog | undefined {
+    const pingMs = this.opts.pingMs ?? 30_000;
+    if (pingMs <= 0 || !attempt.active) return undefined;
+    return new Watchdog({
+      clock: this.clock,
+      timeoutMs: Math.round(pingMs * 2.5),
+      reader: s,
+      unread: () => s.unread > 0,
+      fire: (silent) => attempt.fail(new InfraError("liveness-timeout", `peer silent for ${silent} ms`)),
     });
   }
 

@@ -1,11 +1,20 @@
-import { Clock, systemClock, TimerHandle } from "../core/clock";
+import { Clock, systemClock } from "../core/clock";
 import { InfraError } from "../core/errors";
+import { ReaderState, Watchdog } from "../core/watchdog";
 
 interface Entry {
   resolve(v: unknown): void;
   reject(e: Error): void;
-  timer: TimerHandle;
+  timer: Watchdog;
   what: string;
+}
+
+/** What a request's timeout must not blame on the server (see core/watchdog). */
+export interface ReplyWatch {
+  /** Reading paused by flow control: the reply may be waiting in the socket. */
+  reader?: ReaderState;
+  /** Bytes wait unread: the reply may be among them. */
+  unread?: () => boolean;
 }
 
 /**
@@ -21,6 +30,7 @@ export class PendingRequests {
   constructor(
     private readonly timeoutMs: number,
     private readonly clock: Clock = systemClock,
+    private readonly watch: ReplyWatch = {},
   ) {
     this.prefix = `ie${Math.random().toString(36).slice(2, 8)}`;
   }
@@ -36,10 +46,18 @@ export class PendingRequests {
 
   add(id: string, what: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.entries.delete(id);
-        reject(new InfraError("request-timeout", `${what}: no reply within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+      // Time counts only while the reply could have been read: a reply that waits in a paused
+      // socket, or behind a blocked event loop, is not a server that stopped answering.
+      const timer = new Watchdog({
+        clock: this.clock,
+        timeoutMs: this.timeoutMs,
+        reader: this.watch.reader,
+        unread: this.watch.unread,
+        fire: () => {
+          this.entries.delete(id);
+          reject(new InfraError("request-timeout", `${what}: no reply within ${this.timeoutMs} ms`));
+        },
+      });
       this.entries.set(id, { resolve, reject, timer, what });
     });
   }
@@ -71,7 +89,7 @@ export class PendingRequests {
     const e = this.entries.get(id);
     if (!e) return undefined;
     this.entries.delete(id);
-    this.clock.clearTimeout(e.timer);
+    e.timer.stop();
     return e;
   }
 }

@@ -3,6 +3,8 @@ import type { TLSSocket } from "node:tls";
 import WebSocket from "ws";
 import type { Clock } from "../core/clock";
 import { asError, InfraError, ProtocolError } from "../core/errors";
+import { LastHeard, unreadBytes } from "../core/socket-reading";
+import type { ReaderState } from "../core/watchdog";
 import { SysadmServerError } from "./errors";
 import { decodeFrame, FrameLimits, Inbound } from "./frame";
 import { PendingRequests } from "./pending";
@@ -34,16 +36,21 @@ export interface SessionHandlers {
  * string ids, matches replies by id, turns error envelopes into SysadmServerError, and
  * passes events up. Knows nothing about auth or reconnects (see client.ts).
  */
-export class SysadmSession {
+export class SysadmSession implements ReaderState {
   private readonly ws: WebSocket;
   private readonly pending: PendingRequests;
   private closed = false;
+  private readPaused = false;
+  private readChangedAt = Number.NEGATIVE_INFINITY;
+  /** Until when everything the server sent has been read (frames read after a pause may be old). */
+  readonly heard: LastHeard;
 
   constructor(
     private readonly opts: SessionOptions,
     private readonly h: SessionHandlers,
   ) {
-    this.pending = new PendingRequests(opts.requestTimeoutMs, opts.clock);
+    this.heard = new LastHeard(() => opts.clock.now());
+    this.pending = new PendingRequests(opts.requestTimeoutMs, opts.clock, { reader: this, unread: () => this.unread > 0 });
     this.ws = new WebSocket(opts.url, {
       ...socketTlsOptions(opts.tls),
       // The soft limit drops a big frame and keeps the connection; this hard limit (4x)
@@ -64,7 +71,10 @@ export class SysadmSession {
     });
     this.ws.on("open", () => this.guard(() => h.onOpen()));
     this.ws.on("message", (data: WebSocket.RawData) => this.onMessage(data));
-    this.ws.on("pong", () => this.guard(() => h.onAlive()));
+    this.ws.on("pong", (data: Buffer) => {
+      this.heard.pong(data);
+      this.guard(() => h.onAlive());
+    });
     this.ws.on("error", (e: Error) => this.finish(describeSocketError(e)));
     this.ws.on("close", (code: number, reason: Buffer) => {
       const why = reason.length ? `: ${reason.toString("utf8").slice(0, 80)}` : "";
@@ -78,6 +88,39 @@ export class SysadmSession {
 
   get waiting(): number {
     return this.pending.size;
+  }
+
+  /** Reading stopped on purpose (flow control): the server's frames wait in the socket. */
+  get paused(): boolean {
+    return this.readPaused;
+  }
+
+  /** When reading last stopped or started. */
+  get since(): number {
+    return this.readChangedAt;
+  }
+
+  /** Bytes from the server not yet read. */
+  get unread(): number {
+    return unreadBytes(this.ws);
+  }
+
+  /**
+   * Stop or start reading. Paused, the kernel buffers fill and the server's writes back up: real
+   * backpressure. Resuming sends a ping whose pong marks the moment the backlog was read.
+   */
+  setPaused(paused: boolean): void {
+    if (paused === this.readPaused || this.closed) return;
+    this.readPaused = paused;
+    this.readChangedAt = this.opts.clock.now();
+    if (paused) {
+      this.heard.paused();
+      this.ws.pause();
+    } else {
+      this.heard.resumed();
+      this.ws.resume();
+      this.ping();
+    }
   }
 
   request(namespace: string, name: string, args: unknown): Promise<unknown> {
@@ -94,7 +137,7 @@ export class SysadmSession {
   }
 
   ping(): void {
-    if (this.open) this.ws.ping();
+    if (this.open) this.ws.ping(this.heard.ping());
   }
 
   close(): void {
@@ -111,6 +154,7 @@ export class SysadmSession {
   }
 
   private onMessage(data: WebSocket.RawData): void {
+    this.heard.heard();
     this.guard(() => this.h.onAlive());
     let inbound: Inbound;
     try {

@@ -106,7 +106,8 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
   private wsPortBound: number | undefined;
   private lpIndex = 0;
   private jobIndex = 0;
-  readonly stats = { requests: 0, authFailures: 0, eventsSent: 0, connectionsAccepted: 0 };
+  /** `maxBufferedBytes`: the most a flood ever had queued for one socket (a client not reading makes it grow). */
+  readonly stats = { requests: 0, authFailures: 0, eventsSent: 0, connectionsAccepted: 0, maxBufferedBytes: 0 };
 
   constructor(options: SysadmSimOptions = {}) {
     super();
@@ -264,28 +265,40 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
   }
 
   /**
-   * Send `count` copies of one event to every subscriber as fast as the sockets take them
-   * (waits for each batch to be written, so memory stays flat). Resolves when all are sent.
+   * Send `count` events to every subscriber as fast as the sockets take them (waits for each
+   * batch to be written, so memory stays flat: a client that stops reading holds the flood
+   * back, like the real server's writer). `args` is one event's args, or a function of the
+   * event's index for distinct events. Resolves when all are sent.
    */
   async flood(count: number, name = "dispatcher", args: unknown = { process_id: "flood", state: "running" }): Promise<void> {
-    const frame = eventFrame(name, args);
+    const same = typeof args === "function" ? undefined : eventFrame(name, args);
+    const frameAt = (i: number): string => same ?? eventFrame(name, (args as (i: number) => unknown)(i));
     const targets = [...this.conns].filter((c) => c.subs.has(name));
     const batch = 500;
     for (let sent = 0; sent < count; ) {
       const n = Math.min(batch, count - sent);
+      const frames = Array.from({ length: n }, (_, i) => frameAt(sent + i));
       await Promise.all(
         targets.map(
           (c) =>
             new Promise<void>((resolve) => {
               if (c.ws.readyState !== WebSocket.OPEN) return resolve();
-              for (let i = 0; i < n - 1; i++) c.ws.send(frame);
-              c.ws.send(frame, () => resolve());
+              for (let i = 0; i < n - 1; i++) c.ws.send(frames[i]);
+              c.ws.send(frames[n - 1], () => resolve());
+              this.stats.maxBufferedBytes = Math.max(this.stats.maxBufferedBytes, c.ws.bufferedAmount);
             }),
         ),
       );
       sent += n;
       this.stats.eventsSent += n * targets.length;
     }
+  }
+
+  /** The most bytes queued for any one connection right now (a client that stops reading makes it grow). */
+  get bufferedBytes(): number {
+    let max = 0;
+    for (const c of this.conns) max = Math.max(max, c.ws.bufferedAmount);
+    return max;
   }
 
   /** Every token stops being valid now (as if 900 s passed without use). */
