@@ -6,6 +6,9 @@ import { Clock, systemClock, TimerHandle } from "../core/clock";
 import { DropCounter } from "../core/drops";
 import { asError, InfraError, ProtocolError } from "../core/errors";
 import { Attempt, ConnectionLifecycle, StateChange } from "../core/lifecycle";
+import { PauseGate } from "../core/pause-gate";
+import { LastHeard, unreadBytes } from "../core/socket-reading";
+import { Watchdog } from "../core/watchdog";
 import { ApicError } from "./envelope";
 import { decodeFrame, readIds, readMo } from "./frames";
 import { buildQuery } from "./query";
@@ -95,6 +98,8 @@ interface Sess {
   refreshTimers: Map<LocalSubscription, TimerHandle>;
   inflight: Set<LocalSubscription>;
   buffered: BufferedFrame[];
+  /** Until when everything its socket carried has been read (frames read after a pause may be old). */
+  heard: LastHeard;
 }
 
 interface Conn {
@@ -111,10 +116,13 @@ interface Conn {
   overlap?: { old: Sess; dedup: OverlapDedup; both: Set<LocalSubscription> };
   /** Timers that outlive a renewal (query retries). */
   timers: Set<TimerHandle>;
+  /** The liveness watchdog and the renewal's hand-over wait: stopped with the connection. */
+  watchdogs: Set<Watchdog>;
+  liveness?: Watchdog;
 }
 
-function newSess(): Sess {
-  return { token: "", ended: false, timers: new Set(), ids: new Map(), byId: new Map(), refreshTimers: new Map(), inflight: new Set(), buffered: [] };
+function newSess(now: () => number): Sess {
+  return { token: "", ended: false, timers: new Set(), ids: new Map(), byId: new Map(), refreshTimers: new Map(), inflight: new Set(), buffered: [], heard: new LastHeard(now) };
 }
 
 /** sync: snapshot as `sync`; gap: announce a gap first; renewal: the old session still covers it, no snapshot. */
@@ -133,6 +141,13 @@ type SubscribeMode = "sync" | "gap" | "renewal";
 export class ApicClient extends EventEmitter<ApicClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly drops = new DropCounter();
+  /**
+   * Flow control: the users (apic-events nodes) hold it while their flow is behind; the sockets
+   * stop reading, their buffers fill and APIC's writes back up. A controller that gives up on
+   * such a socket and drops it costs a gap and a re-read, like any lost socket.
+   */
+  readonly gate: PauseGate;
+  private pauses = 0;
   private readonly clock: Clock;
   private readonly backoff: AuthAwareBackoff;
   private readonly subs = new Set<LocalSubscription>();
@@ -166,12 +181,14 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     };
     this.clock = options.clock ?? systemClock;
     this.backoff = options.backoff instanceof AuthAwareBackoff ? options.backoff : new AuthAwareBackoff(options.backoff ?? {});
+    this.gate = new PauseGate((paused) => this.applyPause(paused), () => this.clock.now());
     this.lifecycle = new ConnectionLifecycle({
       open: (a) => this.open(a),
       backoff: this.backoff,
       clock: this.clock,
       handshakeTimeoutMs: this.opts.handshakeTimeoutMs,
-      livenessTimeoutMs: this.opts.pingIntervalMs > 0 ? this.opts.pingIntervalMs * 2 : 0,
+      // The liveness watchdog is our own (see watchLiveness): it must know about paused reading.
+      livenessTimeoutMs: 0,
     });
     this.lifecycle.on("state", (c) => this.onState(c));
   }
@@ -194,9 +211,12 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     return this.heardAt;
   }
 
-  /** `renewals`: sessions replaced without a break; `duplicates`: copies of a change suppressed during them. */
-  get stats(): { events: number; frames: number; dropped: number; subscriptions: number; renewals: number; duplicates: number } {
-    return { events: this.eventCount, frames: this.frameCount, dropped: this.drops.total, subscriptions: this.subs.size, renewals: this.renewals, duplicates: this.duplicates };
+  /**
+   * `renewals`: sessions replaced without a break; `duplicates`: copies of a change suppressed
+   * during them; `pauses`: how often reading was held back for a flow that fell behind.
+   */
+  get stats(): { events: number; frames: number; dropped: number; subscriptions: number; renewals: number; duplicates: number; pauses: number } {
+    return { events: this.eventCount, frames: this.frameCount, dropped: this.drops.total, subscriptions: this.subs.size, renewals: this.renewals, duplicates: this.duplicates, pauses: this.pauses };
   }
 
   start(): void {
@@ -245,7 +265,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   private async open(attempt: Attempt): Promise<void> {
     const host = this.opts.hosts[this.hostIndex % this.opts.hosts.length];
     const rest = new ApicRest(host, { tls: this.opts.tls, timeoutMs: this.opts.requestTimeoutMs });
-    const c: Conn = { attempt, host, rest, sess: newSess(), timers: new Set() };
+    const c: Conn = { attempt, host, rest, sess: newSess(() => this.clock.now()), timers: new Set(), watchdogs: new Set() };
     this.conn = c;
     attempt.onEnd(() => this.teardown(c));
 
@@ -258,11 +278,12 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       return;
     }
     c.sess.ws = ws;
-    this.heardAt = this.clock.now();
     this.wireSocket(c, c.sess, ws);
+    this.heardAt = c.sess.heard.at;
     this.scheduleTokenRefresh(c, c.sess, session);
     this.scheduleMaxLifetime(c, session);
     attempt.established();
+    this.watchLiveness(c);
     this.emit("session", { host, version: session.version });
     await this.subscribeAll(c);
   }
@@ -307,30 +328,37 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   }
 
   private wireSocket(c: Conn, sess: Sess, ws: WebSocket): void {
-    const a = c.attempt;
+    sess.heard = new LastHeard(() => this.clock.now());
     // Only the session in use proves the connection alive: a fresh renewal socket must not
     // hide an old one that went silent.
     const alive = (): void => {
       if (sess !== c.sess) return;
-      this.heardAt = this.clock.now();
-      a.alive();
+      this.heardAt = sess.heard.at;
+      c.liveness?.alive();
     };
     ws.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
+      sess.heard.heard();
       alive();
       this.onFrame(c, sess, data, isBinary);
     });
-    ws.on("pong", alive);
-    ws.on("ping", alive);
+    ws.on("pong", (data: Buffer) => {
+      sess.heard.pong(data);
+      alive();
+    });
+    ws.on("ping", () => {
+      sess.heard.heard();
+      alive();
+    });
     ws.on("close", (code: number, reason: Buffer) => {
       this.sessFailed(c, sess, new InfraError("apic-socket-lost", `socket closed (code ${code}${reason.length ? `: ${reason.toString().slice(0, 60)}` : ""}) by ${c.host}`));
     });
     ws.on("error", (e: Error) => this.sessFailed(c, sess, new InfraError("apic-socket-lost", `socket error: ${e.message}`)));
     if (this.opts.pingIntervalMs > 0) {
       // A half-open TCP connection never delivers 'close': only a missing pong reveals it
-      // (the lifecycle's liveness watchdog fires when no pong/frame arrived for two periods).
+      // (the liveness watchdog fires when no pong/frame arrived for two periods of reading).
       const tick = (): void => {
         try {
-          ws.ping();
+          ws.ping(sess.heard.ping());
         } catch (e) {
           this.sessFailed(c, sess, new InfraError("apic-socket-lost", `ping failed: ${asError(e).message}`));
           return;
@@ -339,11 +367,58 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       };
       this.later(c, sess, tick, this.opts.pingIntervalMs);
     }
+    // A flow still behind keeps holding APIC back on the new socket too.
+    if (this.gate.paused) this.setSessPaused(sess, true);
+  }
+
+  /**
+   * Half-open detection: with pings every `pingIntervalMs`, no frame or pong for two periods
+   * ends the connection. Not while reading is paused (the pongs wait in the socket), nor while
+   * bytes wait unread, nor on a check the blocked event loop made late (core/watchdog).
+   */
+  private watchLiveness(c: Conn): void {
+    if (this.opts.pingIntervalMs <= 0 || !c.attempt.active) return;
+    const w = new Watchdog({
+      clock: this.clock,
+      timeoutMs: this.opts.pingIntervalMs * 2,
+      reader: this.gate,
+      unread: () => unreadBytes(c.sess.ws) > 0,
+      fire: (silent) => c.attempt.fail(new InfraError("liveness-timeout", `peer silent for ${silent} ms`)),
+    });
+    c.liveness = w;
+    c.watchdogs.add(w);
+  }
+
+  private applyPause(paused: boolean): void {
+    if (paused) this.pauses++;
+    const c = this.conn;
+    if (!c) return;
+    for (const sess of [c.sess, c.next]) if (sess) this.setSessPaused(sess, paused);
+  }
+
+  /** Stop or start reading one session's socket; resuming pings, so its pong marks the backlog read. */
+  private setSessPaused(sess: Sess, paused: boolean): void {
+    const ws = sess.ws;
+    if (!ws || sess.ended) return;
+    if (paused) {
+      sess.heard.paused();
+      ws.pause();
+      return;
+    }
+    sess.heard.resumed();
+    ws.resume();
+    try {
+      ws.ping(sess.heard.ping());
+    } catch {
+      // The socket is closing: its close event ends the session, nothing to mark.
+    }
   }
 
   private teardown(c: Conn): void {
     for (const t of c.timers) this.clock.clearTimeout(t);
     c.timers.clear();
+    for (const w of c.watchdogs) w.stop();
+    c.watchdogs.clear();
     if (this.conn === c) this.conn = undefined;
     for (const s of this.subs) {
       s.id = undefined;
@@ -440,7 +515,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   private async renew(c: Conn): Promise<void> {
     if (c.next || !c.attempt.active) return;
     const old = c.sess;
-    const next = newSess();
+    const next = newSess(() => this.clock.now());
     c.next = next;
     const overlap = { old, dedup: new OverlapDedup(), both: new Set<LocalSubscription>() };
     c.overlap = overlap;
@@ -488,21 +563,37 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     const ws = old.ws;
     if (!ws) return Promise.reject(new InfraError("apic-renewal", "old session has no socket"));
     return new Promise((resolve, reject) => {
-      const t = this.later(c, undefined, () => {
+      // While reading is paused the pong waits behind the unread frames: not a failed hand-over.
+      const t = new Watchdog({
+        clock: this.clock,
+        timeoutMs: this.opts.requestTimeoutMs,
+        reader: this.gate,
+        unread: () => unreadBytes(ws) > 0,
+        fire: () => {
+          c.watchdogs.delete(t);
+          ws.removeListener("pong", onPong);
+          if (c.attempt.active) reject(new InfraError("apic-renewal", "old socket did not answer the hand-over ping"));
+        },
+      });
+      c.watchdogs.add(t);
+      const stop = (): void => {
+        t.stop();
+        c.watchdogs.delete(t);
+      };
+      // Only the answer to this ping proves everything sent before it was read.
+      let payload: Buffer | undefined;
+      const onPong = (data: Buffer): void => {
+        if (payload === undefined || !data.equals(payload)) return;
         ws.removeListener("pong", onPong);
-        reject(new InfraError("apic-renewal", "old socket did not answer the hand-over ping"));
-      }, this.opts.requestTimeoutMs);
-      const onPong = (): void => {
-        this.clock.clearTimeout(t);
-        c.timers.delete(t);
+        stop();
         resolve();
       };
-      ws.once("pong", onPong);
+      ws.on("pong", onPong);
       try {
-        ws.ping();
+        payload = old.heard.ping();
+        ws.ping(payload);
       } catch (e) {
-        this.clock.clearTimeout(t);
-        c.timers.delete(t);
+        stop();
         ws.removeListener("pong", onPong);
         reject(asError(e));
       }
@@ -514,6 +605,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     const switchedAt = this.clock.now();
     c.sess = next;
     c.next = undefined;
+    this.heardAt = next.heard.at;
     this.renewals++;
     for (const s of this.subs) {
       const hadOld = old.ids.has(s) || old.inflight.has(s);

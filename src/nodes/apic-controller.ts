@@ -22,6 +22,8 @@ interface ApicControllerDef extends NodeDef {
   refreshTimeout: string | number;
   pingInterval: string | number;
   maxFrameSize: string | number;
+  /** Flow control when a flow falls behind: hold APIC back, or drop the oldest changes and announce it. */
+  overflow?: string;
 }
 
 function seconds(v: string | number | undefined, dflt: number | undefined, what: string): number | undefined {
@@ -36,6 +38,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const hosts = parseHosts(config.hosts);
+    // Anything but the explicit choice holds back: losing changes must be asked for.
+    const overflow = config.overflow === "drop-oldest" ? "drop-oldest" : "hold";
     const bad = badHosts(hosts);
     let client: ApicClient | undefined;
     let problem: string | undefined;
@@ -68,6 +72,8 @@ export = function (RED: NodeAPI): void {
       Object.assign(node, {
         client: undefined,
         describe: hosts.join(", "),
+        overflow,
+        gate: undefined,
         register: (u: StatusTarget) => u.status(status),
         deregister: () => undefined,
       });
@@ -87,6 +93,8 @@ export = function (RED: NodeAPI): void {
     Object.defineProperty(node, "describe", { get: () => c.host });
     Object.assign(node, {
       client: c,
+      overflow,
+      gate: c.gate,
       register: (u: StatusTarget) => shared.users.register(u),
       deregister: (u: StatusTarget, removed?: boolean) => shared.users.deregister(u, removed),
     });

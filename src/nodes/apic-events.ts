@@ -1,6 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { statusTarget } from "./lib/shared-connection";
 import { gapMessage } from "./lib/gap";
+import { DropEpisode, FlowWindow, FlowWindowStats, SendOptions } from "./lib/flow-window";
+import { windowSetting } from "./lib/window-setting";
 import type { DropReport } from "../apic/client";
 import type { ApicControllerHandle } from "../apic/controller-handle";
 import { configuredSpecs, routerFor, STATUS_OUTPUTS } from "../apic/settings";
@@ -23,6 +25,13 @@ interface ApicEventsDef extends NodeDef {
   routing: "single" | "status" | "class";
   classes: string;
   outputs: number;
+  /** Flow control: at most this many of the node's messages unfinished in the flow (default 100). */
+  window?: string | number;
+}
+
+/** The flow window's figures, for tests and the health view. */
+interface FlowStatsNode extends Node {
+  flowStats?: () => FlowWindowStats;
 }
 
 export = function (RED: NodeAPI): void {
@@ -90,8 +99,41 @@ export = function (RED: NodeAPI): void {
       return;
     }
 
-    function out(index: number, msg: NodeMessage): void {
-      node.send(router.at(index, msg));
+    // Flow control: the flow holds at most `window` of this node's messages; beyond that the
+    // controller's sockets stop reading (hold), or the oldest waiting changes are dropped and a
+    // gap message says how many (drop-oldest, the controller node's choice).
+    let dropWarned = false;
+    let writtenOffWarned = false;
+    const gate = controller.gate;
+    const win = new FlowWindow(
+      RED,
+      node,
+      { window: windowSetting(config.window), mode: controller.overflow },
+      { pause: () => gate?.hold(node.id), resume: () => gate?.release(node.id) },
+      {
+        dropped: (e) => announceDrop(e),
+        writtenOff: (n) => {
+          if (writtenOffWarned) return;
+          writtenOffWarned = true;
+          node.warn(`${n} messages were not finished by the flow within 5 minutes (a node that never calls done?): they no longer count against the window; this warning is shown once`);
+        },
+      },
+    );
+    (node as FlowStatsNode).flowStats = () => win.stats;
+    // Lets go of the controller's gate too: the other users' reading must not stay stopped.
+    res.add(() => win.close());
+
+    function out(index: number, msg: NodeMessage, opts?: SendOptions): void {
+      win.send(router.at(index, msg), msg, opts);
+    }
+
+    function announceDrop(e: DropEpisode): void {
+      if (!dropWarned) {
+        dropWarned = true;
+        node.warn(`the flow fell behind: ${e.dropped} changes dropped (controller setting: drop the oldest); a gap message with payload.dropped says so, this warning is shown once`);
+      }
+      const msg = gapMessage("apic", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, controller: controller!.describe });
+      out(controlIndex, { ...msg, apic: { status: "gap", controller: controller!.describe } }, { keep: true });
     }
 
     const refusals = new WeakMap<LocalSubscription, string>();
@@ -110,7 +152,8 @@ export = function (RED: NodeAPI): void {
       onGap(gap: ApicGap) {
         node.warn(`changes may have been missed (${gap.reason}); re-reading ${gap.queries.length} quer${gap.queries.length === 1 ? "y" : "ies"}`);
         const msg = gapMessage("apic", { reason: gap.reason, since: gap.since ?? gap.until, until: gap.until, filled: "re-read" }, { queries: gap.queries, controller: controller.describe });
-        out(controlIndex, { ...msg, apic: { status: "gap", controller: controller.describe } } as NodeMessage);
+        // Never dropped: it is what tells the flow to reconcile with the sync objects that follow.
+        out(controlIndex, { ...msg, apic: { status: "gap", controller: controller.describe } }, { keep: true });
       },
       onError(err: Error, sub: LocalSubscription) {
         const retry = sub.retryAt !== undefined ? `; retrying in ${Math.max(1, Math.round((sub.retryAt - Date.now()) / 1000))} s` : "";

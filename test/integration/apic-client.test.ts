@@ -4,7 +4,8 @@ import type { EventEmitter } from "node:events";
 import path from "node:path";
 import { Backoff } from "../../src/core/backoff";
 import { ApicError } from "../../src/apic/envelope";
-import { Collector, Rig, untilState, waitOn } from "../unit/apic/helpers";
+import { Collector, Rig, states, untilState, waitOn } from "../unit/apic/helpers";
+import { waitFor } from "../support/wait";
 import { FakeClock } from "../support/fake-clock";
 
 const fast = (): Backoff => new Backoff({ initialMs: 30, maxMs: 300, jitter: 0 });
@@ -554,6 +555,73 @@ describe("apic client against the simulator", function () {
     await col.until((x) => x.events.length === 2, "snapshot over wss");
     s.sim.create("fvAp", "uni/tn-demo/ap-tls", {});
     await col.until((x) => x.live().length === 1, "event over wss");
+  });
+});
+
+// Flow control on the APIC socket (issue 11): holding the client's gate stops reading the socket,
+// so APIC's writes back up (real backpressure); the watchdogs do not blame APIC for that silence.
+describe("apic client: flow control against the simulator", function () {
+  this.timeout(20000);
+  const rig = new Rig();
+  afterEach(() => rig.close());
+
+  it("a held gate stops reading: APIC's writer backs up; released, every change arrives once, in order", async () => {
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], pingIntervalMs: 5000 });
+    const col = new Collector();
+    c.subscribe({ kind: "dn", target: "uni/tn-flood" }, col);
+    s.sim.create("fvTenant", "uni/tn-flood", { name: "flood" });
+    c.start();
+    await col.until((x) => x.events.length === 1, "snapshot");
+    c.gate.hold("test");
+    const n = 1000;
+    // 16 MB against a socket that is not read: the kernel buffers fill, then the simulator's own queue.
+    let flooded = false;
+    const flood = s.sim.flood(n, "modify", 16 * 1024).then(() => (flooded = true));
+    await waitFor("the simulator's send queue to grow", () => s.sim.backlogBytes() > 0, 10000);
+    assert.equal(col.liveCount, 0, "nothing was read while the gate was held");
+    assert.equal(flooded, false, "the simulator is held back");
+    assert.equal(c.stats.pauses, 1);
+    c.gate.release("test");
+    await flood;
+    await col.until((x) => x.liveCount === n, "every change", 10000);
+    assert.deepEqual(col.live().map((e) => e.attributes.descr), Array.from({ length: n }, (_, i) => `change ${i}`));
+    assert.equal(s.sim.stats.logins, 1);
+    assert.equal(col.gaps.length, 0);
+  });
+
+  it("while reading is held back the ping watchdog does not end the session, nor the renewal's hand-over wait", async () => {
+    // Session lifetime 60 s: the renewal (hand-over ping on the old socket) falls inside the hold.
+    const s = await rig.sim({ maxLifetimeSeconds: 60 });
+    const clock = new FakeClock();
+    // Liveness two ping periods (2 s), hand-over pong within 1 s, in simulated time.
+    const c = rig.client({ hosts: [s.url], clock, pingIntervalMs: 1000, requestTimeoutMs: 1000, maxLifetimeMarginSeconds: 20 });
+    const col = new Collector();
+    c.subscribe({ kind: "class", target: "fvTenant" }, col);
+    const seen = states(c);
+    c.start();
+    await col.until((x) => x.events.length === 5, "snapshot");
+    c.gate.hold("test");
+    s.sim.create("fvTenant", "uni/tn-held", { name: "held" });
+    // 50 s of simulated time, 100 ms at a go with real I/O in between: pings go out, pongs and the
+    // change wait unread in the paused socket; at 40 s the renewal logs in a second session.
+    for (let t = 0; t < 50_000; t += 100) {
+      clock.advance(100);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(seen.map((x) => x.state), ["connecting", "connected"], "no reconnect while held back");
+    assert.equal(col.liveCount, 0);
+    assert.equal(col.gaps.length, 0);
+    c.gate.release("test");
+    await col.until((x) => x.liveCount === 1, "the held change");
+    // The hand-over ping is answered now: the renewal completes, without a gap.
+    for (let t = 0; t < 3000 && c.stats.renewals === 0; t += 100) {
+      clock.advance(100);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor("the renewal", () => c.stats.renewals === 1);
+    assert.deepEqual(seen.map((x) => x.state), ["connecting", "connected"]);
+    assert.equal(col.gaps.length, 0);
   });
 });
 

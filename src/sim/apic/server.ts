@@ -38,6 +38,12 @@ export interface SimPolicy {
   tokenStyle: "jwt" | "classic";
   /** Delay the subscribe reply (the subscription is already live): notifications can overtake it. */
   subscribeReplyDelayMs: number;
+  /**
+   * A client that stops reading: once this many bytes wait unsent on its socket (the kernel
+   * buffers are full), drop the socket (TCP reset) instead of buffering on. 0 = buffer without
+   * limit. A controller that gives up on a slow client; the client sees a lost socket.
+   */
+  maxSocketBacklogBytes: number;
 }
 
 export interface ApicSimOptions {
@@ -92,6 +98,8 @@ export interface SimStats {
   refreshFailures: number;
   framesSent: number;
   changes: number;
+  /** Sockets dropped because their client stopped reading (policy maxSocketBacklogBytes). */
+  slowSocketsDropped: number;
   openSockets: number;
   sessions: number;
   liveSubscriptions: number;
@@ -109,6 +117,7 @@ const DEFAULT_POLICY: SimPolicy = {
   closeSocketOnTokenExpiry: true,
   tokenStyle: "jwt",
   subscribeReplyDelayMs: 0,
+  maxSocketBacklogBytes: 0,
 };
 
 function envelope(code: number, text: string): string {
@@ -122,7 +131,7 @@ function envelope(code: number, text: string): string {
 export class ApicSimulator extends EventEmitter {
   readonly store: MoStore;
   readonly policy: SimPolicy;
-  readonly stats: SimStats = { logins: 0, loginFailures: 0, tokenRefreshes: 0, logouts: 0, subscribes: 0, subscriptionRefreshes: 0, refreshFailures: 0, framesSent: 0, changes: 0, openSockets: 0, sessions: 0, liveSubscriptions: 0 };
+  readonly stats: SimStats = { logins: 0, loginFailures: 0, tokenRefreshes: 0, logouts: 0, subscribes: 0, subscriptionRefreshes: 0, refreshFailures: 0, framesSent: 0, changes: 0, slowSocketsDropped: 0, openSockets: 0, sessions: 0, liveSubscriptions: 0 };
   /** The last raw request lines (`GET /api/...?...`), newest last, at most 2000: tests check exact encoding. */
   readonly requests: string[] = [];
   private readonly server: http.Server | https.Server;
@@ -280,13 +289,15 @@ export class ApicSimulator extends EventEmitter {
    * `n` changes as fast as the sockets take them (bench): `modify` changes one tenant's descr
    * (small frames, bounded memory), `create` adds tenants `uni/tn-flood<i>` (full objects).
    * Yields to the event loop every 500 changes and waits while any socket has more than 4 MB
-   * queued, so a slow client sets the pace instead of the simulator's memory.
+   * queued, so a slow client sets the pace instead of the simulator's memory. `padBytes` makes
+   * each modify frame that much bigger (a `payload` attribute), to fill socket buffers sooner.
    */
-  async flood(n: number, mode: "modify" | "create" = "modify"): Promise<number> {
+  async flood(n: number, mode: "modify" | "create" = "modify", padBytes = 0): Promise<number> {
     if (mode === "modify" && !this.store.get("uni/tn-flood")) this.create("fvTenant", "uni/tn-flood", { name: "flood" });
+    const pad = "x".repeat(Math.max(0, padBytes));
     const start = Date.now();
     for (let i = 0; i < n && !this.closed; i++) {
-      if (mode === "modify") this.modify("uni/tn-flood", { descr: `change ${i}` });
+      if (mode === "modify") this.modify("uni/tn-flood", pad ? { descr: `change ${i}`, payload: `${i}:${pad}` } : { descr: `change ${i}` });
       else this.create("fvTenant", `uni/tn-flood${i}`, { name: `flood${i}` });
       if (i % 500 === 499) {
         await new Promise((r) => setImmediate(r));
@@ -313,8 +324,14 @@ export class ApicSimulator extends EventEmitter {
   }
 
   private congested(): boolean {
-    for (const s of this.sessions) for (const w of s.sockets) if (w.bufferedAmount > 4 * 1024 * 1024) return true;
-    return false;
+    return this.backlogBytes() > 4 * 1024 * 1024;
+  }
+
+  /** The most bytes waiting unsent on any one socket (the kernel buffers are full: its client is not reading). */
+  backlogBytes(): number {
+    let max = 0;
+    for (const s of this.sessions) for (const w of s.sockets) max = Math.max(max, w.bufferedAmount);
+    return max;
   }
 
   /** Push raw data to every open socket (malformed-frame tests). */
@@ -781,10 +798,15 @@ export class ApicSimulator extends EventEmitter {
     const ids = [...new Set(batch.flatMap((b) => b.ids))];
     const frame = JSON.stringify({ subscriptionId: ids, imdata: batch.map((b) => ({ [b.change.cls]: { attributes: b.change.attrs } })) });
     const send = (): void => {
-      for (const ws of s.sockets) {
+      for (const ws of [...s.sockets]) {
         if (ws.readyState === WebSocket.OPEN) {
           ws.send(frame);
           this.stats.framesSent++;
+          const limit = this.policy.maxSocketBacklogBytes;
+          if (limit > 0 && ws.bufferedAmount > limit) {
+            this.stats.slowSocketsDropped++;
+            this.dropSocket(s, ws, "reset");
+          }
         }
       }
     };
