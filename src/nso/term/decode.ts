@@ -21,11 +21,18 @@ export interface DecodeOptions {
   maxSize?: number;
   /** Largest bignum accepted, in bytes of magnitude. Default 64 (512 bits; NSO sends at most 8). */
   maxBigBytes?: number;
+  /**
+   * A compressed term may decode to at most this many values per byte it took on the wire.
+   * Default 16. An uncompressed term holds at most one value per byte; deflate packs up to ~1000
+   * times that into the same bytes (a 16 KB frame inflated to 16 MiB of empty lists: 1 GB of heap).
+   */
+  maxExpansion?: number;
 }
 
 export const DEFAULT_MAX_DEPTH = 64;
 export const DEFAULT_MAX_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BIG_BYTES = 64;
+export const DEFAULT_MAX_EXPANSION = 16;
 
 const TWO_32 = 4294967296;
 /** Above this high word an 8-byte magnitude no longer fits a safe integer. */
@@ -53,11 +60,14 @@ export function decodeTerm(input: Uint8Array, opts?: DecodeOptions): Term {
     });
   }
   let start = 1;
+  // A plain term's values are bounded by its bytes; a compressed one's by a budget per wire byte.
+  let maxValues = Infinity;
   if (buf.length > 1 && buf[1] === COMPRESSED) {
+    maxValues = buf.length * (opts?.maxExpansion ?? DEFAULT_MAX_EXPANSION);
     buf = inflate(buf, maxSize);
     start = 0;
   }
-  const r = new Reader(buf, start, opts?.maxDepth ?? DEFAULT_MAX_DEPTH, opts?.maxBigBytes ?? DEFAULT_MAX_BIG_BYTES);
+  const r = new Reader(buf, start, opts?.maxDepth ?? DEFAULT_MAX_DEPTH, opts?.maxBigBytes ?? DEFAULT_MAX_BIG_BYTES, maxValues, input.length);
   const term = r.term(0);
   if (r.pos !== buf.length) {
     throw new ProtocolError("etf-trailing", `${buf.length - r.pos} trailing bytes after the term`, {
@@ -68,7 +78,10 @@ export function decodeTerm(input: Uint8Array, opts?: DecodeOptions): Term {
   return term;
 }
 
-/** `<<131, 80, Size:32, Zlib/binary>>`: inflate with the declared size as a hard cap. */
+/**
+ * `<<131, 80, Size:32, Zlib/binary>>`: the declared size is checked against the limit before
+ * anything is inflated, and zlib stops at it (maxOutputLength), so a lying header costs nothing.
+ */
 function inflate(buf: Buffer, maxSize: number): Buffer {
   if (buf.length < 6) throw new ProtocolError("etf-truncated", "compressed term header truncated", { offset: 2 });
   const size = buf.readUInt32BE(2);
@@ -97,15 +110,28 @@ function inflate(buf: Buffer, maxSize: number): Buffer {
 class Reader {
   pos: number;
   private readonly end: number;
+  /** Values this term may still decode to (compressed terms; Infinity otherwise). */
+  private budget: number;
 
   constructor(
     private readonly buf: Buffer,
     start: number,
     private readonly maxDepth: number,
     private readonly maxBigBytes: number,
+    private readonly maxValues: number,
+    private readonly wireBytes: number,
   ) {
     this.pos = start;
     this.end = buf.length;
+    this.budget = maxValues - 1; // the term itself
+  }
+
+  /** `n` more values are about to be decoded: refuse before anything is allocated for them. */
+  private spend(n: number): void {
+    this.budget -= n;
+    if (this.budget < 0) {
+      this.fail("etf-too-large", `compressed term of ${this.wireBytes} bytes expands to more than ${this.maxValues} values`, { wireBytes: this.wireBytes, maxValues: this.maxValues });
+    }
   }
 
   private fail(code: string, message: string, details?: Record<string, unknown>): never {
@@ -277,6 +303,7 @@ class Reader {
   private tuple(arity: number, depth: number): types.Tuple {
     this.enter(depth);
     this.needElements(arity, 1, "tuple");
+    this.spend(arity);
     const elements = new Array<Term>(arity);
     for (let i = 0; i < arity; i++) elements[i] = this.term(depth + 1);
     return new Tuple(elements);
@@ -296,6 +323,7 @@ class Reader {
       this.pos += 4;
       // Each element takes at least one byte, and so does the tail.
       this.needElements(n + 1, 1, "list");
+      this.spend(n + 1);
       for (let i = 0; i < n; i++) elements.push(this.term(depth + 1));
       this.need(1, "list tail");
       const tailTag = buf[this.pos];
@@ -310,6 +338,7 @@ class Reader {
       if (tailTag === STRING_EXT) {
         // [X | "ab"] is the proper list [X, $a, $b].
         const s = this.term(depth + 1) as string;
+        this.spend(s.length);
         for (let i = 0; i < s.length; i++) elements.push(s.charCodeAt(i));
         return elements;
       }
@@ -325,6 +354,7 @@ class Reader {
     const n = this.buf.readUInt32BE(this.pos);
     this.pos += 4;
     this.needElements(n, 2, "map");
+    this.spend(2 * n);
     const entries = new Array<[Term, Term]>(n);
     for (let i = 0; i < n; i++) {
       const k = this.term(depth + 1);
