@@ -43,20 +43,26 @@ export function eventToObject(el: Element): EventObject {
   return v as EventObject;
 }
 
-function addChild(obj: EventObject, key: string, value: EventValue): void {
+/**
+ * Adds a repeated-or-not child by name. Names are data: `constructor` or `toString` must not
+ * find Object.prototype's functions as an "earlier" child, and `__proto__` must become a key,
+ * not a new prototype (both were wrong before).
+ */
+export function addChild(obj: EventObject, key: string, value: EventValue): void {
   // `$`/`_` cannot be element names, so they never collide with children; and an element's
   // own value is never an array, so an existing array can only be a repeated element.
-  if (key === "__proto__") {
-    // As a plain assignment this would replace the object's prototype instead of adding a key.
-    const own = Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
-    const v = own === undefined ? value : Array.isArray(own) ? [...own, value] : [own, value];
-    Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
-    return;
-  }
-  const prev = obj[key] as EventValue | undefined;
-  if (prev === undefined) obj[key] = value;
+  const prev = hasOwn.call(obj, key) ? (obj[key] as EventValue) : undefined;
+  if (prev === undefined) setOwn(obj, key, value);
   else if (Array.isArray(prev)) prev.push(value);
-  else obj[key] = [prev, value];
+  else setOwn(obj, key, [prev, value]);
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** `obj[key] = value` as an own data property, for any key (a plain `__proto__` assignment would set the prototype). */
+export function setOwn(obj: object, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else (obj as Record<string, unknown>)[key] = value;
 }
 
 function attributesOf(el: Element): Record<string, string> | undefined {
@@ -66,7 +72,7 @@ function attributesOf(el: Element): Record<string, string> | undefined {
     const a = list[i];
     // Namespace declarations are syntax, not data.
     if (a.name === "xmlns" || a.prefix === "xmlns") continue;
-    (out ??= {})[a.name] = a.value;
+    setOwn((out ??= {}), a.name, a.value);
   }
   return out;
 }

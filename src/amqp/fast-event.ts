@@ -1,4 +1,4 @@
-import type { EventObject, EventValue } from "./event-object";
+import { addChild, EventObject, EventValue } from "./event-object";
 import { DEFAULT_MAX_EVENT_DEPTH } from "./xml-limits";
 
 /**
@@ -19,7 +19,8 @@ export interface FastEvent {
   payload: EventObject;
 }
 
-const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+// A Map: `&constructor;` must be an unknown entity, not Object.prototype.constructor.
+const ENTITIES = new Map<string, string>([["lt", "<"], ["gt", ">"], ["amp", "&"], ["quot", '"'], ["apos", "'"]]);
 // Characters XML 1.0 does not allow in a document at all (slimdom refuses them).
 const ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LT = 0x3c;
@@ -80,7 +81,7 @@ class SimpleEventReader {
       if (c === AMP) {
         const semi = xml.indexOf(";", i);
         if (semi < 0) return undefined;
-        const ent = ENTITIES[xml.slice(i + 1, semi)];
+        const ent = ENTITIES.get(xml.slice(i + 1, semi));
         if (ent === undefined) return undefined;
         out += xml.slice(s, i) + ent;
         i = semi;
@@ -137,11 +138,8 @@ class SimpleEventReader {
       const child = this.element(depth + 1);
       if (child === undefined) return undefined;
       const childName = this.tag;
-      obj ??= {};
-      const prev = obj[childName] as EventValue | undefined;
-      if (prev === undefined) obj[childName] = child;
-      else if (Array.isArray(prev)) prev.push(child);
-      else obj[childName] = [prev, child];
+      // Names are data (`constructor`, `toString`): own properties only.
+      addChild((obj ??= {}), childName, child);
     }
   }
 

@@ -51,8 +51,8 @@ export function readMo(item: unknown, allowEmptyStatus: boolean): MoChange | str
     if (typeof raw[k] !== "string") {
       attributes = {};
       for (const [key, v] of Object.entries(raw)) {
-        if (typeof v === "string") attributes[key] = v;
-        else if (typeof v === "number" || typeof v === "boolean") attributes[key] = String(v);
+        if (typeof v === "string") setOwn(attributes, key, v);
+        else if (typeof v === "number" || typeof v === "boolean") setOwn(attributes, key, String(v));
       }
       break;
     }
@@ -68,6 +68,15 @@ export function readMo(item: unknown, allowEmptyStatus: boolean): MoChange | str
   const children = (body as { children?: unknown }).children;
   if (Array.isArray(children) && children.length > 0) mo.children = children;
   return mo;
+}
+
+/**
+ * Attribute names are data: JSON.parse keeps a `"__proto__"` key as an own property, and so
+ * must the copy (a plain assignment would try to set the prototype and lose the attribute).
+ */
+function setOwn(obj: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 
 /**

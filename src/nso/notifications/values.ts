@@ -48,14 +48,15 @@ function hashOrName(t: Term, where: string): number | string {
   return bigInt(t, where);
 }
 
-const MARKERS: Readonly<Record<string, string>> = {
-  start: "C_XMLBEGIN",
-  stop: "C_XMLEND",
-  leaf: "C_XMLTAG",
-  delete: "C_XMLBEGINDEL",
-  not_found: "C_NOEXISTS",
-  default: "C_DEFAULT",
-};
+// A Map: an atom named `constructor` or `toString` is an unexpected value, not a prototype method.
+const MARKERS: ReadonlyMap<string, string> = new Map([
+  ["start", "C_XMLBEGIN"],
+  ["stop", "C_XMLEND"],
+  ["leaf", "C_XMLTAG"],
+  ["delete", "C_XMLBEGINDEL"],
+  ["not_found", "C_NOEXISTS"],
+  ["default", "C_DEFAULT"],
+]);
 
 /** `confd_vtype` numbers -> C names ([6.2] confd_lib.h). */
 export const VTYPE: Readonly<Record<number, string>> = {
@@ -116,7 +117,7 @@ export function tagValue(v: Term, where: string): JsonValue {
   if (v instanceof Atom) {
     if (v.name === "true") return true;
     if (v.name === "false") return false;
-    const marker = MARKERS[v.name];
+    const marker = MARKERS.get(v.name);
     if (marker !== undefined) return { type: marker };
     return bad(where, `unexpected atom value`);
   }
