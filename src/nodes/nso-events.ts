@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/red";
 import { gapMessage } from "./lib/gap";
+import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
 import { statusTarget } from "./lib/shared-connection";
 import { reaches } from "./lib/wire-reach";
 import { OutputRouter, parseKeyList } from "../core/routing";
@@ -24,6 +25,11 @@ type NsoEvent = nsoServer.Event;
  * msg.payload = the decoded notification, msg.nso = {type, typeName, server}, and on
  * blocking notifications msg.ack = a plain token for nso-ack. Routing "type" gives one
  * labelled output per selected type plus "other" (the Switch-node pattern).
+ *
+ * Every message goes out through the node's FlowWindow: at most `window` of them unfinished in
+ * the flow. Beyond it the node holds the server's gate (NSO is held back) or, with the server's
+ * "drop-oldest", drops the oldest waiting ones and sends one gap message per episode. Blocking
+ * notifications (they carry an ack token) are never dropped and keep their order.
  */
 interface NsoEventsDef extends NodeDef {
   server: string;
@@ -50,6 +56,17 @@ interface NsoEventsDef extends NodeDef {
   ackAtOnce?: boolean | string;
   /** Names and XML for stream-event values (schema hash table over MAAPI). */
   streamNames?: boolean | string;
+  /** Flow control: at most this many of the node's messages unfinished in the flow (default 100). */
+  window?: string | number;
+}
+
+const DEFAULT_WINDOW = 100;
+
+/** The window setting: a whole number from 1; blank is the default. */
+function windowSetting(v: string | number | undefined): number | undefined {
+  if (v === undefined || v === "") return DEFAULT_WINDOW;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
 }
 
 const flag = (v: boolean | string | undefined): boolean => v === true || v === "true";
@@ -151,6 +168,11 @@ function nsoEvents(RED: NodeAPI): void {
     };
     const status = statusTarget(node);
     const res = new NodeResources();
+    let window = windowSetting(config.window);
+    if (window === undefined) {
+      node.warn(`nso-events: the window must be a whole number from 1, got ${JSON.stringify(config.window)}; using ${DEFAULT_WINDOW}`);
+      window = DEFAULT_WINDOW;
+    }
     // Node-RED's close flag: false on a partial deploy that only restarts this node.
     let removedOnClose = true;
     let count = 0;
@@ -178,14 +200,53 @@ function nsoEvents(RED: NodeAPI): void {
       }, 1000);
     };
 
-    const emit = (n: NsoEvent["notification"], msg: NodeMessage & Record<string, unknown>): void => {
+    /**
+     * What the window holds for this node, in the order given to it (sent first, then waiting):
+     * the flow has not finished these. At close the last `queued` of them were never sent.
+     */
+    const inWindow = new Set<{ ev?: NsoEvent }>();
+    let droppedWarned = false;
+    let writtenOffWarned = false;
+    const win = new FlowWindow(
+      RED,
+      node,
+      { window, mode: server.overflow },
+      { pause: () => server.hold(node.id), resume: () => server.release(node.id) },
+      {
+        dropped: (e) => {
+          if (closed) return;
+          const gap = gapMessage("nso", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: server.endpoint });
+          toWindow("gap", { ...gap, nso: { type: null, typeName: "gap", server: server.endpoint } }, undefined, true);
+          if (!droppedWarned) node.warn(`the flow fell behind: ${e.dropped} notifications dropped (nso-server setting: drop the oldest); a gap message with payload.dropped says how many each time, this warning is shown once`);
+          droppedWarned = true;
+        },
+        writtenOff: (n) => {
+          if (!writtenOffWarned) node.warn(`${n} messages were not finished by the flow within 5 minutes (a node that never calls done?): they no longer count against the window; this warning is shown once`);
+          writtenOffWarned = true;
+        },
+      },
+    );
+    /** The window's figures, for tests and the health view. */
+    (node as Node & { flowStats?: () => FlowWindowStats }).flowStats = () => win.stats;
+
+    /** Hand a message to the window; `keep`: never dropped (blocking notifications, gap messages). */
+    const toWindow = (key: string, msg: NodeMessage & Record<string, unknown>, ev: NsoEvent | undefined, keep: boolean): void => {
+      const entry = { ev };
+      inWindow.add(entry);
+      const forget = (): void => void inWindow.delete(entry);
+      win.send(single ? msg : (router.route(key, msg) as NodeMessage[]), msg, { keep, onFinished: forget, onDropped: forget });
+    };
+
+    const emit = (ev: NsoEvent, msg: NodeMessage & Record<string, unknown>): void => {
+      const n = ev.notification;
       count++;
       if (connected) countSoon();
       // "Ack as soon as the message is sent": the token is ours to use, so it does not travel.
+      // With the window it is answered when the node takes the notification: NSO does not wait
+      // for a flow that only observes, even while the flow is behind.
       const token = ackOnSend ? msg.ack : undefined;
       if (token !== undefined) delete msg.ack;
-      if (single) node.send(msg);
-      else node.send(router.route(n.type, msg) as NodeMessage[]);
+      toWindow(n.type, msg, ev, ev.ack !== undefined);
       if (token !== undefined) server.ack(token).catch((e: Error) => node.error(`nso-events: could not ack ${n.type} after sending it: ${e.message}`, msg));
     };
 
@@ -244,7 +305,7 @@ function nsoEvents(RED: NodeAPI): void {
       }
       if (r.reason === "error") node.error(`nso-events: could not read what changed in commit th ${th}: ${r.error?.message}; the message says truncated`, msg);
       else if (r.truncated) node.warn(`read ${r.changes.length} changes of commit th ${th}, then stopped (${r.reason === "budget" ? `the ${diff!.budgetMs / 1000} s budget ran out` : `the cap of ${diff!.maxChanges} changes`}); msg.payload.truncated is true`);
-      emit(ev.notification, msg);
+      emit(ev, msg);
     };
 
     const withNames = async (ev: NsoEvent): Promise<void> => {
@@ -285,7 +346,7 @@ function nsoEvents(RED: NodeAPI): void {
           msg.payload = { ...p, values: withNames, xml: renderNotificationXml(withNames) };
         }
       }
-      emit(ev.notification, msg);
+      emit(ev, msg);
     };
 
     const user: nsoServer.User = {
@@ -301,7 +362,7 @@ function nsoEvents(RED: NodeAPI): void {
         if (closed) return false;
         if (!readDiff && !streamNames) {
           ev.diff?.leave();
-          emit(ev.notification, baseMsg(ev));
+          emit(ev, baseMsg(ev));
           return true;
         }
         const type = ev.notification.type;
@@ -312,7 +373,7 @@ function nsoEvents(RED: NodeAPI): void {
               ? () => withNames(ev)
               : async () => {
                   if (closed) return releaseUnsent(ev);
-                  emit(ev.notification, baseMsg(ev));
+                  emit(ev, baseMsg(ev));
                 };
         // A job never rejects into the chain: a thrown error is reported and the next one runs.
         chain = chain.then(job).catch((e: unknown) => node.error(`nso-events: ${asError(e).message}`));
@@ -342,9 +403,7 @@ function nsoEvents(RED: NodeAPI): void {
         // On the single output, or the last ("other") output when routing by type; after any
         // message still being read (those came before the loss).
         const send = (): void => {
-          if (closed) return;
-          if (single) node.send(msg);
-          else node.send(router.route("gap", msg) as NodeMessage[]);
+          if (!closed) toWindow("gap", msg, undefined, true);
         };
         if (!readDiff && !streamNames) return send();
         chain = chain.then(send).catch((e: unknown) => node.error(`nso-events: ${asError(e).message}`));
@@ -377,7 +436,13 @@ function nsoEvents(RED: NodeAPI): void {
       // Reads in flight settle at once on the abort and then ack; only after that does the node
       // leave the server (the last user leaving closes the event socket, and an ack must go first).
       closing.abort();
-      void chain.then(() => {
+      // Taken but still waiting in the window: answered like any notification this node could
+      // not pass on (and announced to the node that replaces it).
+      const all = [...inWindow];
+      const unsent = all.slice(all.length - win.stats.queued).flatMap((e) => (e.ev ? [releaseUnsent(e.ev)] : []));
+      inWindow.clear();
+      win.close();
+      void Promise.all([chain, ...unsent]).then(() => {
         try {
           res.release();
         } finally {

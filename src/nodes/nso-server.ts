@@ -16,6 +16,7 @@ import { readCommitDiff } from "../nso/maapi/read-diff";
 import type { CommitDiffResult } from "../nso/maapi/read-diff";
 import { DiffWish, SharedCommitDiff } from "../nso/maapi/diff-share";
 import { Handover, Hold, leaveHandoff, takeHandoff } from "../nso/handover";
+import type { OverflowMode } from "./lib/flow-window";
 
 /**
  * nso-server: one NSO notification socket shared by every nso-events node that uses it.
@@ -24,6 +25,9 @@ import { Handover, Hold, leaveHandoff, takeHandoff } from "../nso/handover";
  * notification gives each user its own ack share (AckFanIn): NSO gets the one ack when every
  * user that received it has answered, through `ack(token)` from nso-ack nodes, its own
  * auto-ack or itself. A commit's diff is read once for all users that read it (SharedCommitDiff).
+ * Flow control: each user has its own window and holds the socket's PauseGate while its flow is
+ * a window behind (the socket reads while no user holds it); `overflow` is the users' choice
+ * when a flow falls behind: hold NSO back (default) or drop the oldest and announce it.
  */
 interface NsoServerDef extends NodeDef {
   host: string;
@@ -34,6 +38,8 @@ interface NsoServerDef extends NodeDef {
   secretFile: string;
   heartbeat: string | number;
   maxFrameSize: string | number;
+  /** "hold" (default): hold NSO back; "drop-oldest": drop the oldest waiting events and announce them. */
+  overflow?: string;
 }
 
 /** One commit's diff as one user sees it: the one read, cut to the user's own settings. */
@@ -80,6 +86,11 @@ interface GapInfo {
 interface NsoServerNode extends Node {
   readonly endpoint: string;
   readonly client: NsoClient;
+  /** What a user's window does when its flow falls behind. */
+  readonly overflow: OverflowMode;
+  /** Stop reading the socket for this user (its flow is a window behind); it reads again once no user holds it. */
+  hold(userId: string): void;
+  release(userId: string): void;
   register(user: NsoUser): void;
   deregister(user: NsoUser, removed?: boolean): void;
   /** A closing user could not pass on a notification it had taken (read at `at`): its successor hears of the gap. */
@@ -123,6 +134,9 @@ function nsoServer(RED: NodeAPI): void {
       const why = `nso-server: ${(e as Error).message}`;
       node.error(why);
       (node as { endpoint: string }).endpoint = `${host}:?`;
+      (node as { overflow: OverflowMode }).overflow = "hold";
+      node.hold = () => undefined;
+      node.release = () => undefined;
       node.register = (user) => user.status(errorStatus(why));
       node.deregister = () => undefined;
       node.unsent = () => undefined;
@@ -135,6 +149,7 @@ function nsoServer(RED: NodeAPI): void {
     const { port, protoVsn, libVsn, heartbeatMs } = settings;
     const accessCheck: AccessCheck = config.accessCheck === "md5" || config.accessCheck === "sha256" ? config.accessCheck : "none";
     (node as { endpoint: string }).endpoint = `${host}:${port}`;
+    (node as { overflow: OverflowMode }).overflow = config.overflow === "drop-oldest" ? "drop-oldest" : "hold";
 
     const users = new Map<string, NsoUser>();
     const mux = new SubscriptionMux<NsoUser>({ heartbeatMs });
@@ -157,6 +172,8 @@ function nsoServer(RED: NodeAPI): void {
       // No auto-ack in the client: each user's share has its own timer (AckFanIn).
     });
     (node as { client: NsoClient }).client = client;
+    node.hold = (id) => client.gate.hold(id);
+    node.release = (id) => client.gate.release(id);
     // Registered before SharedConnection's close handler stops the client (and forgets `lost`).
     node.on("close", () => leaveNote(handover.drain()));
     const shared = new SharedConnection<NsoUser>(node, client.lifecycle, `NSO ${host}:${port}`);
@@ -207,7 +224,10 @@ function nsoServer(RED: NodeAPI): void {
 
     client.on("notification", (raw) => {
       const ev: Delivery = raw;
-      ev.at = heardAt = Date.now();
+      // Not when it was read: with reading held back it was sent earlier, after the last moment
+      // reading had caught up with NSO. A gap that starts here covers it.
+      ev.at = client.heardUpTo;
+      heardAt = Math.max(heardAt ?? ev.at, ev.at);
       const type = ev.notification.type;
       // Label and hash caches live on the MAAPI socket: after a package reload or upgrade
       // the schema may have changed, so the next read dials afresh.
@@ -250,7 +270,8 @@ function nsoServer(RED: NodeAPI): void {
     let lost: { at: Date; reason: string; users: Set<string> } | undefined;
     client.lifecycle.on("state", (c) => {
       if (c.previous === "connected" && c.state !== "connected" && c.state !== "closed") {
-        lost = { at: new Date(), reason: c.reason?.message ?? "connection lost", users: new Set([...users.keys(), ...holders.keys()]) };
+        // Lost with the socket: whatever NSO sent after reading last caught up (unread in the buffers, or in transit).
+        lost = { at: new Date(client.heardUpTo), reason: c.reason?.message ?? "connection lost", users: new Set([...users.keys(), ...holders.keys()]) };
       } else if (c.state === "closed") {
         lost = undefined;
       }
@@ -296,7 +317,8 @@ function nsoServer(RED: NodeAPI): void {
     const leaveNote = (holds: ReadonlyArray<Hold<Delivery>>): void => {
       // Never subscribed nor subscribing: NSO sent this connection nothing.
       if (heardAt === undefined || (!subscribedOnce && client.lifecycle.state !== "connecting")) return;
-      const base = heardAt;
+      // Reading may have caught up since the last notification (heartbeats, or a drained buffer).
+      const base = subscribedOnce ? Math.max(heardAt, client.heardUpTo) : heardAt;
       const since = new Map<string, number>();
       for (const id of [...users.keys(), ...holders.keys()]) since.set(id, base);
       for (const h of holds) since.set(h.id, Math.min(h.since, base));
@@ -332,6 +354,8 @@ function nsoServer(RED: NodeAPI): void {
     node.deregister = (user, removed) => {
       mux.delete(user);
       users.delete(user.id);
+      // A leaving user no longer holds the others back (its window is closed with it).
+      client.gate.release(user.id);
       if (!removed && !shared.users.closing) {
         // Only restarted: hold what it would have received for its successor, with its wish
         // standing in the mux so the subscription does not change meanwhile.

@@ -6,6 +6,7 @@ import { Clock, systemClock, TimerHandle } from "../core/clock";
 import { DropCounter } from "../core/drops";
 import { asError, InfraError, ProtocolError } from "../core/errors";
 import { Attempt, ConnectionLifecycle } from "../core/lifecycle";
+import { PauseGate } from "../core/pause-gate";
 import { decodeTerm, encodeTerm } from "./term";
 import { type Term, Tuple } from "./term/types";
 import { decodeNotification } from "./notifications";
@@ -16,6 +17,7 @@ import { ByteReader, DEFAULT_MAX_FRAME_SIZE, encodeFrame } from "./framing";
 import { AccessCheck, accessResponse, challengeLength, checkVersionReply, encodeHeader, parseVersionReply, VersionRejected } from "./handshake";
 import { datetimeTerm, readDatetime } from "./datetime";
 import { StreamResume } from "./stream-resume";
+import { Liveness } from "./liveness";
 import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subscriptionTerm } from "./subscription";
 
 /**
@@ -24,6 +26,12 @@ import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subs
  * core ConnectionLifecycle (backoff, handshake timeout, heartbeat watchdog), resumes stream
  * subscriptions from the last event time (before any event: from their own start), and keeps
  * the live ack handles in an AckRegistry so messages only ever carry plain tokens.
+ *
+ * Flow control: `gate` (a PauseGate the users hold while their flows are behind) pauses the
+ * socket, so the kernel buffers fill and NSO's writer blocks (real backpressure). Frames already
+ * read into our buffer are not handed out while paused either (one read can hold thousands), and
+ * at most FRAMES_PER_TURN are handed out before yielding to the event loop, so a user's window
+ * can close the gate between two slices. Resuming continues with the next frame.
  */
 export interface NsoClientOptions {
   host?: string;
@@ -38,7 +46,11 @@ export interface NsoClientOptions {
   maxFrameSize?: number;
   /** The subscription, computed at each dial (users may have changed in between). */
   subscription: () => SubscriptionRequest;
-  /** Liveness watchdog: with HEARTBEAT subscribed, no frame within this → reconnect. */
+  /**
+   * Liveness watchdog: with HEARTBEAT subscribed, no frame within this → reconnect. It does not
+   * count while the gate is paused, while frames wait unread, or on a check the blocked event
+   * loop made late (src/nso/liveness.ts).
+   */
   livenessTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   backoff?: Backoff;
@@ -78,6 +90,21 @@ interface LiveAck {
 
 type Phase = "header" | "challenge" | "access-result" | "version" | "sub-reply" | "events";
 
+/** Frames handed out per event-loop turn before yielding (the users' windows decide in between). */
+export const FRAMES_PER_TURN = 64;
+/** What one socket read brings at most (libuv's read buffer): a shorter read emptied the kernel buffer. */
+const FULL_READ = 64 * 1024;
+
+/** The reading side of the current connection, for the gate to stop and restart. */
+interface Reading {
+  /** Pause or resume the socket to match the gate and what waits in our buffer. */
+  sync(): void;
+  /** Hand out what waits in our buffer (on the next turn). */
+  continue(): void;
+  /** Frames wait unread: in our buffer, or in the socket's since we paused it. */
+  unread(): boolean;
+}
+
 export class NsoClient extends EventEmitter<NsoClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly drops = new DropCounter();
@@ -90,10 +117,22 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
   private subscribedMask = 0;
   private everSubscribed = false;
   private received = 0;
+  private reading: Reading | undefined;
+  private heardUpToValue: number;
+  /** Times the gate paused the socket (for the health view). */
+  readPauses = 0;
+  /** Paused while any user holds it (an nso-events node whose flow is a window behind). */
+  readonly gate: PauseGate;
 
   constructor(private readonly opts: NsoClientOptions) {
     super();
     this.clock = opts.clock ?? systemClock;
+    this.heardUpToValue = this.clock.now();
+    this.gate = new PauseGate((paused) => {
+      if (paused) this.readPauses++;
+      this.reading?.sync();
+      if (!paused) this.reading?.continue();
+    }, () => this.clock.now());
     this.acks = new AckRegistry<LiveAck>(opts.owner ?? "nso", {
       maxOpen: opts.maxOpenAcks ?? 10000,
       onDrop: (_kind, h, why) => {
@@ -111,7 +150,8 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       backoff: opts.backoff,
       clock: opts.clock,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 15000,
-      livenessTimeoutMs: opts.livenessTimeoutMs ?? 0,
+      // Our own watchdog (Liveness): the lifecycle's would not know about paused reading.
+      livenessTimeoutMs: 0,
     });
     this.lifecycle.on("state", (c) => {
       if (c.state !== "connected") this.acks.endConnection();
@@ -129,6 +169,21 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
   /** Notifications delivered since creation (for status lines). */
   get count(): number {
     return this.received;
+  }
+
+  /**
+   * The last moment up to which everything NSO sent is known to have been handed out. While
+   * reading is held back, frames read later were sent earlier: this stays at when reading last
+   * caught up (a read that emptied the kernel buffer, nothing left unread), so a gap that starts
+   * here covers whatever is lost with the buffers.
+   */
+  get heardUpTo(): number {
+    return this.heardUpToValue;
+  }
+
+  /** Frames from NSO wait unread in our buffers (held back, or between two slices). */
+  get unread(): boolean {
+    return this.reading?.unread() ?? false;
   }
 
   /** The mask of the live subscription (0 when not subscribed). */
@@ -190,7 +245,36 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     let phase: Phase = "header";
     let mask = 0;
     let userAskedReplay = false;
+    let liveness: Liveness | undefined;
+    /** Frames handed out since the last yield. */
+    let turn = 0;
+    let continueScheduled = false;
+    let socketPaused = false;
+    /** The last read was short (the kernel buffer was empty after it): we are not behind NSO. */
+    let drained = true;
+    const reading: Reading = {
+      sync: () => {
+        const hold = phase === "events" && (this.gate.paused || reader.hasFrame());
+        if (hold === socketPaused || socket.destroyed) return;
+        socketPaused = hold;
+        if (hold) socket.pause();
+        else socket.resume();
+      },
+      continue: () => {
+        if (continueScheduled) return;
+        continueScheduled = true;
+        setImmediate(() => {
+          continueScheduled = false;
+          turn = 0;
+          pump();
+        });
+      },
+      unread: () => reader.hasFrame() || socket.readableLength > 0,
+    };
+    this.reading = reading;
     attempt.onEnd(() => {
+      liveness?.stop();
+      if (this.reading === reading) this.reading = undefined;
       socket.removeAllListeners("data");
       socket.destroy();
     });
@@ -279,25 +363,44 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
             const reconnect = this.everSubscribed;
             this.everSubscribed = true;
             attempt.established();
+            const timeoutMs = this.opts.livenessTimeoutMs ?? 0;
+            if (timeoutMs > 0) {
+              liveness = new Liveness({
+                clock: this.clock,
+                timeoutMs,
+                reading: this.gate,
+                unread: () => reading.unread(),
+                fire: (silent) => attempt.fail(new InfraError("liveness-timeout", `peer silent for ${silent} ms`)),
+              });
+            }
             this.acks.beginConnection();
             const from = pendingResume && this.stream.resumeFrom ? readDatetime(this.stream.resumeFrom).iso : undefined;
             this.emit("subscribed", { reconnect, resumedFrom: from, replayUnsupported: this.replayUnsupported });
             break;
           }
           case "events": {
+            // Held back: what is buffered waits; the gate's release continues from here.
+            if (this.gate.paused) return;
+            if (turn >= FRAMES_PER_TURN) {
+              // Yield: the users' windows run first and may close the gate.
+              reading.continue();
+              return;
+            }
             let f: Buffer | undefined;
             try {
               f = reader.nextFrame();
             } catch (e) {
               if (e instanceof ProtocolError) {
-                attempt.alive();
+                turn++;
+                liveness?.alive();
                 this.emit("drop", e, this.drops.add(e.code));
                 continue;
               }
               throw e;
             }
             if (!f) return;
-            attempt.alive();
+            turn++;
+            liveness?.alive();
             this.onFrame(f, socket, mask, userAskedReplay);
             break;
           }
@@ -309,13 +412,22 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       socket.write(encodeHeader({ protoVsn: proto, libVsn, accessCheck }));
       phase = accessCheck === "none" ? "version" : "challenge";
     });
-    socket.on("data", (chunk: Buffer) => {
-      reader.push(chunk);
+    const pump = (): void => {
       try {
         step();
       } catch (e) {
         attempt.fail(asError(e));
+        return;
       }
+      if (!attempt.active) return;
+      reading.sync();
+      // Caught up with NSO: everything it sent before now has been handed out.
+      if (drained && !socketPaused && !reader.hasFrame() && socket.readableLength === 0) this.heardUpToValue = this.clock.now();
+    };
+    socket.on("data", (chunk: Buffer) => {
+      drained = chunk.length < FULL_READ && socket.readableLength === 0;
+      reader.push(chunk);
+      pump();
     });
     socket.on("error", (e) => attempt.fail(e));
     socket.on("close", () => {

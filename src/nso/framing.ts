@@ -80,6 +80,17 @@ export class ByteReader {
   }
 
   /**
+   * True when `nextFrame()` would hand out (or report) a frame without more bytes: frames
+   * already read from the socket but not yet handed out (flow control stops between frames).
+   */
+  hasFrame(): boolean {
+    if (this.skipRemaining > 0) return false;
+    const len = this.peekLength();
+    if (len === undefined) return false;
+    return len > this.maxFrameSize || this.buffered >= 4 + len;
+  }
+
+  /**
    * The next whole frame's payload, or undefined when incomplete. Throws FrameTooLarge
    * once per oversize frame, after arranging for its bytes to be discarded.
    */

@@ -7,7 +7,7 @@ import { listenAs } from "../listen";
 import { OptionSpec, resolveOptions } from "../options";
 
 export { NsoSimServer } from "./server";
-export type { NsoSimOptions, AckOutcome, InjectResult, SubscriberInfo } from "./server";
+export type { NsoSimOptions, AckOutcome, FloodResult, InjectResult, SubscriberInfo } from "./server";
 export { DEMO_SCENARIO, runScenario, loadScenario } from "./scenario";
 export type { Scenario, ScenarioStep } from "./scenario";
 

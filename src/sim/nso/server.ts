@@ -66,11 +66,26 @@ export interface InjectResult {
   done: Promise<AckOutcome[]>;
 }
 
+export interface FloodResult {
+  /** Notifications made and written (to every subscriber that selects them). */
+  written: number;
+  /** Writes over all subscribers. */
+  delivered: number;
+  /** Times the flood waited for a subscriber's socket to drain (it read too slowly). */
+  drainWaits: number;
+  /** The most bytes a subscriber's socket had queued in the simulator (beyond the kernel's buffers). */
+  maxBuffered: number;
+  /** Every blocking notification's outcome, as `inject(...).done`. */
+  done: Promise<AckOutcome[]>;
+}
+
 export interface NsoSimEvents {
   subscribed: [SubscriberInfo];
   ack: [SubscriberInfo, AckHandle];
   closed: [{ id: number; reason: string }];
   rejected: [{ reason: string }];
+  /** A flood waits for subscriber `id`'s socket to drain: it stopped reading (backpressure). */
+  backpressure: [{ id: number; buffered: number }];
 }
 
 interface Pending {
@@ -100,6 +115,7 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   private nextId = 1;
   private nextTh = 100;
   private hung = false;
+  private drainWaits = 0;
   readonly streams: StreamStore;
   /** MAAPI (client id 7) on the same port: attach/diff/XPath/hash DB against blocked commits. */
   readonly maapi: MaapiSimServer | undefined;
@@ -176,6 +192,11 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
     });
   }
 
+  /** True while a flood waits for a subscriber's socket to drain (the subscriber holds NSO back). */
+  get waitingForDrain(): boolean {
+    return this.drainWaits > 0;
+  }
+
   /** A hung NSO: no heartbeats, health checks or notifications until set back. */
   setHung(hung: boolean): void {
     this.hung = hung;
@@ -197,10 +218,47 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
    * event-reply timeout at most, after which that subscriber's socket is closed (§8).
    */
   inject(spec: Spec): InjectResult {
+    const { delivered, done } = this.send(spec);
+    return { delivered, done };
+  }
+
+  /**
+   * A flood: `count` notifications made by `make(i)` (i from 0), written as fast as the
+   * subscribers read them, and no faster: as NSO's writer does, it waits for a socket's 'drain'
+   * when the socket's buffers are full (a subscriber that stopped reading holds it back). Says how
+   * often it had to wait and how much it had buffered at most: backpressure, seen from NSO's side.
+   * Blocking notifications wait for their acks as with `inject` (`done`).
+   */
+  async flood(make: (i: number) => Spec, count: number): Promise<FloodResult> {
+    const r: FloodResult = { written: 0, delivered: 0, drainWaits: 0, maxBuffered: 0, done: Promise.resolve([]) };
+    const waits: Array<Promise<AckOutcome[]>> = [];
+    for (let i = 0; i < count; i++) {
+      const sent = this.send(make(i));
+      r.written++;
+      r.delivered += sent.delivered;
+      waits.push(sent.done);
+      for (const sub of sent.subs) r.maxBuffered = Math.max(r.maxBuffered, sub.socket.writableLength);
+      const full = sent.subs.filter((sub) => sub.socket.writableNeedDrain && !sub.socket.destroyed);
+      if (full.length === 0) continue;
+      r.drainWaits++;
+      for (const sub of full) this.emit("backpressure", { id: sub.id, buffered: sub.socket.writableLength });
+      this.drainWaits++;
+      try {
+        await Promise.all(full.map((sub) => drained(sub.socket)));
+      } finally {
+        this.drainWaits--;
+      }
+    }
+    r.done = Promise.all(waits).then((all) => all.flat());
+    return r;
+  }
+
+  private send(spec: Spec): InjectResult & { subs: Subscriber[] } {
     if (spec.type === "NOTIF_STREAM_EVENT") return this.injectStream(spec);
     if (spec.type === "NOTIF_COMMIT_DIFF" && spec.th === undefined) spec = { ...spec, th: this.nextThandle() };
     const bit = deliveryBit(spec.type);
     const waits: Array<Promise<AckOutcome>> = [];
+    const subs: Subscriber[] = [];
     let delivered = 0;
     for (const sub of this.subs.values()) {
       const info = sub.info;
@@ -213,6 +271,7 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       const key = this.blockingKey(spec, term, info.mask);
       if (key) waits.push(this.await(sub, key));
       this.write(sub, term);
+      subs.push(sub);
       delivered++;
     }
     const done = Promise.all(waits);
@@ -221,7 +280,7 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       const usid = Number((spec.uinfo as Record<string, unknown> | undefined)?.usid ?? 59);
       trackCommit(this.maapi.store, { th: spec.th as number, usid, diff: spec.diff as DiffSpecItem[] | undefined }, done);
     }
-    return { delivered, done };
+    return { delivered, done, subs };
   }
 
   /** Write raw bytes to every subscribed socket (garbage, truncated or oversize frames for tests). */
@@ -250,13 +309,14 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private injectStream(spec: Spec): InjectResult {
+  private injectStream(spec: Spec): InjectResult & { subs: Subscriber[] } {
     const name = String(spec.stream ?? "NETCONF");
     if (!this.streams.has(name)) throw new RangeError(`unknown stream ${name}`);
     const time = datetimeTerm(spec.event_time ? String(spec.event_time) : new Date());
     const values = streamValues(spec.values ?? []);
     const e = this.streams.record(name, time, values);
     let delivered = 0;
+    const subs: Subscriber[] = [];
     for (const sub of this.subs.values()) {
       const st = sub.info?.stream;
       if (!st || this.hung || st.name !== name || sub.streamDone) continue;
@@ -267,9 +327,10 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
         continue;
       }
       this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(time, values)));
+      subs.push(sub);
       delivered++;
     }
-    return { delivered, done: Promise.resolve([]) };
+    return { delivered, done: Promise.resolve([]), subs };
   }
 
   private blockingKey(spec: Spec, term: Term, mask: number): string | undefined {
@@ -489,6 +550,19 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
     this.emit("ack", sub.info!, ack);
     p.resolve("acked");
   }
+}
+
+/** Resolves when the socket can take more (or is gone). */
+function drained(socket: net.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
 }
 
 /** A cheap stand-in for NSO's XPath compiler: balanced brackets/quotes and no empty filter. */
