@@ -5,6 +5,7 @@ import { systemClock } from "../core/clock";
 import { asError, InfraError } from "../core/errors";
 import { CLACKS_NS } from "./xml-event";
 import { CompiledSchemas, loadLibxml2, ValidationResult } from "./xsd-compiled";
+import { compileFastCheck } from "./xsd-fast";
 
 export type { ValidationResult } from "./xsd-compiled";
 
@@ -26,6 +27,8 @@ export interface SchemaValidatorOptions {
   /** Look at the folder again at most this often, in ms (0: before every validation). Default 1000. */
   recheckMs?: number;
   clock?: Pick<Clock, "now">;
+  /** Check events of the plain shape in JS where the schema allows (xsd-fast.ts). Default true. */
+  fastPath?: boolean;
 }
 
 interface FolderState {
@@ -38,6 +41,7 @@ interface FolderState {
 export class SchemaValidator {
   private readonly recheckMs: number;
   private readonly clock: Pick<Clock, "now">;
+  private readonly fastPath: boolean;
   private compiled: CompiledSchemas | undefined;
   /** Why the folder's current state cannot validate (thrown to every caller until it changes). */
   private failure: Error | undefined;
@@ -57,6 +61,7 @@ export class SchemaValidator {
   ) {
     this.recheckMs = Math.max(0, opts.recheckMs ?? 1000);
     this.clock = opts.clock ?? systemClock;
+    this.fastPath = opts.fastPath ?? true;
   }
 
   /** The event names the folder defines (its `*.xsd` file names). */
@@ -64,6 +69,11 @@ export class SchemaValidator {
     if (this.due()) await this.check();
     this.current();
     return [...this.eventNames];
+  }
+
+  /** The events the current set checks in JS when they have the plain shape (xsd-fast.ts). */
+  get fastPathEvents(): string[] {
+    return this.compiled?.fastEvents ?? [];
   }
 
   /**
@@ -142,6 +152,12 @@ export class SchemaValidator {
       if (!(e instanceof InfraError)) throw e;
       this.fail(state.stamp, e);
       return;
+    }
+    try {
+      if (this.fastPath) next.useFastCheck(compileFastCheck(lib.api, files, events, this.namespace));
+    } catch (e) {
+      next.dispose();
+      throw e;
     }
     this.compiles++;
     this.compiled?.dispose();

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { InfraError } from "../core/errors";
+import type { FastCheck, XsdReadApi } from "./xsd-fast";
 
 /**
  * One compiled XSD schema set in libxml2 (the libxml2-wasm package: libxml2 compiled to
@@ -73,7 +74,7 @@ interface InputProvider {
 }
 export interface Libxml2 {
   raw: Binding;
-  api: ObjectApi;
+  api: ObjectApi & XsdReadApi;
 }
 
 // libxml2's parser options (xmlParserOption): no network, no external entities or DTDs.
@@ -160,7 +161,7 @@ export function loadLibxml2(): Promise<Libxml2> {
       throw new InfraError("schema-validator-missing", `XSD validation needs the libxml2-wasm package: ${e instanceof Error ? e.message : String(e)}`);
     }
     // The same module instances the package's own index.mjs imports (same URLs), so one libxml2.
-    const api = (await importModule(pathToFileURL(main).href)) as ObjectApi;
+    const api = (await importModule(pathToFileURL(main).href)) as ObjectApi & XsdReadApi;
     const raw = (await importModule(pathToFileURL(path.join(path.dirname(main), "libxml2.mjs")).href)) as Binding;
     const missing = BINDING_FUNCTIONS.filter((f) => typeof raw[f] !== "function");
     if (missing.length || typeof raw.error?.errorCollector !== "number") {
@@ -180,6 +181,7 @@ export function loadLibxml2(): Promise<Libxml2> {
 
 export class CompiledSchemas {
   private disposed = false;
+  private fast: FastCheck | undefined;
   private parser: Ptr = 0;
   private validator: Ptr = 0;
   private uses = 0;
@@ -239,9 +241,20 @@ export class CompiledSchemas {
     return this.disposed;
   }
 
+  /** Events of the plain shape that `fast` accepts skip libxml2 (xsd-fast.ts). */
+  useFastCheck(fast: FastCheck | undefined): void {
+    this.fast = fast;
+  }
+
+  /** The events the fast check covers. */
+  get fastEvents(): string[] {
+    return this.fast ? [...this.fast.rules.keys()].sort() : [];
+  }
+
   /** Validate one document; synchronous (libxml2 runs on this thread: ~7 µs warm, ~25 µs cold). */
   validate(xml: string): ValidationResult {
     if (this.disposed) throw new InfraError("validator-closed", "this compiled schema set was freed");
+    if (this.fast?.accepts(xml)) return { valid: true, errors: [] };
     const raw = this.lib.raw;
     this.renewContexts();
     const errors = this.errors;
