@@ -1,7 +1,8 @@
-import { withoutUserInfo } from "../core/redact";
+import { withoutUserInfo, withoutUserInfoError } from "../core/redact";
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
+import { warnIfUnverified } from "./lib/tls-warning";
 import { asError } from "../core/errors";
 import { AMQP091_ONLY_HINT, AMQP091_ONLY_STATUS, AmqpConnection, BrokerHandle, formatBrokerUrl, parseBrokerUrls, parseSaslMechanism, ProtocolCheck } from "../amqp";
 import { disconnectedStatus } from "../core/status";
@@ -39,6 +40,8 @@ export = function (RED: NodeAPI) {
       const idle = config.idleTimeout === undefined || config.idleTimeout === "" ? 60 : Number(config.idleTimeout);
       if (!Number.isFinite(idle) || idle < 0 || idle > 3600) throw new RangeError(`idle timeout must be 0–3600 s, got ${String(config.idleTimeout)}`);
       const urls = parseBrokerUrls(node.urls);
+      const tls = urls.some((u) => u.transport === "tls") ? tlsOptions(RED, config.tls) : undefined;
+      warnIfUnverified(node, tls, `AMQP broker ${withoutUserInfo(node.urls)}`);
       node.amqp = new AmqpConnection({
         id: node.id,
         urls,
@@ -46,7 +49,7 @@ export = function (RED: NodeAPI) {
         username: creds.username || undefined,
         password: creds.password ?? "",
         vhost: config.vhost?.trim() || undefined,
-        tls: urls.some((u) => u.transport === "tls") ? tlsOptions(RED, config.tls) : undefined,
+        tls,
         idleTimeoutMs: idle * 1000,
         containerId: config.containerId?.trim() || undefined,
       });
@@ -65,8 +68,9 @@ export = function (RED: NodeAPI) {
         amqp.stop().then(done, done);
       });
     } catch (e) {
-      node.configError = asError(e);
-      // The URL is refused when it holds user:password@, and then must not carry it into the log.
+      // The URL is refused when it holds user:password@, and then must not carry it into the log,
+      // nor into the status and errors of the nodes that use this broker (they show configError).
+      node.configError = withoutUserInfoError(asError(e));
       node.error(`amqp1-broker ${withoutUserInfo(node.urls)}: ${node.configError.message}`);
     }
     node.register = (user) => shared?.users.register(user);

@@ -1,6 +1,8 @@
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
+import { warnIfUnverified } from "./lib/tls-warning";
+import { withoutUrlCredentials, withoutUserInfo } from "../core/redact";
 import { ApicClient } from "../apic/client";
 import type { ApicControllerHandle } from "../apic/controller-handle";
 import { ApicError } from "../apic/envelope";
@@ -37,30 +39,36 @@ export = function (RED: NodeAPI): void {
   function ApicController(this: ApicControllerNode & { credentials?: { username?: string; password?: string } }, config: ApicControllerDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const hosts = parseHosts(config.hosts);
+    // APIC logs in with the node's credentials; a user:password@ typed into an address is never
+    // sent, and so never reaches a log, a status or msg.apic.controller through the client.
+    const typed = parseHosts(config.hosts);
+    const hosts = typed.map(withoutUrlCredentials);
+    if (hosts.some((h, i) => h !== typed[i])) node.warn("a controller address holds a user name and password: they are not used (APIC logs in with the node's credentials) and not shown");
     // Anything but the explicit choice holds back: losing changes must be asked for.
     const overflow = config.overflow === "drop-oldest" ? "drop-oldest" : "hold";
     const bad = badHosts(hosts);
     let client: ApicClient | undefined;
     let problem: string | undefined;
     if (hosts.length === 0) problem = "no controller address";
-    else if (bad.length) problem = `not an http(s) address: ${bad.join(", ")}`;
+    else if (bad.length) problem = `not an http(s) address: ${withoutUserInfo(bad.join(", "))}`;
     if (!problem) {
       try {
         if (hosts.some((h) => h.startsWith("http:"))) node.warn("plain HTTP to a controller: fine for the simulator or a lab, never for a production APIC");
         const refreshTimeout = seconds(config.refreshTimeout, undefined, "subscription refresh timeout");
         const maxKb = seconds(config.maxFrameSize, 4096, "maximum frame size");
+        const tls = hosts.some((h) => h.startsWith("https:")) ? tlsOptions(RED, config.tls || undefined) : undefined;
+        warnIfUnverified(node, tls, `APIC ${withoutUserInfo(hosts.join(", "))}`);
         client = new ApicClient({
           hosts,
           credentials: { username: node.credentials?.username ?? "", password: node.credentials?.password ?? "", domain: config.domain || undefined },
-          tls: hosts.some((h) => h.startsWith("https:")) ? tlsOptions(RED, config.tls || undefined) : undefined,
+          tls,
           refreshTimeoutSeconds: refreshTimeout ? Math.round(refreshTimeout) : undefined,
           pingIntervalMs: (seconds(config.pingInterval, 30, "ping interval") ?? 30) * 1000,
           // 0 or blank = the default: a 1 KiB limit would drop nearly every frame.
           maxFrameBytes: (maxKb && maxKb > 0 ? maxKb : 4096) * 1024,
         });
       } catch (e) {
-        problem = (e as Error).message;
+        problem = withoutUserInfo((e as Error).message);
       }
     }
     if (!client || problem) {
@@ -71,7 +79,7 @@ export = function (RED: NodeAPI): void {
       // Nothing to connect: a user only needs to be told why; there is nothing to undo on leave.
       Object.assign(node, {
         client: undefined,
-        describe: hosts.join(", "),
+        describe: withoutUserInfo(hosts.join(", ")),
         overflow,
         gate: undefined,
         register: (u: StatusTarget) => u.status(status),
@@ -88,9 +96,10 @@ export = function (RED: NodeAPI): void {
         shared.setStatus(errorStatus(`login failed${retry}`));
       }
     });
-    c.on("warning", (e) => node.warn(e.message));
+    c.on("warning", (e) => node.warn(withoutUserInfo(e.message)));
     c.on("session", (x) => node.log(`APIC session on ${x.host}${x.version ? ` (version ${x.version})` : ""}${x.renewed ? " renewed before its maximum lifetime, without a gap" : ""}`));
-    Object.defineProperty(node, "describe", { get: () => c.host });
+    // msg.apic.controller: a host that does not parse kept what it was typed with.
+    Object.defineProperty(node, "describe", { get: () => withoutUserInfo(c.host) });
     Object.assign(node, {
       client: c,
       overflow,

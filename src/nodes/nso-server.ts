@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
+import { withoutUserInfo } from "../core/redact";
 import type { StatusTarget } from "../core/users";
 import { InfraError, ProtocolError } from "../core/errors";
 import { errorStatus } from "../core/status";
@@ -133,7 +134,7 @@ function nsoServer(RED: NodeAPI): void {
       // A bad setting must not take the runtime down: say it on the node and on every user.
       const why = `nso-server: ${(e as Error).message}`;
       node.error(why);
-      (node as { endpoint: string }).endpoint = `${host}:?`;
+      (node as { endpoint: string }).endpoint = withoutUserInfo(`${host}:?`);
       (node as { overflow: OverflowMode }).overflow = "hold";
       node.hold = () => undefined;
       node.release = () => undefined;
@@ -148,7 +149,8 @@ function nsoServer(RED: NodeAPI): void {
     }
     const { port, protoVsn, libVsn, heartbeatMs } = settings;
     const accessCheck: AccessCheck = config.accessCheck === "md5" || config.accessCheck === "sha256" ? config.accessCheck : "none";
-    (node as { endpoint: string }).endpoint = `${host}:${port}`;
+    // msg.nso.server and log lines: a "user:password@" typed into the host field stays out.
+    (node as { endpoint: string }).endpoint = withoutUserInfo(`${host}:${port}`);
     (node as { overflow: OverflowMode }).overflow = config.overflow === "drop-oldest" ? "drop-oldest" : "hold";
 
     const users = new Map<string, NsoUser>();

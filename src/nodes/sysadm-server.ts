@@ -1,7 +1,8 @@
-import { withoutUserInfo } from "../core/redact";
+import { withoutUserInfo, withoutUserInfoError } from "../core/redact";
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
+import { warnIfUnverified } from "./lib/tls-warning";
 import { asError } from "../core/errors";
 import type { PauseGate } from "../core/pause-gate";
 import { SysadmClient, SysadmHub, SysadmServerHandle, SysadmUser, TlsVerifyMode } from "../sysadm";
@@ -51,21 +52,31 @@ export = function (RED: NodeAPI) {
     let shared: SharedConnection<SysadmUser> | undefined;
     try {
       const secure = node.url.toLowerCase().startsWith("wss:");
+      const mode = config.tlsMode ?? "verify";
+      const base = secure ? tlsOptions(RED, config.tls) : undefined;
+      // "do not verify", or "verify" through a tls-config that does not: one warning, here.
+      // A pinned fingerprint is checked on the socket instead.
+      const unverified = secure && mode !== "fingerprint" && warnIfUnverified(node, mode === "insecure" ? { rejectUnauthorized: false } : base, `sysadm ${shown}`);
       const client = new SysadmClient({
         url: node.url,
         username: creds.username || undefined,
         password: creds.password ?? (creds.username ? "" : undefined),
         token: creds.token || undefined,
-        tls: secure ? { mode: config.tlsMode ?? "verify", fingerprint: config.fingerprint, base: tlsOptions(RED, config.tls) } : { mode: "verify" },
+        tls: secure ? { mode, fingerprint: config.fingerprint, base } : { mode: "verify" },
         keepaliveMs: numberSetting(config.keepalive, 90, 10, 600, "keep-alive interval") * 1000,
         limits: { maxFrameBytes: numberSetting(config.maxFrameKB, 1024, 1, 65536, "maximum frame size") * 1024 },
       });
       node.hub = new SysadmHub(client);
       node.gate = client.gate;
       shared = new SharedConnection<SysadmUser>(node, client.lifecycle, `sysadm ${shown}`);
-      client.on("warning", (w) => node.warn(w));
+      client.on("warning", (w) => {
+        // Said once at deploy, not again at every connect.
+        if (unverified && /without verifying the server certificate/.test(w)) return;
+        node.warn(withoutUserInfo(w));
+      });
     } catch (e) {
-      node.configError = asError(e);
+      // Users show configError in their status and errors: never with a user:password@ in it.
+      node.configError = withoutUserInfoError(asError(e));
       node.error(`sysadm-server ${shown}: ${node.configError.message}`);
     }
 

@@ -1,4 +1,5 @@
 import type { NodeMessage } from "./red";
+import { withoutUserInfo } from "../../core/redact";
 
 /**
  * The one gap message of all four channels (docs/gaps.md): `topic: "gap"`, and a payload that
@@ -33,6 +34,7 @@ export interface GapWindow {
 export function gapMessage(channel: GapChannel, w: GapWindow, extras: Record<string, unknown> = {}): NodeMessage & { payload: GapPayload } {
   const iso = (t: number | Date) => new Date(t).toISOString();
   // The fixed fields come last so an extra can never overwrite them.
-  const payload: GapPayload = { ...extras, channel, reason: w.reason, since: iso(w.since), until: iso(w.until), filled: w.filled };
+  // A reason is an error message, which may quote an address typed with user:password@.
+  const payload: GapPayload = { ...extras, channel, reason: withoutUserInfo(w.reason), since: iso(w.since), until: iso(w.until), filled: w.filled };
   return { topic: GAP_TOPIC, payload };
 }

@@ -2,6 +2,7 @@ import type { Node } from "node-red";
 import { ConnectionLifecycle, StateChange } from "../../core/lifecycle";
 import { NodeStatus, statusForState, StatusThrottle } from "../../core/status";
 import { StatusTarget, UsersRegistry } from "../../core/users";
+import { withoutUserInfo } from "../../core/redact";
 
 /**
  * Binds a config node's shared connection to Node-RED: users registry (connect on first
@@ -25,7 +26,7 @@ export class SharedConnection<U extends StatusTarget = StatusTarget> {
       onLast: () => lifecycle.stop(),
     });
     lifecycle.on("state", (c) => this.onState(c));
-    lifecycle.on("cleanup-error", (e) => node.error(`cleanup after ${describe} went down failed: ${e.message}`));
+    lifecycle.on("cleanup-error", (e) => node.error(withoutUserInfo(`cleanup after ${describe} went down failed: ${e.message}`)));
     node.on("close", (_removed: boolean, done: () => void) => {
       this.users.closing = true;
       this.users.dispose();
@@ -39,7 +40,10 @@ export class SharedConnection<U extends StatusTarget = StatusTarget> {
     this.users.setStatus(s);
   }
 
-  private onState(c: StateChange): void {
+  private onState(change: StateChange): void {
+    // An address or a reason may quote a URL someone typed with user:password@ in it: never
+    // into a status or a log line (redacted before the status text is cut to length).
+    const c = change.reason ? { ...change, reason: new Error(withoutUserInfo(change.reason.message)) } : change;
     this.users.setStatus(statusForState(c));
     // Log transitions, not every retry: a server that is down for an hour must not fill the log.
     // "connecting" between two retries must not re-arm the warning, so it does not move the key.
@@ -48,11 +52,11 @@ export class SharedConnection<U extends StatusTarget = StatusTarget> {
     if (key === this.lastLogged) return;
     this.lastLogged = key;
     if (c.state === "connected") {
-      this.node.log(`connected to ${this.describe}${c.reconnected ? " (reconnected: events may have been missed)" : ""}`);
+      this.node.log(`connected to ${withoutUserInfo(this.describe)}${c.reconnected ? " (reconnected: events may have been missed)" : ""}`);
     } else if (c.state === "waiting-to-retry") {
-      this.node.warn(`connection to ${this.describe} lost: ${c.reason?.message ?? "unknown reason"}; retrying with backoff`);
+      this.node.warn(`connection to ${withoutUserInfo(this.describe)} lost: ${c.reason?.message ?? "unknown reason"}; retrying with backoff`);
     } else if (c.state === "closed" && c.previous !== "idle") {
-      this.node.log(`disconnected from ${this.describe}`);
+      this.node.log(`disconnected from ${withoutUserInfo(this.describe)}`);
     }
   }
 }
