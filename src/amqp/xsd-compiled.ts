@@ -237,10 +237,6 @@ export class CompiledSchemas {
     }
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
   /** Events of the plain shape that `fast` accepts skip libxml2 (xsd-fast.ts). */
   useFastCheck(fast: FastCheck | undefined): void {
     this.fast = fast;
