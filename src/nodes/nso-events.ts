@@ -62,11 +62,11 @@ interface NsoEventsDef extends NodeDef {
 
 const DEFAULT_WINDOW = 100;
 
-/** The window setting: a whole number from 1; blank is the default. */
+/** The window setting: a whole number, 0 for no flow control (off); blank is the default. */
 function windowSetting(v: string | number | undefined): number | undefined {
   if (v === undefined || v === "") return DEFAULT_WINDOW;
   const n = Number(v);
-  return Number.isInteger(n) && n >= 1 ? n : undefined;
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 const flag = (v: boolean | string | undefined): boolean => v === true || v === "true";
@@ -170,7 +170,7 @@ function nsoEvents(RED: NodeAPI): void {
     const res = new NodeResources();
     let window = windowSetting(config.window);
     if (window === undefined) {
-      node.warn(`nso-events: the window must be a whole number from 1, got ${JSON.stringify(config.window)}; using ${DEFAULT_WINDOW}`);
+      node.warn(`nso-events: the window must be a whole number (0: no flow control), got ${JSON.stringify(config.window)}; using ${DEFAULT_WINDOW}`);
       window = DEFAULT_WINDOW;
     }
     // Node-RED's close flag: false on a partial deploy that only restarts this node.

@@ -12,7 +12,7 @@ import type { Node, NodeAPI, NodeMessage } from "./red";
 export type OverflowMode = "hold" | "drop-oldest";
 
 export interface FlowWindowOptions {
-  /** At most this many of the node's messages unfinished in the flow (default 100). */
+  /** At most this many of the node's messages unfinished in the flow (default 100); 0: off. */
   window?: number;
   mode?: OverflowMode;
   /** drop-oldest: at most this many events waiting at the node (default: the window). */
@@ -94,7 +94,8 @@ export class FlowWindow implements TrackedOwner {
     private readonly read: ReadControl | undefined,
     private readonly events: { dropped?(e: DropEpisode): void; writtenOff?(n: number): void } = {},
   ) {
-    this.window = Math.max(1, Math.floor(opts.window ?? 100));
+    // 0 is "off" (the user's explicit choice): no window, every message straight to node.send.
+    this.window = opts.window === 0 ? 0 : Math.max(1, Math.floor(opts.window ?? 100));
     this.low = Math.max(0, Math.floor(this.window / 2));
     this.mode = opts.mode ?? "hold";
     this.maxQueued = Math.max(1, Math.floor(opts.maxQueued ?? this.window));
@@ -119,6 +120,12 @@ export class FlowWindow implements TrackedOwner {
   /** Send `out` (what node.send takes; `msg` is the message inside it) when the window allows. */
   send(out: NodeMessage | Array<NodeMessage | null>, msg: NodeMessage, opts: SendOptions = {}): void {
     if (this.closed) return;
+    if (this.window === 0) {
+      // No flow control: sent at once, as before the window existed; finished as far as we know.
+      this.node.send(out);
+      opts.onFinished?.(false);
+      return;
+    }
     this.queue.push({ out, msg, keep: opts.keep ?? false, at: this.now(), onFinished: opts.onFinished, onDropped: opts.onDropped });
     if (this.mode === "drop-oldest") this.dropOverflow();
     // Hold back as soon as the node holds a window's worth, sent or waiting: a reader that hands
