@@ -2,6 +2,8 @@ import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { Connection, ConnectionOptions, create_container, EventContext } from "rhea";
 import { AckRegistry } from "../core/ack-registry";
+import { DropCounter } from "../core/drops";
+import { TypeCounts } from "../core/type-counts";
 import { Backoff } from "../core/backoff";
 import { Clock, systemClock } from "../core/clock";
 import { asError, InfraError } from "../core/errors";
@@ -56,6 +58,14 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
   readonly lifecycle: ConnectionLifecycle;
   /** Live deliveries behind the plain ack tokens that manual-mode messages carry. */
   readonly acks: AckRegistry<HeldDelivery>;
+  /**
+   * For the health view, counted here rather than on the links: a link goes with its node on a
+   * partial deploy, the connection stays. The links that are open (ManagedLink), events by name,
+   * drops by kind.
+   */
+  readonly links = new Set<object>();
+  readonly types = new TypeCounts();
+  readonly drops = new DropCounter();
   private current: Connection | undefined;
   private info: BrokerInfo | undefined;
   private readonly closing = new Set<Promise<void>>();

@@ -48,6 +48,7 @@ export abstract class ManagedLink<L extends Receiver | Sender, E extends LinkEve
     if (this.stateValue === "closed") throw new Error("link already closed");
     this.conn.on("up", this.onUp);
     this.conn.on("down", this.onDown);
+    this.conn.links.add(this);
     if (this.conn.connection) this.attach(this.conn.connection);
   }
 
@@ -56,6 +57,7 @@ export abstract class ManagedLink<L extends Receiver | Sender, E extends LinkEve
     if (this.stateValue === "closed") return;
     this.conn.off("up", this.onUp);
     this.conn.off("down", this.onDown);
+    this.conn.links.delete(this);
     this.clearRetry();
     this.teardown(true);
     this.setState("closed");

@@ -109,7 +109,8 @@ export function isTransientSource(address: string): boolean {
  */
 export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents> {
   protected readonly kind = "receiver";
-  readonly drops = new DropCounter();
+  /** Also counted on the connection, which outlives this link (health view). */
+  readonly drops = new DropCounter(this.conn.drops);
   readonly decoder: EventDecoder;
   readonly credit: number;
   readonly ackMode: AckMode;
@@ -234,6 +235,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       ev.ack = this.conn.acks.issue(DELIVERY_KIND, this.hold(link, delivery));
     }
     this.emitted++;
+    this.conn.types.add(ev.topic);
     try {
       this.emit("event", ev);
     } catch (e) {

@@ -4,6 +4,7 @@ import { AuthAwareBackoff } from "../core/auth-backoff";
 import { Backoff } from "../core/backoff";
 import { Clock, systemClock, TimerHandle } from "../core/clock";
 import { DropCounter } from "../core/drops";
+import { TypeCounts } from "../core/type-counts";
 import { asError, InfraError, ProtocolError } from "../core/errors";
 import { Attempt, ConnectionLifecycle, StateChange } from "../core/lifecycle";
 import { PauseGate } from "../core/pause-gate";
@@ -141,6 +142,8 @@ type SubscribeMode = "sync" | "gap" | "renewal";
 export class ApicClient extends EventEmitter<ApicClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly drops = new DropCounter();
+  /** Changes delivered, by class (for the health view). */
+  readonly types = new TypeCounts();
   /**
    * Flow control: the users (apic-events nodes) hold it while their flow is behind; the sockets
    * stop reading, their buffers fill and APIC's writes back up. A controller that gives up on
@@ -898,6 +901,7 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
 
   private deliver(s: LocalSubscription, ev: ApicEvent): void {
     this.eventCount++;
+    this.types.add(ev.class);
     try {
       s.listener.onEvent(ev, s);
     } catch (e) {

@@ -7,8 +7,12 @@ export class DropCounter {
   private readonly counts = new Map<string, number>();
   private totalCount = 0;
 
+  /** `parent` counts every drop too: a link's drops also go to its connection's, which outlives it. */
+  constructor(private readonly parent?: DropCounter) {}
+
   /** Count one drop; returns true when this is the first of its reason (report it). */
   add(reason: string): boolean {
+    this.parent?.add(reason);
     const n = (this.counts.get(reason) ?? 0) + 1;
     this.counts.set(reason, n);
     this.totalCount++;

@@ -3,6 +3,8 @@ import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
+import { trackHealth } from "./lib/health";
+import { amqpHealth } from "./lib/health-channels";
 import { asError } from "../core/errors";
 import { AMQP091_ONLY_HINT, AMQP091_ONLY_STATUS, AmqpConnection, BrokerHandle, formatBrokerUrl, parseBrokerUrls, parseSaslMechanism, ProtocolCheck } from "../amqp";
 import { disconnectedStatus } from "../core/status";
@@ -54,6 +56,7 @@ export = function (RED: NodeAPI) {
         containerId: config.containerId?.trim() || undefined,
       });
       shared = new SharedConnection(node, node.amqp.lifecycle, `AMQP broker ${node.urls}`);
+      trackHealth(RED, node, amqpHealth(withoutUserInfo(node.urls), node.amqp));
       // rhea's "Unsupported AMQP version: 0-9-1" does not say what to do: say it (after a probe,
       // once per failure streak), and keep saying it in the status while the retries fail.
       const status = shared;

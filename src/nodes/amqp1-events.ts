@@ -138,7 +138,7 @@ export = function (RED: NodeAPI) {
         if (info.cause === "transient-queue") node.warn(`amqp1-events ${info.address}: re-attached; if the broker restarted, the transient queue lost its events (Queue durability: transient)`);
         else if (info.missed) node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
         else node.warn(`amqp1-events ${info.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`);
-        const gap = gapMessage("amqp", { reason: info.reason, since: info.since, until: info.reattachedAt, filled: info.missed ? false : "redelivery" }, { address: info.address });
+        const gap = gapMessage("amqp", { reason: info.reason, since: info.since, until: info.reattachedAt, filled: info.missed ? false : "redelivery" }, { address: info.address }, broker);
         // On the only output, or the last ("other") one when routing by event name.
         node.send((router ? router.at(router.lastIndex, gap) : gap) as never);
       });

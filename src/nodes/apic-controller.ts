@@ -3,6 +3,8 @@ import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
 import { withoutUrlCredentials, withoutUserInfo } from "../core/redact";
+import { trackHealth } from "./lib/health";
+import { apicHealth } from "./lib/health-channels";
 import { ApicClient } from "../apic/client";
 import type { ApicControllerHandle } from "../apic/controller-handle";
 import { ApicError } from "../apic/envelope";
@@ -89,6 +91,7 @@ export = function (RED: NodeAPI): void {
     }
     const c = client;
     const shared = new SharedConnection(node, c.lifecycle, `APIC ${hosts.join(", ")}`);
+    trackHealth(RED, node, apicHealth(c));
     // After SharedConnection's own mapping: bad credentials deserve words, not "disconnected".
     c.lifecycle.on("state", (s) => {
       if (s.state === "waiting-to-retry" && s.reason instanceof ApicError && s.reason.kind === "auth") {

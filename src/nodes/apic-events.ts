@@ -132,7 +132,7 @@ export = function (RED: NodeAPI): void {
         dropWarned = true;
         node.warn(`the flow fell behind: ${e.dropped} changes dropped (controller setting: drop the oldest); a gap message with payload.dropped says so, this warning is shown once`);
       }
-      const msg = gapMessage("apic", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, controller: controller!.describe });
+      const msg = gapMessage("apic", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, controller: controller!.describe }, controller);
       out(controlIndex, { ...msg, apic: { status: "gap", controller: controller!.describe } }, { keep: true });
     }
 
@@ -151,7 +151,7 @@ export = function (RED: NodeAPI): void {
       },
       onGap(gap: ApicGap) {
         node.warn(`changes may have been missed (${gap.reason}); re-reading ${gap.queries.length} quer${gap.queries.length === 1 ? "y" : "ies"}`);
-        const msg = gapMessage("apic", { reason: gap.reason, since: gap.since ?? gap.until, until: gap.until, filled: "re-read" }, { queries: gap.queries, controller: controller.describe });
+        const msg = gapMessage("apic", { reason: gap.reason, since: gap.since ?? gap.until, until: gap.until, filled: "re-read" }, { queries: gap.queries, controller: controller.describe }, controller);
         // Never dropped: it is what tells the flow to reconcile with the sync objects that follow.
         out(controlIndex, { ...msg, apic: { status: "gap", controller: controller.describe } }, { keep: true });
       },

@@ -215,7 +215,7 @@ function nsoEvents(RED: NodeAPI): void {
       {
         dropped: (e) => {
           if (closed) return;
-          const gap = gapMessage("nso", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: server.endpoint });
+          const gap = gapMessage("nso", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: server.endpoint }, server);
           toWindow("gap", { ...gap, nso: { type: null, typeName: "gap", server: server.endpoint } }, undefined, true);
           if (!droppedWarned) node.warn(`the flow fell behind: ${e.dropped} notifications dropped (nso-server setting: drop the oldest); a gap message with payload.dropped says how many each time, this warning is shown once`);
           droppedWarned = true;
@@ -398,7 +398,7 @@ function nsoEvents(RED: NodeAPI): void {
         // any other type sent while the socket was down is gone (NSO keeps no backlog of them).
         const streamOnly = types.every((t) => t === "NOTIF_STREAM_EVENT" || t === "NOTIF_HEARTBEAT" || t === "NOTIF_HEALTH_CHECK");
         const filled = streamOnly && info.streamResumed ? "replay" : false;
-        const gap = gapMessage("nso", { reason: info.reason, since: Date.parse(info.since), until: Date.parse(info.reconnectedAt), filled }, { server: info.server, streamResumed: info.streamResumed });
+        const gap = gapMessage("nso", { reason: info.reason, since: Date.parse(info.since), until: Date.parse(info.reconnectedAt), filled }, { server: info.server, streamResumed: info.streamResumed }, server);
         const msg: NodeMessage & Record<string, unknown> = { ...gap, nso: { type: null, typeName: "gap", server: server.endpoint } };
         // On the single output, or the last ("other") output when routing by type; after any
         // message still being read (those came before the loss).

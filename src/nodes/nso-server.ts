@@ -18,6 +18,8 @@ import type { CommitDiffResult } from "../nso/maapi/read-diff";
 import { DiffWish, SharedCommitDiff } from "../nso/maapi/diff-share";
 import { Handover, Hold, leaveHandoff, takeHandoff } from "../nso/handover";
 import type { OverflowMode } from "./lib/flow-window";
+import { trackHealth } from "./lib/health";
+import { nsoHealth } from "./lib/health-channels";
 
 /**
  * nso-server: one NSO notification socket shared by every nso-events node that uses it.
@@ -180,6 +182,7 @@ function nsoServer(RED: NodeAPI): void {
     node.on("close", () => leaveNote(handover.drain()));
     const shared = new SharedConnection<NsoUser>(node, client.lifecycle, `NSO ${host}:${port}`);
     const fanIn = new AckFanIn({ owner: node.id, release: (t) => client.ack(t), maxOpen: 10000 });
+    trackHealth(RED, node, nsoHealth(node.endpoint, client, fanIn));
     client.lifecycle.on("state", (c) => {
       if (c.state !== "connected") fanIn.end();
     });

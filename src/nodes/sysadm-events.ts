@@ -97,7 +97,7 @@ export = function (RED: NodeAPI) {
         dropWarned = true;
         node.warn(RED._("sysadm-events.warn.dropped", { count: e.dropped }));
       }
-      const msg = gapMessage("sysadm", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: serverLabel });
+      const msg = gapMessage("sysadm", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: serverLabel }, server);
       send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } }, { keep: true });
     };
 
@@ -116,7 +116,7 @@ export = function (RED: NodeAPI) {
       },
       onGap(gap: GapInfo) {
         // Said out loud: the server has no replay, so a flow must know it may have missed events.
-        const msg = gapMessage("sysadm", { reason: gap.reason, since: gap.from, until: gap.to, filled: false }, { server: serverLabel });
+        const msg = gapMessage("sysadm", { reason: gap.reason, since: gap.from, until: gap.to, filled: false }, { server: serverLabel }, server);
         node.warn(RED._("sysadm-events.warn.gap", { since: msg.payload.since, until: msg.payload.until, reason: msg.payload.reason }));
         // Never dropped: it is the flow's only word that events were lost.
         send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } }, { keep: true });

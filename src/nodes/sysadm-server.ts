@@ -3,6 +3,8 @@ import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
+import { trackHealth } from "./lib/health";
+import { sysadmHealth } from "./lib/health-channels";
 import { asError } from "../core/errors";
 import type { PauseGate } from "../core/pause-gate";
 import { SysadmClient, SysadmHub, SysadmServerHandle, SysadmUser, TlsVerifyMode } from "../sysadm";
@@ -69,6 +71,7 @@ export = function (RED: NodeAPI) {
       node.hub = new SysadmHub(client);
       node.gate = client.gate;
       shared = new SharedConnection<SysadmUser>(node, client.lifecycle, `sysadm ${shown}`);
+      trackHealth(RED, node, sysadmHealth(shown, client));
       client.on("warning", (w) => {
         // Said once at deploy, not again at every connect.
         if (unverified && /without verifying the server certificate/.test(w)) return;

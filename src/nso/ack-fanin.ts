@@ -60,6 +60,11 @@ export class AckFanIn extends EventEmitter<AckFanInEvents> {
   private readonly shares: AckRegistry<Share>;
   private readonly clock: Clock;
   private upstreamConnection: string | undefined;
+  /**
+   * How shares were answered (health view): by their node (`flow`: nso-ack, or the node itself),
+   * by its auto-ack timer, evicted for too many open; `unwanted`: notifications nobody selected.
+   */
+  readonly answered = { flow: 0, auto: 0, evicted: 0, unwanted: 0 };
 
   constructor(private readonly opts: AckFanInOptions) {
     super();
@@ -88,7 +93,10 @@ export class AckFanIn extends EventEmitter<AckFanInEvents> {
   split(upstream: AckToken, recipients: readonly Recipient[]): { tokens: Map<string, AckToken>; released?: Promise<AckHandle> } {
     const kind = upstream.kind as AckKind;
     if (!ACK_KINDS.includes(kind)) throw new RangeError(`not an NSO ack kind: ${upstream.kind}`);
-    if (recipients.length === 0) return { tokens: new Map(), released: this.opts.release(upstream) };
+    if (recipients.length === 0) {
+      this.answered.unwanted++;
+      return { tokens: new Map(), released: this.opts.release(upstream) };
+    }
     if (upstream.connection !== this.upstreamConnection) {
       // The first notification of a new connection: shares of the old one are void now.
       this.upstreamConnection = upstream.connection;
@@ -117,6 +125,7 @@ export class AckFanIn extends EventEmitter<AckFanInEvents> {
    */
   async ack(token: unknown, expectKinds: readonly string[] = ACK_KINDS): Promise<ShareAnswer> {
     const share = this.shares.take(token, expectKinds).handle;
+    this.answered.flow++;
     this.stopTimer(share);
     return this.answer(share);
   }
@@ -136,6 +145,8 @@ export class AckFanIn extends EventEmitter<AckFanInEvents> {
   }
 
   private answeredWithout(share: Share, why: "timeout" | "evicted"): void {
+    if (why === "timeout") this.answered.auto++;
+    else this.answered.evicted++;
     this.emit("autoAck", { recipient: share.recipient, kind: share.n.kind, why });
     this.answer(share).catch((e: unknown) => this.emit("releaseFailed", { kind: share.n.kind, error: asError(e) }));
   }

@@ -4,6 +4,7 @@ import { AckError, AckRegistry, AckToken } from "../core/ack-registry";
 import { Backoff } from "../core/backoff";
 import { Clock, systemClock, TimerHandle } from "../core/clock";
 import { DropCounter } from "../core/drops";
+import { TypeCounts } from "../core/type-counts";
 import { asError, InfraError, ProtocolError } from "../core/errors";
 import { Attempt, ConnectionLifecycle } from "../core/lifecycle";
 import { PauseGate } from "../core/pause-gate";
@@ -108,6 +109,8 @@ interface Reading {
 export class NsoClient extends EventEmitter<NsoClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly drops = new DropCounter();
+  /** Notifications delivered, by type (for the health view). */
+  readonly types = new TypeCounts();
   readonly acks: AckRegistry<LiveAck>;
   private readonly clock: Clock;
   private negotiatedProto: number | undefined;
@@ -461,6 +464,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       return;
     }
     this.received++;
+    this.types.add(notification.type);
     let token: AckToken | undefined;
     if (ack) {
       const live: LiveAck = { handle: ack, socket };

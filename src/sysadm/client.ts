@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { BackoffOptions } from "../core/backoff";
 import { Clock, systemClock, TimerHandle } from "../core/clock";
 import { DropCounter } from "../core/drops";
+import { TypeCounts } from "../core/type-counts";
 import { asError, InfraError, ProtocolError } from "../core/errors";
 import { Attempt, ConnectionLifecycle, StateChange } from "../core/lifecycle";
 import { PauseGate } from "../core/pause-gate";
@@ -65,6 +66,8 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
   readonly backoff: AuthAwareBackoff;
   readonly drops = new DropCounter();
+  /** Events delivered, by type (for the health view). */
+  readonly types = new TypeCounts();
   /** `pauses`: how often reading was held back for a flow that fell behind. */
   readonly stats = { events: 0, snapshots: 0, duplicateSnapshots: 0, reconnects: 0, pauses: 0 };
   /**
@@ -336,6 +339,7 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
 
   private deliver(ev: SysadmEvent): void {
     this.stats.events++;
+    this.types.add(ev.name);
     if (ev.snapshot) this.stats.snapshots++;
     this.emit("event", ev);
   }

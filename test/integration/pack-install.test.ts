@@ -23,7 +23,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(pkgRoot, "package.json"), "utf8
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
-  "node-red": { nodes: Record<string, string> };
+  "node-red": { nodes: Record<string, string>; plugins?: Record<string, string> };
 };
 const entries = Object.entries(pkg["node-red"].nodes);
 const exampleNames = fs.existsSync(path.join(pkgRoot, "examples"))
@@ -131,6 +131,8 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
         .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
         .map((f) => f.replace(/^src\//, "").replace(/\.ts$/, ".js")),
       ...walk("nodes").filter((f) => /\.html$|^nodes\/icons\/|^nodes\/locales\//.test(f)),
+      // The editor plugin's page and messages beside its built .js (package.json node-red.plugins).
+      ...walk("plugins").filter((f) => /\.html$|^plugins\/locales\//.test(f)),
       ...walk("examples").filter((f) => f.endsWith(".json")),
       ...walk("bin"),
       "package.json",
@@ -218,6 +220,26 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
         assert.deepEqual(bugs, []);
       });
     }
+  });
+
+  it("loads the editor plugin (the infra events sidebar) and serves its health figures", async () => {
+    const plugins = pkg["node-red"].plugins ?? {};
+    assert.ok(Object.keys(plugins).length > 0, "package.json declares no node-red.plugins");
+    // The admin API's plugin list (what the editor loads): each of ours enabled, without a load error.
+    const listed = await getJson<Array<{ id: string; module: string; enabled?: boolean; err?: unknown }>>(`${nr!.url}plugins`);
+    for (const name of Object.keys(plugins)) {
+      const p = listed.find((x) => x.id === `${pkg.name}/${name}`);
+      assert.ok(p, `plugin ${name} is not in the runtime's plugin list: ${JSON.stringify(listed.map((x) => x.id))}`);
+      assert.equal(p.err, undefined, `plugin ${name} failed to load: ${String(p.err)}`);
+      assert.equal(p.enabled, true);
+    }
+    // Its runtime half: a card for each seeded config node whose default settings make a
+    // connection (an nso-server's always do; one without credentials has nothing to connect).
+    const health = await getJson<{ connections: Array<{ type: string }> }>(`${nr!.url}infra-events/health`);
+    const configTypes = seedTypes.filter((t) => t.def?.category === "config").map((t) => t.type);
+    const shown = health.connections.map((c) => c.type);
+    assert.ok(shown.includes("nso-server"), `cards: ${JSON.stringify(shown)}`);
+    assert.deepEqual(shown.filter((t) => !configTypes.includes(t)), []);
   });
 
   it("lists the module's examples under Import > Examples", async () => {

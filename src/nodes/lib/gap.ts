@@ -1,5 +1,6 @@
 import type { NodeMessage } from "./red";
 import { withoutUserInfo } from "../../core/redact";
+import { noteGap } from "./health";
 
 /**
  * The one gap message of all four channels (docs/gaps.md): `topic: "gap"`, and a payload that
@@ -31,10 +32,20 @@ export interface GapWindow {
   filled: GapFill;
 }
 
-export function gapMessage(channel: GapChannel, w: GapWindow, extras: Record<string, unknown> = {}): NodeMessage & { payload: GapPayload } {
+/**
+ * `from`: the config node whose connection the gap belongs to; the gap is counted in its health
+ * view (docs/health.md), here where every gap message of every channel is built.
+ */
+export function gapMessage(
+  channel: GapChannel,
+  w: GapWindow,
+  extras: Record<string, unknown> = {},
+  from?: object | null,
+): NodeMessage & { payload: GapPayload } {
   const iso = (t: number | Date) => new Date(t).toISOString();
   // The fixed fields come last so an extra can never overwrite them.
   // A reason is an error message, which may quote an address typed with user:password@.
   const payload: GapPayload = { ...extras, channel, reason: withoutUserInfo(w.reason), since: iso(w.since), until: iso(w.until), filled: w.filled };
+  noteGap(from, payload);
   return { topic: GAP_TOPIC, payload };
 }
