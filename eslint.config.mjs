@@ -27,7 +27,15 @@ export default tseslint.config(
       // A floating promise is a silent failure: every one must be awaited, returned, or voided on purpose.
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false } }],
+      // `const node = this` is the Node-RED idiom for node constructors whose callbacks need the node.
+      "@typescript-eslint/no-this-alias": "off",
     },
+  },
+  {
+    // Tests and benches load the CommonJS scripts (scripts/demo.js, scorecard.js) and core
+    // Node-RED nodes by path, which only require() can.
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     files: ["**/*.js", "**/*.mjs"],
