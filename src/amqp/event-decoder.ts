@@ -1,5 +1,6 @@
 import type { Message } from "rhea";
 import { ProtocolError } from "../core/errors";
+import { DecodedBusEvent, fromBusEvent, isBusMessage } from "./bus-event";
 import { EventObject, eventToObject } from "./event-object";
 import { readSimpleEvent } from "./fast-event";
 import { bodySize, bodyToText, checkSize, CLACKS_NS, DEFAULT_MAX_EVENT_BYTES, parseEvent } from "./xml-event";
@@ -23,7 +24,8 @@ export interface DecoderOptions {
 export type Decoded =
   | { kind: "event"; name: string; payload: EventObject; xml: string }
   | { kind: "raw"; name: string | undefined; payload: unknown }
-  | { kind: "filtered"; name: string; error?: Error };
+  | { kind: "filtered"; name: string; error?: Error }
+  | DecodedBusEvent;
 
 /**
  * Turns one AMQP message into what a flow sees: the event name, the event as an object and
@@ -54,6 +56,9 @@ export class EventDecoder {
       throw new ProtocolError("xml-too-large", `message body of ${size} bytes exceeds the limit of ${this.maxBytes}`, { size, limit: this.maxBytes });
     }
     if (this.format === "raw") return { kind: "raw", name: nameFromMessage(message), payload: rawBody(message.body) };
+    // A bus event (amqp1-send's JSON format) is restored as its input node sent it; the XQuery
+    // is for Clacks XML and does not apply.
+    if (isBusMessage(message)) return fromBusEvent(bodyToText(message.body), message.message_id, message.application_properties);
     const xml = bodyToText(message.body);
     if (!this.filter) {
       // Without an XQuery no DOM is needed: the plain shape is read directly (falls back below).

@@ -15,3 +15,6 @@ export * from "./broker-handle";
 export * from "./fast-event";
 export * from "./protocol-probe";
 export * from "./credit-guard";
+export * from "./bus-event";
+export * from "./dedup-window";
+export * from "./event-id";

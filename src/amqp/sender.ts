@@ -7,6 +7,7 @@ import type { AmqpConnection } from "./connection";
 import { describeError } from "./connection";
 import { LinkEvents, LinkState, ManagedLink } from "./managed-link";
 import { durabilityMismatch, sourceKind, terminusFor } from "./queue-durability";
+import { BUS_CONTENT_TYPE, BusEnvelope } from "./bus-event";
 
 export interface SenderOptions {
   /** Target address, e.g. `/exchange/amq.topic` (routing key = subject) or `topic://…`. */
@@ -20,6 +21,8 @@ export interface SenderOptions {
 export interface OutgoingEvent {
   xml: string;
   name: string;
+  /** A bus event (bus-event.ts): sent as JSON with its own subject, properties and message-id instead of the XML. */
+  bus?: BusEnvelope;
   /** Clacks domain: subject = `<domain>.event.<name>`. */
   domain: string;
   /**
@@ -90,7 +93,7 @@ export class EventSender extends ManagedLink<Sender, SenderEvents> {
       return Promise.reject(new InfraError("send-queue-full", `send queue full (${this.maxQueue} messages waiting for the broker)`));
     }
     return new Promise<SendResult>((resolve, reject) => {
-      this.waiting.push({ ev, messageId: randomUUID(), resolve, reject });
+      this.waiting.push({ ev, messageId: ev.bus?.eventId ?? randomUUID(), resolve, reject });
       this.emit("queue", this.queued);
       this.pump();
     });
@@ -173,15 +176,16 @@ export class EventSender extends ManagedLink<Sender, SenderEvents> {
       const p = this.waiting[this.head];
       this.waiting[this.head++] = undefined as unknown as Pending;
       const { ev } = p;
+      const { bus } = ev;
       const d = link.send({
-        subject: `${ev.domain}.event.${ev.name}`,
-        content_type: "application/xml",
+        subject: bus ? bus.subject : `${ev.domain}.event.${ev.name}`,
+        content_type: bus ? BUS_CONTENT_TYPE : "application/xml",
         message_id: p.messageId,
         creation_time: new Date(),
         durable: this.toQueue || (ev.durable ?? true),
         ttl: ev.ttlMs,
-        application_properties: { clacks_event: ev.name },
-        body: rheaMessage.data_section(Buffer.from(ev.xml, "utf8")),
+        application_properties: bus ? bus.properties : { clacks_event: ev.name },
+        body: rheaMessage.data_section(bus ? bus.body : Buffer.from(ev.xml, "utf8")),
       });
       this.sent++;
       this.inflight.set(d, p);

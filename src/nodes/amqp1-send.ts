@@ -3,7 +3,7 @@ import { NodeResources } from "../core/resources";
 import { SharedUse } from "./lib/shared-use";
 import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
 import { asError, InfraError } from "../core/errors";
-import { CLACKS_NS, EventSender, makeEvent, SchemaValidator, BrokerHandle } from "../amqp";
+import { CLACKS_NS, EventSender, makeEvent, SchemaValidator, BrokerHandle, toBusEvent } from "../amqp";
 
 /**
  * amqp1-send (the EventMaker): builds a Clacks event from msg.payload (an object like
@@ -18,6 +18,8 @@ interface SendDef extends NodeDef {
   schemas?: string;
   durable?: boolean;
   maxQueue?: string | number;
+  /** "clacks" (default): the EventMaker's XML; "bus": any input node's message as a JSON bus event (docs/scale-out.md). */
+  format?: "clacks" | "bus";
 }
 
 export = function (RED: NodeAPI) {
@@ -72,6 +74,25 @@ export = function (RED: NodeAPI) {
     node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
       if (!sender) return done(configError ?? new Error("amqp1-send is not configured"));
       const s = sender;
+      if (config.format === "bus") {
+        // Any input node's message, as it is: no XML, no schemas; message-id = msg.eventId.
+        let bus;
+        try {
+          bus = toBusEvent(msg);
+        } catch (e) {
+          return done(asError(e));
+        }
+        s.send({ xml: "", name: bus.type, domain, durable: true, bus }).then(
+          (r) => {
+            sent++;
+            render();
+            (msg as Record<string, unknown>).bus = { messageId: r.messageId, subject: bus.subject, address: s.address, outcome: r.outcome };
+            done();
+          },
+          (e: unknown) => done(asError(e)),
+        );
+        return;
+      }
       void (async () => {
         const ev = makeEvent(msg.payload, { namespace });
         if (validator) {
