@@ -9,6 +9,7 @@ import { configuredSpecs, routerFor, STATUS_OUTPUTS } from "../apic/settings";
 import { buildQuery, normaliseSpec } from "../apic/query";
 import type { LocalSubscription, SubscriptionListener } from "../apic/subscription";
 import type { ApicEvent, ApicGap, SubscriptionSpec } from "../apic/types";
+import { apicEventId } from "../apic/event-id";
 import { asError } from "../core/errors";
 import { NodeResources } from "../core/resources";
 import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/status";
@@ -143,7 +144,7 @@ export = function (RED: NodeAPI): void {
         const apic: Record<string, unknown> = { dn: ev.dn, status: ev.status, class: ev.class, subscriptionIds: ev.subscriptionIds, controller: controller.describe, query: sub.query.path };
         // The subtree a query with rsp-subtree read with the object (sync objects).
         if (ev.children) apic.children = ev.children;
-        const msg = { topic: ev.class, payload: ev.attributes, apic };
+        const msg = { topic: ev.class, payload: ev.attributes, apic, eventId: apicEventId(ev) };
         const key = config.routing === "status" ? ev.status : ev.class;
         const i = router.indexOf(key);
         if (i >= 0) out(i, msg);

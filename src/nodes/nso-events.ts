@@ -16,6 +16,7 @@ import { parseSubtree } from "../nso/maapi/keypath";
 import { nameTagValues, needsSchema, renderNotificationXml } from "../nso/maapi/stream-names";
 import type { TagValue } from "../nso/notifications/values";
 import { asError } from "../core/errors";
+import { nsoEventId } from "../nso/event-id";
 import type nsoServer = require("./nso-server");
 
 type NsoEvent = nsoServer.Event;
@@ -257,6 +258,7 @@ function nsoEvents(RED: NodeAPI): void {
         topic: n.type,
         payload: n.payload,
         nso: { type: tag, typeName: n.type, server: server.endpoint },
+        eventId: nsoEventId(server.endpoint, n),
       };
       if (ev.ack) msg.ack = { ...ev.ack };
       return msg;

@@ -10,6 +10,7 @@ import { InfraError } from "../core/errors";
 import { NodeResources } from "../core/resources";
 import { EVENT_TYPES, isEventType, SysadmEvent, GapInfo } from "../sysadm";
 import type { SysadmServerHandle, SysadmUser } from "../sysadm";
+import { sysadmEventId } from "../sysadm/event-id";
 
 /** What sysadm-server offers its users (see sysadm-server.ts). */
 interface SysadmServerNode extends Node, SysadmServerHandle {}
@@ -109,7 +110,12 @@ export = function (RED: NodeAPI) {
       },
       onEvent(ev: SysadmEvent) {
         count++;
-        const msg = { topic: ev.name, payload: ev.args, sysadm: { priority: ev.priority, snapshot: ev.snapshot, server: serverLabel } } as NodeMessage;
+        const msg = {
+          topic: ev.name,
+          payload: ev.args,
+          sysadm: { priority: ev.priority, snapshot: ev.snapshot, server: serverLabel },
+          eventId: sysadmEventId(serverLabel, ev),
+        } as NodeMessage;
         if (ev.bridge !== undefined) (msg as { sysadm: Record<string, unknown> }).sysadm.bridge = ev.bridge;
         send(ev.name, msg);
         if (up && countTimer === undefined) countTimer = resources.setTimeout(showCount, count === 1 ? 0 : 500);
