@@ -6,6 +6,7 @@ import { DropCounter } from "../core/drops";
 import { asError, ProtocolError } from "../core/errors";
 import type { AmqpConnection } from "./connection";
 import { guardCredit } from "./credit-guard";
+import { guardDispositions } from "./disposition-guard";
 import { DecoderOptions, EventDecoder } from "./event-decoder";
 import { LinkEvents, LinkState, ManagedLink } from "./managed-link";
 import { explainDurabilityMismatch, sourceKind, terminusFor } from "./queue-durability";
@@ -14,6 +15,14 @@ import type { HeldDelivery } from "./settlement";
 
 export type AckMode = "auto" | "manual";
 export const DELIVERY_KIND = "amqp1-delivery";
+
+/** A delivery the listener keeps past its 'event' (manual mode, or auto with deferAccept). */
+interface Kept {
+  link: Receiver;
+  delivery: Delivery;
+  /** Settled, released or given up: nothing more is sent for it. */
+  done: boolean;
+}
 
 export interface SubscriptionOptions extends DecoderOptions {
   /** Source address as given: `/exchange/amq.topic/org.clacks.event.#`, `/amq/queue/q`, `topic://…`. */
@@ -31,6 +40,13 @@ export interface SubscriptionOptions extends DecoderOptions {
   durable?: boolean;
   /** A message whose handling failed this many times is rejected, not released again (default 3). */
   maxFailures?: number;
+  /**
+   * Auto mode: accept a delivery when the listener says the flow finished it (through the
+   * EventSettler emitted with the event), not as soon as it is emitted. Its credit comes back
+   * only then, so `credit` is the most messages in memory, and what the flow had not finished
+   * when the subscription closes goes back to the broker (amqp1-events, issue 11).
+   */
+  deferAccept?: boolean;
   backoff?: Backoff;
   clock?: Clock;
 }
@@ -59,8 +75,23 @@ export interface ReceivedEvent {
   ack?: AckToken;
 }
 
+/**
+ * How the listener settles an event it keeps: emitted with each event in auto mode with
+ * `deferAccept`, and in manual mode (where amqp1-ack settles it; the listener only uses `fail`).
+ * Each delivery is settled once: later calls, and calls after the link is gone (the broker has
+ * taken the message back then), do nothing.
+ */
+export interface EventSettler {
+  /** The flow finished the event: accept it, its credit comes back. */
+  accept(): void;
+  /** The flow did not finish it: give it back to the broker, which delivers it again. */
+  release(): void;
+  /** Handing it to the flow failed: as a failing listener (released, rejected after maxFailures). */
+  fail(e: unknown): void;
+}
+
 export interface SubscriptionEvents extends LinkEvents {
-  event: [ReceivedEvent];
+  event: [ReceivedEvent, EventSettler | undefined];
   /** A message was dropped (and settled as rejected): bad XML, oversize, DOCTYPE, … */
   drop: [ProtocolError, { first: boolean; amqp: AmqpInfo }];
   /** The XQuery said no (accepted and not emitted). */
@@ -106,6 +137,11 @@ export function isTransientSource(address: string): boolean {
  * deliveries still unsettled, never "one back per settlement": a broker that sends beyond its
  * credit (RabbitMQ 3.x does, see topUp) must not make the window grow. After a reconnect the
  * credit is issued again (a new link starts at 0 and the receiver would silently stall).
+ *
+ * Deliveries the listener keeps past its 'event' (manual mode, or auto with `deferAccept`) are
+ * tracked, and released explicitly when the subscription closes or switches address: RabbitMQ
+ * 3.10 requeues a closed link's unsettled deliveries by itself (measured), but a broker that
+ * applies the source's default outcome otherwise must not get to accept them.
  */
 export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents> {
   protected readonly kind = "receiver";
@@ -119,6 +155,11 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   private addressValue: string;
   /** Deliveries of the current link not settled yet (manual mode: waiting for amqp1-ack). */
   private unsettled = 0;
+  /** Those of them the listener keeps (manual, or auto with deferAccept). */
+  private readonly kept = new Set<Kept>();
+  /** deferAccept: accepts asked for during this turn of the event loop, sent together after it. */
+  private toAccept: Kept[] = [];
+  private acceptScheduled = false;
   /** Set while the link is lost (not while a wanted detach or address switch is under way). */
   private gapStart: { since: number; reason: string } | undefined;
   received = 0;
@@ -146,10 +187,27 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     const a = address.trim();
     if (!a) throw new ProtocolError("address-missing", "a source address is required");
     if (a === this.addressValue) return;
+    this.releaseKept();
     this.addressValue = a;
     // A new source starts fresh: there is no earlier subscription whose events could be missed.
     this.gapStart = undefined;
     this.reattach();
+  }
+
+  /** Deliveries of the current link not settled yet: at most `credit`, short of a broker overrun. */
+  get inFlight(): number {
+    return this.unsettled;
+  }
+
+  /** The listener keeps deliveries past their 'event', so they hold credit until settled. */
+  private get keeps(): boolean {
+    return this.ackMode === "manual" || this.opts.deferAccept === true;
+  }
+
+  /** Detach for good; the deliveries the listener still kept go back to the broker first. */
+  override close(): void {
+    this.releaseKept();
+    super.close();
   }
 
   /** Queue addresses are declared durable unless the user chose transient. */
@@ -165,12 +223,14 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       autosettle: true,
     });
     guardCredit(session, r, () => this.onOverrun());
+    guardDispositions(session);
     r.on("message", (ctx: EventContext) => this.onMessage(ctx));
     return r;
   }
 
   protected override onAttached(link: Receiver): void {
     this.unsettled = 0;
+    this.kept.clear();
     this.topUp(link);
     const lost = this.gapStart;
     if (lost) {
@@ -190,6 +250,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
 
   protected override onDetached(err: Error): void {
     this.unsettled = 0;
+    // The broker takes them back with the link; settling them later would mean nothing.
+    this.kept.clear();
     // Keep the first loss: a failing re-attach after a cut must not move the gap's start.
     this.gapStart ??= { since: this.clock.now(), reason: err.message };
   }
@@ -231,49 +293,138 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       amqp,
     };
     if (decoded.kind === "event") ev.xml = decoded.xml;
-    if (this.ackMode === "manual") {
-      ev.ack = this.conn.acks.issue(DELIVERY_KIND, this.hold(link, delivery));
+    const kept = this.keeps ? this.keep(link, delivery) : undefined;
+    if (kept && this.ackMode === "manual") {
+      ev.ack = this.conn.acks.issue(DELIVERY_KIND, this.hold(kept));
     }
     this.emitted++;
     this.conn.types.add(ev.topic);
     try {
-      this.emit("event", ev);
+      this.emit("event", ev, kept && this.settler(kept, message, amqp, ev));
     } catch (e) {
-      // A failing listener must not kill rhea's read loop. The broker gets the message back,
-      // until it has failed maxFailures times: then it is rejected (dead-lettered where the queue
-      // has a dead-letter exchange), so a message that always fails cannot loop forever.
-      const { attempts, giveUp } = this.failures.failed(message);
-      const err = giveUp
-        ? new ProtocolError("handler-failed-repeatedly", `event handler failed ${attempts} times, message rejected: ${asError(e).message}`, { attempts })
-        : new ProtocolError("handler-failed", `event handler failed (attempt ${attempts}, released for redelivery): ${asError(e).message}`, { attempts });
-      // Manual mode: the token went down with the message, so no amqp1-ack will ever settle it.
-      const held = ev.ack !== undefined && this.conn.acks.forget(ev.ack.id);
-      if (this.ackMode === "auto" || held) this.settleNow(link, delivery, giveUp ? "reject" : "release", err);
-      this.emit("drop", err, { first: this.drops.add(err.code), amqp });
+      this.handlerFailed(link, delivery, kept, message, amqp, ev, e);
       return;
     }
+    // deferAccept: it succeeded once the flow finished it (the settler's accept).
+    if (kept && this.ackMode === "auto") return;
     this.failures.succeeded(message);
-    if (this.ackMode === "auto") this.settleNow(link, delivery, "accept");
+    if (!kept) this.settleNow(link, delivery, "accept");
   }
 
-  private hold(link: Receiver, delivery: Delivery): HeldDelivery {
-    let done = false;
+  /**
+   * Handing the event on failed. A failing listener must not kill rhea's read loop. The broker
+   * gets the message back, until it has failed maxFailures times: then it is rejected
+   * (dead-lettered where the queue has a dead-letter exchange), so a message that always fails
+   * cannot loop forever.
+   */
+  private handlerFailed(link: Receiver, delivery: Delivery, kept: Kept | undefined, message: Message, amqp: AmqpInfo, ev: ReceivedEvent, e: unknown): void {
+    if (kept?.done) return;
+    const { attempts, giveUp } = this.failures.failed(message);
+    const err = giveUp
+      ? new ProtocolError("handler-failed-repeatedly", `event handler failed ${attempts} times, message rejected: ${asError(e).message}`, { attempts })
+      : new ProtocolError("handler-failed", `event handler failed (attempt ${attempts}, released for redelivery): ${asError(e).message}`, { attempts });
+    // Manual mode: the token went down with the message, so no amqp1-ack will ever settle it.
+    const ours = ev.ack === undefined || this.conn.acks.forget(ev.ack.id);
+    const outcome = giveUp ? "reject" : "release";
+    if (kept) {
+      if (ours) this.settleKept(kept, outcome, err);
+    } else this.settleNow(link, delivery, outcome, err);
+    this.emit("drop", err, { first: this.drops.add(err.code), amqp });
+  }
+
+  /** Track a delivery the listener keeps past its 'event', so closing can hand it back. */
+  private keep(link: Receiver, delivery: Delivery): Kept {
+    const k: Kept = { link, delivery, done: false };
+    if (this.isCurrent(link)) this.kept.add(k);
+    return k;
+  }
+
+  private settler(k: Kept, message: Message, amqp: AmqpInfo, ev: ReceivedEvent): EventSettler {
     return {
-      delivery,
-      linkAlive: () => this.isCurrent(link) && !link.is_closed(),
+      accept: () => {
+        if (k.done) return;
+        this.failures.succeeded(message);
+        this.acceptSoon(k);
+      },
+      release: () => this.settleKept(k, "release"),
+      fail: (e) => this.handlerFailed(k.link, k.delivery, k, message, amqp, ev, e),
+    };
+  }
+
+  /**
+   * Settle a kept delivery, once. On a link that is no longer current it is only forgotten: the
+   * broker has taken it back with that link and will deliver it again.
+   */
+  private settleKept(k: Kept, outcome: "accept" | "reject" | "release", err?: ProtocolError): void {
+    if (k.done) return;
+    k.done = true;
+    this.kept.delete(k);
+    if (this.isCurrent(k.link)) this.settleNow(k.link, k.delivery, outcome, err);
+  }
+
+  /**
+   * The flow finishes messages one by one, each in its own Node-RED delivery: accepting each at
+   * once would cost a disposition frame, a flow frame and a socket write per message (rhea writes
+   * on the next tick). The accepts of one event-loop turn go out together instead, as one
+   * disposition for each run of consecutive deliveries, and the credit they free in one flow.
+   */
+  private acceptSoon(k: Kept): void {
+    this.toAccept.push(k);
+    if (this.acceptScheduled) return;
+    this.acceptScheduled = true;
+    setImmediate(() => this.flushAccepts(true));
+  }
+
+  private flushAccepts(grant: boolean): void {
+    this.acceptScheduled = false;
+    const batch = this.toAccept;
+    if (batch.length === 0) return;
+    this.toAccept = [];
+    let link: Receiver | undefined;
+    for (const k of batch) {
+      // Released or failed since (a release wins), or on a link that is gone.
+      if (k.done) continue;
+      k.done = true;
+      this.kept.delete(k);
+      if (!this.isCurrent(k.link)) continue;
+      k.delivery.accept();
+      this.unsettled--;
+      link = k.link;
+    }
+    if (link && grant) this.topUp(link);
+  }
+
+  /**
+   * Hand every kept delivery back to the broker (released: it delivers them again) before the
+   * link goes; what the flow had finished is accepted first. No credit is granted: the link is
+   * closing.
+   */
+  private releaseKept(): void {
+    this.flushAccepts(false);
+    for (const k of this.kept) {
+      k.done = true;
+      if (this.isCurrent(k.link)) k.delivery.release();
+    }
+    this.kept.clear();
+  }
+
+  private hold(k: Kept): HeldDelivery {
+    const link = k.link;
+    return {
+      delivery: k.delivery,
+      // A delivery released on close is the broker's again, even if the link were still there.
+      linkAlive: () => !k.done && this.isCurrent(link) && !link.is_closed(),
       settled: () => {
-        if (done) return;
-        done = true;
+        if (k.done) return;
+        k.done = true;
+        this.kept.delete(k);
         this.settledOne(link);
       },
       dropped: (why) => {
-        if (done) return;
-        done = true;
-        if (why === "evicted" && this.isCurrent(link)) {
-          // Too many unsettled: give it back to the broker rather than hold it forever.
-          delivery.release();
-          this.settledOne(link);
-        }
+        // Too many unsettled: give it back to the broker rather than hold it forever.
+        if (why === "evicted") return this.settleKept(k, "release");
+        k.done = true;
+        this.kept.delete(k);
       },
     };
   }
@@ -299,7 +450,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
    * counting the deliveries already on their way from the queue to our session: a flow that
    * arrives while some are under way makes it send that many beyond our credit (seen on 3.10
    * with credit 2 and two amqp1-acks a tick apart: three deliveries for two slots). So:
-   * - manual: credit is granted only when the link has none left, i.e. when nothing can be on
+   * - manual, and auto with deferAccept (the listener keeps deliveries until the flow finished
+   *   them): credit is granted only when the link has none left, i.e. when nothing can be on
    *   its way; the window of unsettled deliveries then holds exactly. A delivery that arrives
    *   takes the link to 0 and tops it up, so this never stalls.
    * - auto: every delivery is settled before the next is read, so the window only paces the
@@ -311,7 +463,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     const have = (link as unknown as { credit: number }).credit ?? 0;
     const add = this.credit - this.unsettled - have;
     if (add <= 0) return;
-    if (have > 0 && (this.ackMode === "manual" || add < Math.max(1, this.credit >> 2))) return;
+    if (have > 0 && (this.keeps || add < Math.max(1, this.credit >> 2))) return;
     link.add_credit(add);
   }
 

@@ -1,11 +1,12 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { gapMessage } from "./lib/gap";
+import { FlowWindow } from "./lib/flow-window";
 import { NodeResources } from "../core/resources";
 import { SharedUse } from "./lib/shared-use";
 import { OutputRouter, parseKeyList } from "../core/routing";
 import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
 import { asError } from "../core/errors";
-import { AckMode, EventFormat, EventSubscription, ReceivedEvent, BrokerHandle, ReattachInfo } from "../amqp";
+import { AckMode, EventFormat, EventSettler, EventSubscription, ReceivedEvent, BrokerHandle, ReattachInfo } from "../amqp";
 import { depthSetting } from "../amqp/xml-limits";
 
 /**
@@ -83,6 +84,8 @@ export = function (RED: NodeAPI) {
         maxBytes: maxKB * 1024,
         maxDepth: depthSetting(config.maxDepth),
         durable: durability === "durable",
+        // Auto mode accepts a delivery when the flow finished its message (see below).
+        deferAccept: true,
       });
     } catch (e) {
       const err = asError(e);
@@ -92,12 +95,57 @@ export = function (RED: NodeAPI) {
 
     if (sub && broker) {
       const s = sub;
-      res.on(s, "event", (ev: ReceivedEvent) => {
+      // Flow control (issue 11). The credit is the window: the subscription holds at most
+      // `credit` unsettled deliveries, and in both modes a delivery stays unsettled until the
+      // flow is done with its message (auto: the window says the flow finished it, then it is
+      // accepted; manual: amqp1-ack settles it). So the broker is the buffer, `credit` is the
+      // most messages in memory, and what the flow has not finished when the node stops goes
+      // back to the broker (the subscription releases it on close). There is no drop-oldest:
+      // AMQP always holds back through credit.
+      const settlers = new WeakMap<object, EventSettler>();
+      // The window sends through this: a send that throws (Node-RED cannot clone a message for
+      // a second wire) fails that delivery as a throwing listener did before there was a window.
+      const sender = Object.create(node, {
+        send: {
+          value: (out: object) => {
+            try {
+              node.send(out as never);
+            } catch (e) {
+              const st = settlers.get(out);
+              // A gap message has no delivery to fail; thrown here it would end Node-RED.
+              if (st) st.fail(e);
+              else node.error(`amqp1-events: could not send a message on: ${asError(e).message}`);
+            }
+          },
+        },
+      }) as Node;
+      const win = new FlowWindow(RED, sender, { window: s.credit, mode: "hold" }, undefined, {
+        writtenOff: (n) => node.warn(`amqp1-events ${s.address}: ${n} message(s) not finished by the flow within 5 minutes; ${s.ackMode === "auto" ? "released: the broker delivers them again" : "they stay unsettled until amqp1-ack settles them"}`),
+      });
+      res.add(() => win.close());
+      // While Node-RED stops flows (a deploy, a shutdown), closing nodes complete what they still
+      // hold without passing it on: the core delay node calls done() on its whole queue. Such a
+      // message was not processed: it goes back to the broker instead of being accepted.
+      let stopping = false;
+      res.on(RED.events, "flows:stopping", () => (stopping = true));
+      res.on(RED.events, "flows:started", () => (stopping = false));
+      const finished = (st: EventSettler, timedOut: boolean) => {
+        // Written off (the flow never finished it): release, so the broker delivers it again
+        // rather than it being accepted unprocessed.
+        if (timedOut || stopping) st.release();
+        else st.accept();
+      };
+      res.on(s, "event", (ev: ReceivedEvent, settler?: EventSettler) => {
         count++;
         // A ReceivedEvent is a fresh object per delivery with exactly the message's shape
         // ({topic, payload, xml?, amqp, ack?}): it goes out as the msg itself, no copy.
         const out = router ? router.route(ev.topic, ev) : ev;
-        if (out) node.send(out as never);
+        const accepts = s.ackMode === "auto" ? settler : undefined;
+        if (!out) accepts?.accept();
+        else {
+          if (settler) settlers.set(out, settler);
+          win.send(out as never, ev as never, accepts && { onFinished: (timedOut) => finished(accepts, timedOut) });
+        }
         renderSoon();
       });
       // An XQuery that fails on an event counts as "no match" (Qpid's semantics), but a query that
@@ -139,10 +187,11 @@ export = function (RED: NodeAPI) {
         else if (info.missed) node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
         else node.warn(`amqp1-events ${info.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`);
         const gap = gapMessage("amqp", { reason: info.reason, since: info.since, until: info.reattachedAt, filled: info.missed ? false : "redelivery" }, { address: info.address }, broker);
-        // On the only output, or the last ("other") one when routing by event name.
-        node.send((router ? router.at(router.lastIndex, gap) : gap) as never);
+        // On the only output, or the last ("other") one when routing by event name; behind the
+        // events received before it.
+        win.send((router ? router.at(router.lastIndex, gap) : gap) as never, gap as never, { keep: true });
       });
-      // Closing the link on close hands unsettled (manual-mode) deliveries back to the broker: nothing is lost.
+      // Closing the link on close hands every unsettled delivery back to the broker: nothing is lost.
       shared.join(broker, user, s);
     }
 
