@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
+import { isGapNotice } from "./lib/gap";
 import { AckError, checkToken } from "../core/ack-registry";
 import { asError } from "../core/errors";
 import { StatusThrottle } from "../core/status";
@@ -29,6 +30,7 @@ export = function (RED: NodeAPI) {
     node.on("close", () => status.dispose());
     const configured = config.outcome && config.outcome !== "msg" ? config.outcome : undefined;
     node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
+      if (isGapNotice(msg as { topic?: unknown; ack?: unknown })) return done();
       try {
         const m = msg as Record<string, unknown>;
         const token = checkToken(m.ack);

@@ -4,6 +4,7 @@ import { AckError, checkToken } from "../core/ack-registry";
 import { asError, InfraError } from "../core/errors";
 import { ACK_KINDS } from "../nso/acks";
 import { StatusThrottle } from "../core/status";
+import { isGapNotice } from "./lib/gap";
 import type nsoServer = require("./nso-server");
 
 /**
@@ -24,6 +25,11 @@ function nsoAck(RED: NodeAPI): void {
     const status = new StatusThrottle((s) => node.status(s), 1000);
     let acked = 0;
     node.on("input", (msg: NodeMessageInFlow & { ack?: unknown }, send: SendFn, done: DoneFn) => {
+      if (isGapNotice(msg)) {
+        send(msg);
+        done();
+        return;
+      }
       let server: nsoServer.ServerNode | null;
       let kind: string;
       try {

@@ -49,3 +49,11 @@ export function gapMessage(
   noteGap(from, payload);
   return { topic: GAP_TOPIC, payload };
 }
+
+/**
+ * A gap message on its way through an ack node: it carries nothing to settle. Wired on the same
+ * output as the events (single-output routing), it must pass, not fail as a missing token.
+ */
+export function isGapNotice(msg: { topic?: unknown; ack?: unknown }): boolean {
+  return msg.topic === GAP_TOPIC && msg.ack === undefined;
+}
