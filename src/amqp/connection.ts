@@ -109,7 +109,7 @@ export class AmqpConnection extends EventEmitter<ConnectionEvents> {
       throw new AckError("ack-link-gone", "the link this message arrived on is gone; the broker has taken the message back and will redeliver it");
     }
     const applied = applyOutcome(handle.delivery, req, this.isRabbitMq);
-    handle.settled();
+    handle.settled(applied);
     return applied;
   }
 

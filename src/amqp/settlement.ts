@@ -20,8 +20,8 @@ export interface HeldDelivery {
   delivery: Delivery;
   /** False once the link it arrived on is gone (settling it then would be meaningless). */
   linkAlive(): boolean;
-  /** Give the receiver its credit back once the delivery is settled or dropped. */
-  settled(): void;
+  /** Give the receiver its credit back once the delivery is settled (with the outcome that went out). */
+  settled(outcome?: Outcome): void;
   /** The registry dropped it (evicted, or the connection ended). */
   dropped(why: "evicted" | "connection-gone"): void;
 }

@@ -8,6 +8,9 @@ import type { AmqpConnection } from "./connection";
 import { guardCredit } from "./credit-guard";
 import { guardDispositions } from "./disposition-guard";
 import { DecoderOptions, EventDecoder } from "./event-decoder";
+import { DedupWindow } from "./dedup-window";
+import { amqpEventId } from "./event-id";
+import type { DecodedBusEvent } from "./bus-event";
 import { LinkEvents, LinkState, ManagedLink } from "./managed-link";
 import { explainDurabilityMismatch, sourceKind, terminusFor } from "./queue-durability";
 import { FailureCounter } from "./redelivery-limit";
@@ -22,6 +25,16 @@ interface Kept {
   delivery: Delivery;
   /** Settled, released or given up: nothing more is sent for it. */
   done: boolean;
+  /** Its event id, while the de-duplication window counts it as in the flow. */
+  id?: string;
+}
+
+/** A copy waiting in the de-duplication window behind one with its id. */
+interface Parked {
+  kept: Kept;
+  message: Message;
+  amqp: AmqpInfo;
+  ev: ReceivedEvent;
 }
 
 export interface SubscriptionOptions extends DecoderOptions {
@@ -47,6 +60,8 @@ export interface SubscriptionOptions extends DecoderOptions {
    * when the subscription closes goes back to the broker (amqp1-events, issue 11).
    */
   deferAccept?: boolean;
+  /** De-duplicate by event id (issue 16): a copy of an event the flow finished is accepted unseen. */
+  dedup?: { size: number; maxAgeMs: number };
   backoff?: Backoff;
   clock?: Clock;
 }
@@ -73,6 +88,13 @@ export interface ReceivedEvent {
   amqp: AmqpInfo;
   /** Manual mode: the plain token amqp1-ack settles. */
   ack?: AckToken;
+  /** Stable id (event-id.ts): a bus event's own, else from the message-id or the body. */
+  eventId: string;
+  /** A bus event (bus-event.ts): the bus delivery's own AMQP details; `amqp` is then the original's. */
+  bus?: AmqpInfo;
+  nso?: unknown;
+  apic?: unknown;
+  sysadm?: unknown;
 }
 
 /**
@@ -94,6 +116,8 @@ export interface SubscriptionEvents extends LinkEvents {
   event: [ReceivedEvent, EventSettler | undefined];
   /** A message was dropped (and settled as rejected): bad XML, oversize, DOCTYPE, … */
   drop: [ProtocolError, { first: boolean; amqp: AmqpInfo }];
+  /** A copy of an event the flow already finished: accepted, not emitted (the de-duplication window). */
+  duplicate: [string, AmqpInfo];
   /** The XQuery said no (accepted and not emitted). */
   filtered: [string, Error | undefined];
   /** The link is attached again after it was lost (connection cut, broker closed it). */
@@ -152,6 +176,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   readonly ackMode: AckMode;
   /** Failed attempts per message, so one that always fails is not redelivered forever. */
   readonly failures: FailureCounter;
+  /** Event ids the flow finished, and copies waiting behind one in the flow (opts.dedup). */
+  readonly dedup: DedupWindow<Parked> | undefined;
   private addressValue: string;
   /** Deliveries of the current link not settled yet (manual mode: waiting for amqp1-ack). */
   private unsettled = 0;
@@ -176,6 +202,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     this.credit = Math.max(1, Math.min(10000, Math.floor(opts.credit ?? 100)));
     this.ackMode = opts.ack ?? "auto";
     this.failures = new FailureCounter(opts.maxFailures);
+    this.dedup = opts.dedup ? new DedupWindow<Parked>({ ...opts.dedup, clock: opts.clock }) : undefined;
   }
 
   get address(): string {
@@ -201,7 +228,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
 
   /** The listener keeps deliveries past their 'event', so they hold credit until settled. */
   private get keeps(): boolean {
-    return this.ackMode === "manual" || this.opts.deferAccept === true;
+    return this.ackMode === "manual" || this.opts.deferAccept === true || this.dedup !== undefined;
   }
 
   /** Detach for good; the deliveries the listener still kept go back to the broker first. */
@@ -231,6 +258,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   protected override onAttached(link: Receiver): void {
     this.unsettled = 0;
     this.kept.clear();
+    this.dedup?.forgetInFlight();
     this.topUp(link);
     const lost = this.gapStart;
     if (lost) {
@@ -252,6 +280,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     this.unsettled = 0;
     // The broker takes them back with the link; settling them later would mean nothing.
     this.kept.clear();
+    // Their copies come back as redeliveries and are processed (at-least-once; finished ids stay).
+    this.dedup?.forgetInFlight();
     // Keep the first loss: a failing re-attach after a cut must not move the gap's start.
     this.gapStart ??= { since: this.clock.now(), reason: err.message };
   }
@@ -291,9 +321,22 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       topic: decoded.name ?? this.addressValue,
       payload: decoded.payload,
       amqp,
+      eventId: decoded.kind === "bus" ? decoded.eventId : amqpEventId(message),
     };
     if (decoded.kind === "event") ev.xml = decoded.xml;
+    if (decoded.kind === "bus") restoreBus(ev, decoded);
     const kept = this.keeps ? this.keep(link, delivery) : undefined;
+    if (kept && this.dedup) {
+      const seen = this.dedup.admit(ev.eventId);
+      if (seen === "duplicate") return this.duplicate(kept, ev.eventId, amqp);
+      if (seen === "wait") return this.dedup.park(ev.eventId, { kept, message, amqp, ev });
+      kept.id = ev.eventId;
+    }
+    this.deliver(link, delivery, kept, message, amqp, ev);
+  }
+
+  /** Hand an event to the listener (its copy in the de-duplication window, if any, is `kept.id`). */
+  private deliver(link: Receiver, delivery: Delivery, kept: Kept | undefined, message: Message, amqp: AmqpInfo, ev: ReceivedEvent): void {
     if (kept && this.ackMode === "manual") {
       ev.ack = this.conn.acks.issue(DELIVERY_KIND, this.hold(kept));
     }
@@ -306,9 +349,11 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       return;
     }
     // deferAccept: it succeeded once the flow finished it (the settler's accept).
-    if (kept && this.ackMode === "auto") return;
+    if (kept && this.ackMode === "auto" && this.opts.deferAccept) return;
     this.failures.succeeded(message);
     if (!kept) this.settleNow(link, delivery, "accept");
+    // Kept only for the de-duplication window: accepted as it is emitted, as without one.
+    else if (this.ackMode === "auto") this.settleKept(kept, "accept");
   }
 
   /**
@@ -360,6 +405,33 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     k.done = true;
     this.kept.delete(k);
     if (this.isCurrent(k.link)) this.settleNow(k.link, k.delivery, outcome, err);
+    this.settledCopy(k, outcome === "accept");
+  }
+
+  /**
+   * A kept delivery whose id the de-duplication window counts as in the flow is settled: an
+   * accept remembers the id and accepts the copies waiting behind it unseen; anything else
+   * forgets it and hands the next waiting copy to the flow.
+   */
+  private settledCopy(k: Kept, accepted: boolean): void {
+    const id = k.id;
+    if (!this.dedup || id === undefined || !this.isCurrent(k.link)) return;
+    k.id = undefined;
+    if (accepted) {
+      for (const p of this.dedup.finished(id)) this.duplicate(p.kept, id, p.amqp);
+      return;
+    }
+    const next = this.dedup.gaveBack(id);
+    if (next && !next.kept.done && this.isCurrent(next.kept.link)) {
+      next.kept.id = id;
+      this.deliver(next.kept.link, next.kept.delivery, next.kept, next.message, next.amqp, next.ev);
+    }
+  }
+
+  /** A copy of an event the flow finished: accepted without reaching the flow. */
+  private duplicate(k: Kept, id: string, amqp: AmqpInfo): void {
+    this.settleKept(k, "accept");
+    this.emit("duplicate", id, amqp);
   }
 
   /**
@@ -390,6 +462,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       k.delivery.accept();
       this.unsettled--;
       link = k.link;
+      this.settledCopy(k, true);
     }
     if (link && grant) this.topUp(link);
   }
@@ -414,17 +487,19 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       delivery: k.delivery,
       // A delivery released on close is the broker's again, even if the link were still there.
       linkAlive: () => !k.done && this.isCurrent(link) && !link.is_closed(),
-      settled: () => {
+      settled: (outcome) => {
         if (k.done) return;
         k.done = true;
         this.kept.delete(k);
         this.settledOne(link);
+        this.settledCopy(k, outcome === "accept");
       },
       dropped: (why) => {
         // Too many unsettled: give it back to the broker rather than hold it forever.
         if (why === "evicted") return this.settleKept(k, "release");
         k.done = true;
         this.kept.delete(k);
+        this.settledCopy(k, false);
       },
     };
   }
@@ -497,4 +572,13 @@ function jsonSafe(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(jsonSafe);
   if (typeof v === "object") return String(v);
   return undefined;
+}
+
+/** A bus event as its input node sent it: the channel's metadata back under its key. */
+function restoreBus(ev: ReceivedEvent, d: DecodedBusEvent): void {
+  ev.bus = ev.amqp;
+  if (d.xml !== undefined) ev.xml = d.xml;
+  if (!d.meta) return;
+  if (d.channel === "amqp") ev.amqp = d.meta as unknown as AmqpInfo;
+  else if (d.channel !== "flow") ev[d.channel] = d.meta;
 }

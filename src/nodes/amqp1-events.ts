@@ -27,6 +27,21 @@ interface EventsDef extends NodeDef {
   maxDepth?: string | number;
   /** How a queue address is declared; flows from before 0.2.0 have none: durable. */
   durability?: "durable" | "transient" | "";
+  /** De-duplication window by msg.eventId (docs/scale-out.md): ids remembered, 0 = off. */
+  dedupSize?: string | number;
+  /** …and for how long, seconds. */
+  dedupAge?: string | number;
+}
+
+/** The de-duplication settings: off unless a size from 1 is given; age 1 s to 1 day (default 300 s). */
+function dedupSetting(config: EventsDef): { size: number; maxAgeMs: number } | undefined {
+  const size = config.dedupSize === undefined || config.dedupSize === "" ? 0 : Number(config.dedupSize);
+  if (!Number.isInteger(size) || size < 0 || size > 1_000_000)
+    throw new RangeError(`de-duplication window must be 0–1000000 events, got ${String(config.dedupSize)}`);
+  if (size === 0) return undefined;
+  const age = config.dedupAge === undefined || config.dedupAge === "" ? 300 : Number(config.dedupAge);
+  if (!(age >= 1 && age <= 86400)) throw new RangeError(`de-duplication age must be 1–86400 s, got ${String(config.dedupAge)}`);
+  return { size, maxAgeMs: age * 1000 };
 }
 
 export = function (RED: NodeAPI) {
@@ -41,10 +56,12 @@ export = function (RED: NodeAPI) {
     let linkError: string | undefined;
     let count = 0;
     let dropped = 0;
+    let duplicates = 0;
     const render = () => {
       if (connStatus?.fill === "green") {
         if (linkError) return throttle.set(errorStatus(linkError));
         const parts = [`${shortCount(count)} events`];
+        if (duplicates) parts.push(`${shortCount(duplicates)} duplicates`);
         if (dropped) parts.push(`${shortCount(dropped)} dropped`);
         throttle.set(connectedStatus(parts.join(", ")));
       } else if (connStatus) throttle.set(connStatus);
@@ -84,6 +101,7 @@ export = function (RED: NodeAPI) {
         maxBytes: maxKB * 1024,
         maxDepth: depthSetting(config.maxDepth),
         durable: durability === "durable",
+        dedup: dedupSetting(config),
         // Auto mode accepts a delivery when the flow finished its message (see below).
         deferAccept: true,
       });
@@ -158,6 +176,12 @@ export = function (RED: NodeAPI) {
         if (filterErrors.has(code) || filterErrors.size >= 20) return;
         filterErrors.add(code);
         node.warn(`XQuery failed on an event (counted as no match; further ${code} errors are not reported): ${err.message}`);
+      });
+      // A copy of an event the flow already finished (another ingest's, or a redelivery): settled
+      // without reaching the flow, counted in the status.
+      res.on(s, "duplicate", () => {
+        duplicates++;
+        renderSoon();
       });
       res.on(s, "drop", (err: Error, info: { first: boolean; amqp: unknown }) => {
         dropped++;
