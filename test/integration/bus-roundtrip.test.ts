@@ -40,11 +40,12 @@ describe("integration/bus-roundtrip (RabbitMQ)", function () {
 
   before(async () => {
     known = await queueNames();
-    await helper.startServer();
+    // The helper's typings say void; it returns a promise.
+    await (helper.startServer() as unknown as Promise<void>);
   });
   afterEach(() => helper.unload());
   after(async () => {
-    await helper.stopServer();
+    await (helper.stopServer() as unknown as Promise<void>);
     await cleanupNewQueues(known, [queue]);
   });
 

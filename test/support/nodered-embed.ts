@@ -53,6 +53,8 @@ export interface EmbeddedNodeRed {
   logs(): Promise<LogEntry[]>;
   /** RED.stop(), close the server, end the child; kills it if it does not exit in 10 s. */
   stop(): Promise<void>;
+  /** The child's process id (a test that kills a Node-RED on purpose). */
+  pid: number;
 }
 
 /** A warn-or-worse runtime log line, as Node-RED's logger saw it. */
@@ -234,6 +236,7 @@ export async function startNodeRed(opts: EmbedOptions): Promise<EmbeddedNodeRed>
     url: `http://127.0.0.1:${ready.port}/`,
     flowState: ready.flowState,
     userDir: opts.userDir,
+    pid: child.pid!,
     versions: { node: ready.node, nodeRed: ready.nodeRed },
     output: () => out,
     typeInfo: (types) => ask<Record<string, TypeInfo>>({ kind: "typeInfo", seq: ++seq, types }, "typeInfo"),
