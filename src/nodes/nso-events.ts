@@ -8,7 +8,7 @@ import { connectedStatus, errorStatus, shortCount } from "../core/status";
 import { NodeResources } from "../core/resources";
 import { FLAG_BITS, isNotifBitName, NotifBitName, VERBOSITY } from "../nso/constants";
 import type { ConsumerWish } from "../nso/mux";
-import { isTuple } from "../nso/term/types";
+import { notificationTag } from "../nso/fast-decode";
 import { DEFAULT_EVENT_REPLY_TIMEOUT_MS } from "../nso/constants";
 import { DEFAULT_BUDGET_MS, DEFAULT_MAX_CHANGES } from "../nso/maapi/read-diff";
 import type { CommitDiffResult } from "../nso/maapi/read-diff";
@@ -253,7 +253,8 @@ function nsoEvents(RED: NodeAPI): void {
 
     const baseMsg = (ev: NsoEvent): NodeMessage & Record<string, unknown> => {
       const n = ev.notification;
-      const tag = isTuple(ev.raw) && typeof ev.raw.get(0) === "number" ? (ev.raw.get(0) as number) : null;
+      // From the type, not ev.raw: reading raw would build the term the fast decoder skipped.
+      const tag = notificationTag(n);
       const msg: NodeMessage & Record<string, unknown> = {
         topic: n.type,
         payload: n.payload,

@@ -11,6 +11,7 @@ import { PauseGate } from "../core/pause-gate";
 import { decodeTerm, encodeTerm } from "./term";
 import { type Term, Tuple } from "./term/types";
 import { decodeNotification } from "./notifications";
+import { fastNotification, lazyRawEvent } from "./fast-decode";
 import type { NsoNotification } from "./notifications";
 import { AckHandle, ackFor, ackTerm } from "./acks";
 import { ACCESS_CHALLENGE_TAG, ACCESS_OK, ACCESS_WRONG_SECRET, DEFAULT_HOST, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, DEFAULT_NSO_PORT, hasBit, VSN_OK, VSN_PROTO_INCOMPATIBLE } from "./constants";
@@ -441,13 +442,16 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
   }
 
   private onFrame(frame: Buffer, socket: net.Socket, mask: number, userAskedReplay: boolean): void {
-    let raw: Term;
+    let raw: Term | undefined;
     let notification: NsoNotification;
     let ack: AckHandle | undefined;
+    const maxSize = this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     try {
-      raw = decodeTerm(frame, { maxSize: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE });
+      // The hot types straight from the bytes; the generic path for the rest (src/nso/fast-decode).
+      const fast = fastNotification(frame, { maxSize, libVsn: this.opts.libVsn ?? DEFAULT_LIB_VSN, ackMask: mask });
+      if (fast === undefined) raw = decodeTerm(frame, { maxSize });
       const wasResuming = this.stream.resuming;
-      const verdict = this.stream.classify(raw, frame, userAskedReplay);
+      const verdict = this.stream.classify(fast ? fast.head : raw!, frame, userAskedReplay);
       // Our resume's replay is over (its replay_complete goes to the flow only when it is the
       // first of a replay the user asked for).
       if (wasResuming && !this.stream.resuming) this.emit("resumed");
@@ -456,8 +460,10 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
         return;
       }
       if (verdict === "resume-complete") return;
-      notification = decodeNotification(raw, { libVsn: this.opts.libVsn ?? DEFAULT_LIB_VSN });
-      ack = ackFor(raw, mask);
+      notification = fast ? fast.notification : decodeNotification(raw!, { libVsn: this.opts.libVsn ?? DEFAULT_LIB_VSN });
+      ack = fast ? fast.ack : ackFor(raw!, mask);
+      // nso-server copies a blocking event per recipient ({...ev}): its term must be an own property.
+      if (ack && raw === undefined) raw = decodeTerm(frame, { maxSize });
     } catch (e) {
       const err = e instanceof ProtocolError ? e : new ProtocolError("nso-decode-failed", asError(e).message);
       this.emit("drop", err, this.drops.add(err.code));
@@ -481,7 +487,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
         }, ms);
       }
     }
-    this.emit("notification", { notification, raw, ack: token });
+    this.emit("notification", raw === undefined ? lazyRawEvent(notification, frame, { maxSize }) : { notification, raw, ack: token });
   }
 }
 
