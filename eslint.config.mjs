@@ -7,7 +7,22 @@ import globals from "globals";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "dist/", ".demo/", ".cache/", "artifacts/", "nodes/**/*.js", "core/", "nso/", "apic/", "amqp/", "sysadm/", "sim/", "nodes/lib/"],
+    ignores: [
+      "node_modules/",
+      "dist/",
+      ".demo/",
+      ".cache/",
+      "artifacts/",
+      "nodes/**/*.js",
+      "core/",
+      "nso/",
+      "apic/",
+      "amqp/",
+      "sysadm/",
+      "sim/",
+      "nodes/lib/",
+      "plugins/**/*.js",
+    ],
   },
   {
     files: ["**/*.ts"],

@@ -49,7 +49,12 @@ async function until(count: () => number, n: number, maxMs = 120_000): Promise<v
 }
 
 function connection(): AmqpConnection {
-  return new AmqpConnection({ id: `bench-${randomBytes(3).toString("hex")}`, urls: parseBrokerUrls(`amqp://${RABBIT.host}:${RABBIT.port}`), username: RABBIT.username, password: RABBIT.password });
+  return new AmqpConnection({
+    id: `bench-${randomBytes(3).toString("hex")}`,
+    urls: parseBrokerUrls(`amqp://${RABBIT.host}:${RABBIT.port}`),
+    username: RABBIT.username,
+    password: RABBIT.password,
+  });
 }
 
 async function openSender(address: string): Promise<{ conn: AmqpConnection; sender: EventSender }> {
@@ -152,7 +157,11 @@ interface Rounds {
  * Node-RED runs all along; while the bare receiver drains, its flow holds no AMQP node.
  */
 async function interleavedDrains(bareQs: string[], nodeQs: string[], redBareQs: string[], xqQ: string, n: number): Promise<Rounds> {
-  const g = globalThis as unknown as { __amqpBench: Record<string, number>; __amqpBenchT0: Record<string, bigint>; __amqpBenchCpu0: Record<string, NodeJS.CpuUsage> };
+  const g = globalThis as unknown as {
+    __amqpBench: Record<string, number>;
+    __amqpBenchT0: Record<string, bigint>;
+    __amqpBenchCpu0: Record<string, NodeJS.CpuUsage>;
+  };
   g.__amqpBench = { plain: 0, xquery: 0 };
   g.__amqpBenchT0 = {};
   g.__amqpBenchCpu0 = {};
@@ -161,7 +170,20 @@ async function interleavedDrains(bareQs: string[], nodeQs: string[], redBareQs: 
     { id: "br", type: "amqp1-broker", urls: `amqp://${RABBIT.host}:${RABBIT.port}`, sasl: "plain", vhost: "", idleTimeout: 60 },
   ];
   const eventsNode = (id: string, q: string, sink: string, xquery = "") => [
-    { id, z: "t1", type: "amqp1-events", broker: "br", address: `/amq/queue/${q}`, xquery, format: "xml-event", routing: "single", ack: "auto", credit: 1000, outputs: 1, wires: [[`s-${id}`]] },
+    {
+      id,
+      z: "t1",
+      type: "amqp1-events",
+      broker: "br",
+      address: `/amq/queue/${q}`,
+      xquery,
+      format: "xml-event",
+      routing: "single",
+      ack: "auto",
+      credit: 1000,
+      outputs: 1,
+      wires: [[`s-${id}`]],
+    },
     { id: `s-${id}`, z: "t1", type: "amqp-bench-sink", name: sink, wires: [] },
   ];
   const red = await startEmbeddedRed({
@@ -224,11 +246,11 @@ function xqueryCost(): { fastUs: number; parseUs: number; filterUs: number } {
   for (let i = 0; i < 2000; i++) f.evaluate(parseEvent(EVENT.xml).doc);
   t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) parseEvent(EVENT.xml);
-  const parseUs = (Number(process.hrtime.bigint() - t0) / 1e3) / reps;
+  const parseUs = Number(process.hrtime.bigint() - t0) / 1e3 / reps;
   t0 = process.hrtime.bigint();
   let hits = 0;
   for (let i = 0; i < reps; i++) if (f.evaluate(parseEvent(EVENT.xml).doc).match) hits++;
-  const bothUs = (Number(process.hrtime.bigint() - t0) / 1e3) / reps;
+  const bothUs = Number(process.hrtime.bigint() - t0) / 1e3 / reps;
   if (hits !== reps) throw new Error("the seed query must match every PhoneStatus");
   return { fastUs, parseUs, filterUs: bothUs - parseUs };
 }
@@ -277,7 +299,11 @@ async function sendRates(): Promise<SendFigures> {
     // also gives one cost figure (1 - plain time / its time): their median shrugs off a burst
     // of load that hits one block.
     const validators: Array<SchemaValidator | undefined> = [undefined, v, lx];
-    const sides: Side[] = ["without validation", "with XSD validation", "with XSD validation by libxml2 alone"].map((label) => ({ label, rounds: [], pairCosts: [] }));
+    const sides: Side[] = ["without validation", "with XSD validation", "with XSD validation by libxml2 alone"].map((label) => ({
+      label,
+      rounds: [],
+      pairCosts: [],
+    }));
     const serialRound = async (): Promise<void> => {
       const ns = sides.map(() => 0);
       const secs = sides.map(() => 0);
@@ -338,11 +364,15 @@ function printSend(send: SendFigures): void {
   const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(", ");
   const [plain, ...validated] = send.serial;
   const base = median(plain.rounds);
-  console.log(`  send one event at a time (each awaits the broker's confirmation); 3 rounds of ${SERIAL} events a side (or ${SERIAL_MAX_MS / 1000} s), in blocks of ${SERIAL_BLOCK} taking turns:`);
+  console.log(
+    `  send one event at a time (each awaits the broker's confirmation); 3 rounds of ${SERIAL} events a side (or ${SERIAL_MAX_MS / 1000} s), in blocks of ${SERIAL_BLOCK} taking turns:`,
+  );
   console.log(`    ${plain.label}: ${base.toFixed(0)} msg/s median (runs: ${runs(plain.rounds)})`);
   for (const sd of validated) {
     const rate = median(sd.rounds);
-    console.log(`    ${sd.label} (3 Clacks-format schemas): ${rate.toFixed(0)} msg/s median (runs: ${runs(sd.rounds)}); ${(1000 / rate).toFixed(3)} ms per event`);
+    console.log(
+      `    ${sd.label} (3 Clacks-format schemas): ${rate.toFixed(0)} msg/s median (runs: ${runs(sd.rounds)}); ${(1000 / rate).toFixed(3)} ms per event`,
+    );
     const roundCosts = sd.rounds.map((r, i) => 1 - r / plain.rounds[i]);
     console.log(
       `      costs ${(median(sd.pairCosts) * 100).toFixed(1)} % of the rate without validation (median over ${sd.pairCosts.length} block pairs; per round: ${roundCosts.map((c) => `${(c * 100).toFixed(1)} %`).join(", ")})${sd === validated[0] ? "   (target < 10 %)" : ""}`,
@@ -382,21 +412,37 @@ async function main(): Promise<void> {
     const send = await sendRates();
     const runs = (ds: Drain[]) => ds.map((d) => k(d.rate)).join(", ");
     console.log(`amqp: ${k(N)} PhoneStatus events of ${Buffer.byteLength(EVENT.xml)} bytes per queue, RabbitMQ 3.10 on loopback (Node ${process.version})`);
-    console.log(`  queue -> amqp1-events (auto accept, credit 1000) -> sink, embedded Node-RED: ${k(node)} msg/s median (runs: ${runs(r.node)}); client CPU ${nodeCpu.toFixed(1)} µs/msg`);
-    console.log(`    baseline: bare rhea receiver (credit 1000, autoaccept, body to string):  ${k(bare)} msg/s median (runs: ${runs(r.bare)}); client CPU ${bareCpu.toFixed(1)} µs/msg`);
-    console.log(`    node vs bare: ${((node / bare) * 100).toFixed(0)} % (medians; best run vs best run ${((Math.max(...r.node.map((d) => d.rate)) / Math.max(...r.bare.map((d) => d.rate))) * 100).toFixed(0)} %)   (target >= 85 %)`);
+    console.log(
+      `  queue -> amqp1-events (auto accept, credit 1000) -> sink, embedded Node-RED: ${k(node)} msg/s median (runs: ${runs(r.node)}); client CPU ${nodeCpu.toFixed(1)} µs/msg`,
+    );
+    console.log(
+      `    baseline: bare rhea receiver (credit 1000, autoaccept, body to string):  ${k(bare)} msg/s median (runs: ${runs(r.bare)}); client CPU ${bareCpu.toFixed(1)} µs/msg`,
+    );
+    console.log(
+      `    node vs bare: ${((node / bare) * 100).toFixed(0)} % (medians; best run vs best run ${((Math.max(...r.node.map((d) => d.rate)) / Math.max(...r.bare.map((d) => d.rate))) * 100).toFixed(0)} %)   (target >= 85 %)`,
+    );
     console.log(`    like with like: same broker and queue contents (${k(N)} events each), credit 1000 refilled a quarter window at a time,`);
     console.log(`    every delivery accepted and settled, body read to a UTF-8 string on both sides (the node then also parses the event);`);
     console.log(`    both timed from first to last message, in one process, drains alternating bare/node/trivial node (${ROUNDS} rounds + a last bare)`);
-    console.log(`    Node-RED's own share: the bare receiver as a trivial node (node.send({payload}) per delivery): ${k(redBare)} msg/s median (runs: ${runs(r.redBare)}), ${((redBare / bare) * 100).toFixed(0)} % of bare; client CPU ${redBareCpu.toFixed(1)} µs/msg`);
+    console.log(
+      `    Node-RED's own share: the bare receiver as a trivial node (node.send({payload}) per delivery): ${k(redBare)} msg/s median (runs: ${runs(r.redBare)}), ${((redBare / bare) * 100).toFixed(0)} % of bare; client CPU ${redBareCpu.toFixed(1)} µs/msg`,
+    );
     console.log(`    amqp1-events vs that trivial node: ${((node / redBare) * 100).toFixed(0)} %`);
-    console.log(`  the same with the seed's XQuery filter:                                   ${k(r.xquery.rate)} msg/s (${((r.xquery.rate / bare) * 100).toFixed(0)} % of bare); client CPU ${r.xquery.cpuUs.toFixed(1)} µs/msg`);
-    console.log(`  per event, in-process: whole decode without XQuery (DOM-free path) ${xq.fastUs.toFixed(1)} µs; with an XQuery: DOM parse + envelope ${xq.parseUs.toFixed(1)} µs + seed XQuery ${xq.filterUs.toFixed(1)} µs`);
+    console.log(
+      `  the same with the seed's XQuery filter:                                   ${k(r.xquery.rate)} msg/s (${((r.xquery.rate / bare) * 100).toFixed(0)} % of bare); client CPU ${r.xquery.cpuUs.toFixed(1)} µs/msg`,
+    );
+    console.log(
+      `  per event, in-process: whole decode without XQuery (DOM-free path) ${xq.fastUs.toFixed(1)} µs; with an XQuery: DOM parse + envelope ${xq.parseUs.toFixed(1)} µs + seed XQuery ${xq.filterUs.toFixed(1)} µs`,
+    );
     console.log(`  send (broker-confirmed, /exchange/amq.topic), pipelined: ${k(send.plain)} msg/s; prefill to a queue: ${k(fill)} msg/s`);
     printSend(send);
   } finally {
     const list = qs.map((q) => `<<"${q}">>`).join(",");
-    execFileSync("rabbitmqctl", ["-q", "eval", `[case rabbit_amqqueue:lookup(rabbit_misc:r(<<"/">>, queue, N)) of {ok, Q} -> rabbit_amqqueue:delete(Q, false, false, <<"bench">>); _ -> missing end || N <- [${list}]].`]);
+    execFileSync("rabbitmqctl", [
+      "-q",
+      "eval",
+      `[case rabbit_amqqueue:lookup(rabbit_misc:r(<<"/">>, queue, N)) of {ok, Q} -> rabbit_amqqueue:delete(Q, false, false, <<"bench">>); _ -> missing end || N <- [${list}]].`,
+    ]);
   }
 }
 

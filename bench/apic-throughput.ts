@@ -59,7 +59,10 @@ class Sim extends EventEmitter {
 // ---- 1. raw WebSocket baseline ----------------------------------------------------------------
 
 async function login(url: string): Promise<string> {
-  const r = await fetch(`${url}/api/aaaLogin.json`, { method: "POST", body: JSON.stringify({ aaaUser: { attributes: { name: "admin", pwd: "demo-password" } } }) });
+  const r = await fetch(`${url}/api/aaaLogin.json`, {
+    method: "POST",
+    body: JSON.stringify({ aaaUser: { attributes: { name: "admin", pwd: "demo-password" } } }),
+  });
   return (await r.json()).imdata[0].aaaLogin.attributes.token;
 }
 
@@ -117,7 +120,19 @@ async function startRed(url: string): Promise<EmbeddedRed> {
   const flows = [
     { id: "t", type: "tab", label: "bench" },
     { id: "ctl", type: "apic-controller", hosts: url, domain: "", tls: "", refreshTimeout: "", pingInterval: 30, maxFrameSize: 4096 },
-    { id: "ev", type: "apic-events", z: "t", controller: "ctl", subscriptions: [{ kind: "class", target: "fvTenant", options: "" }], routing: "status", classes: "", outputs: 4, x: 100, y: 100, wires: [["sink"], ["sink"], ["sink"], ["sink"]] },
+    {
+      id: "ev",
+      type: "apic-events",
+      z: "t",
+      controller: "ctl",
+      subscriptions: [{ kind: "class", target: "fvTenant", options: "" }],
+      routing: "status",
+      classes: "",
+      outputs: 4,
+      x: 100,
+      y: 100,
+      wires: [["sink"], ["sink"], ["sink"], ["sink"]],
+    },
     { id: "sink", type: "apic-bench-sink", z: "t", x: 300, y: 100, wires: [] },
   ];
   const connected = new Promise<void>((r) => {
@@ -192,9 +207,13 @@ async function refreshTraffic(sim: Sim): Promise<void> {
   const refreshes = after.subscriptionRefreshes - before.subscriptionRefreshes;
   const perSec = refreshes / wall;
   console.log(`  subscribe ${subs} queries on one session : ${subscribeMs.toFixed(0)} ms (sequential, ${(subscribeMs / subs).toFixed(2)} ms each)`);
-  console.log(`  refresh at refresh-timeout=2 s (T/2)      : ${perSec.toFixed(0)} refreshes/s (expected ${(subs / 1).toFixed(0)}/s), failures ${after.refreshFailures}`);
+  console.log(
+    `  refresh at refresh-timeout=2 s (T/2)      : ${perSec.toFixed(0)} refreshes/s (expected ${(subs / 1).toFixed(0)}/s), failures ${after.refreshFailures}`,
+  );
   console.log(`  client CPU for refreshing                 : ${((cpu.user + cpu.system) / 1000 / refreshes).toFixed(3)} ms per refresh`);
-  console.log(`  => at APIC's default 60 s timeout: ${(subs * 2 / 60).toFixed(1)} refreshes/s, ~${((subs * 2 / 60) * (cpu.user + cpu.system) / 1000 / refreshes / 10).toFixed(2)} % of one core`);
+  console.log(
+    `  => at APIC's default 60 s timeout: ${((subs * 2) / 60).toFixed(1)} refreshes/s, ~${((((subs * 2) / 60) * (cpu.user + cpu.system)) / 1000 / refreshes / 10).toFixed(2)} % of one core`,
+  );
   client.close();
 }
 
@@ -214,16 +233,19 @@ async function renewal(): Promise<void> {
     const seen = new Map<string, number>();
     const quiet = { onEvent: () => undefined, onGap: () => undefined };
     for (let i = 0; i < subs - 1; i++) client.subscribe({ kind: "dn", target: `uni/tn-bench${i}` }, quiet);
-    client.subscribe({ kind: "class", target: "fvTenant" }, {
-      onEvent: (ev) => {
-        if (ev.status === "sync") sync++;
-        else {
-          live++;
-          seen.set(ev.attributes.descr ?? "", (seen.get(ev.attributes.descr ?? "") ?? 0) + 1);
-        }
+    client.subscribe(
+      { kind: "class", target: "fvTenant" },
+      {
+        onEvent: (ev) => {
+          if (ev.status === "sync") sync++;
+          else {
+            live++;
+            seen.set(ev.attributes.descr ?? "", (seen.get(ev.attributes.descr ?? "") ?? 0) + 1);
+          }
+        },
+        onGap: () => gaps++,
       },
-      onGap: () => gaps++,
-    });
+    );
     client.start();
     // Every query subscribed and the fvTenant snapshot (5 tenants) delivered.
     while (s.sim.stats.subscribes < subs || sync < 5) await new Promise((r) => setTimeout(r, 20));
@@ -262,7 +284,9 @@ async function renewal(): Promise<void> {
       if (n > 1) dup += n - 1;
     }
     const label = mode === "renewal" ? "make-before-break renewal" : "plain re-login (old way) ";
-    console.log(`  ${label}: ${made} changes sent, ${live} delivered, ${missing} missed, ${dup} duplicated, ${gaps} gap(s), ${sync - sync0} re-read objects; switch ${(t1 - t0).toFixed(0)} ms; ${client.stats.duplicates} copies suppressed; client CPU over the run ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
+    console.log(
+      `  ${label}: ${made} changes sent, ${live} delivered, ${missing} missed, ${dup} duplicated, ${gaps} gap(s), ${sync - sync0} re-read objects; switch ${(t1 - t0).toFixed(0)} ms; ${client.stats.duplicates} copies suppressed; client CPU over the run ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`,
+    );
     client.close();
     await s.close();
   };
@@ -349,7 +373,20 @@ if (process.argv.includes("--sim-child")) {
         // One real-shaped modified frame, listing every live subscription id.
         const frame = JSON.stringify({
           subscriptionId: s.sim.subscriptionIds(),
-          imdata: [{ fvTenant: { attributes: { childAction: "", descr: "replayed change", dn: "uni/tn-flood", modTs: "2026-01-01T10:00:00.000+00:00", rn: "", status: "modified" } } }],
+          imdata: [
+            {
+              fvTenant: {
+                attributes: {
+                  childAction: "",
+                  descr: "replayed change",
+                  dn: "uni/tn-flood",
+                  modTs: "2026-01-01T10:00:00.000+00:00",
+                  rn: "",
+                  status: "modified",
+                },
+              },
+            },
+          ],
         });
         void s.sim.replay(frame, m.replay).then((ms) => process.send!({ replayed: m.replay, ms }));
       }
@@ -363,4 +400,3 @@ if (process.argv.includes("--sim-child")) {
     process.exit(1);
   });
 }
-

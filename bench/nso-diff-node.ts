@@ -39,7 +39,12 @@ async function holdTimes(sim: RunningNsoSimulator, diff: DiffSpecItem[]): Promis
 
 async function libraryBaseline(): Promise<Array<{ p50: number; p90: number }>> {
   const sim = await startNsoSimulator({ port: 0 });
-  const client = new NsoClient({ host: "127.0.0.1", port: sim.port, backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0 }), subscription: () => ({ mask: maskOf(["NOTIF_COMMIT_DIFF"]) }) });
+  const client = new NsoClient({
+    host: "127.0.0.1",
+    port: sim.port,
+    backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0 }),
+    subscription: () => ({ mask: maskOf(["NOTIF_COMMIT_DIFF"]) }),
+  });
   const maapi = new MaapiClient({ host: "127.0.0.1", port: sim.port });
   client.on("notification", (ev) => {
     const p = ev.notification.payload as { tctx: { th: number }; uinfo: { usid: number } };
@@ -61,7 +66,18 @@ async function throughNode(): Promise<Array<{ p50: number; p90: number }>> {
   const flows = [
     { id: "t1", type: "tab", label: "bench" },
     { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
-    { id: "ev", z: "t1", type: "nso-events", server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], routing: "single", autoAck: 10, readDiff: true, ackAtOnce: true, wires: [[]] },
+    {
+      id: "ev",
+      z: "t1",
+      type: "nso-events",
+      server: "srv",
+      notifications: ["NOTIF_COMMIT_DIFF"],
+      routing: "single",
+      autoAck: 10,
+      readDiff: true,
+      ackAtOnce: true,
+      wires: [[]],
+    },
   ];
   const red = await startEmbeddedRed({ prefix: "nso-diff-bench", types: ["nso-server", "nso-events"], flows });
   await sim.server.waitForSubscribers(1);
@@ -78,8 +94,12 @@ async function main(): Promise<void> {
   console.log(`NSO commit held while nso-events reads what changed (${ROUNDS} commits each, simulator in-process, loopback)`);
   CASES.forEach(([label, , n], i) => {
     const per100 = (node[i].p50 * 100) / n;
-    console.log(`${label.padEnd(36)} node p50 ${node[i].p50.toFixed(2)} ms p90 ${node[i].p90.toFixed(2)} ms  ${per100.toFixed(2)} ms/100 changes  ${Math.round((n / node[i].p50) * 1000)} changes/s`);
-    console.log(`${"  baseline: library, no Node-RED".padEnd(36)}      p50 ${lib[i].p50.toFixed(2)} ms p90 ${lib[i].p90.toFixed(2)} ms  ${((lib[i].p50 * 100) / n).toFixed(2)} ms/100 changes`);
+    console.log(
+      `${label.padEnd(36)} node p50 ${node[i].p50.toFixed(2)} ms p90 ${node[i].p90.toFixed(2)} ms  ${per100.toFixed(2)} ms/100 changes  ${Math.round((n / node[i].p50) * 1000)} changes/s`,
+    );
+    console.log(
+      `${"  baseline: library, no Node-RED".padEnd(36)}      p50 ${lib[i].p50.toFixed(2)} ms p90 ${lib[i].p90.toFixed(2)} ms  ${((lib[i].p50 * 100) / n).toFixed(2)} ms/100 changes`,
+    );
   });
   const worst = Math.max(...CASES.map(([, , n], i) => (node[i].p50 * 100) / n));
   console.log(`target <= 25 ms per 100 changes: ${worst <= 25 ? "met" : "NOT met"} (${worst.toFixed(2)} ms)`);

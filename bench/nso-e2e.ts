@@ -22,7 +22,6 @@ import { maskOf } from "../src/nso/constants";
 import { Backoff } from "../src/core/backoff";
 import { startEmbeddedRed } from "./_support/embedded-red";
 
-const root = join(__dirname, "..");
 const argEvents = process.argv.indexOf("--events");
 const TOTAL = argEvents > 0 ? Number(process.argv[argEvents + 1]) : 1_000_000;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
@@ -39,18 +38,49 @@ const CORPUS_SPECS: Spec[] = [
   { type: "NOTIF_COMMIT_SIMPLE", database: 2, uinfo: admin, diff_available: 1 },
   { type: "NOTIF_HA_INFO", ha_type: 6, data: 0 },
   { type: "NOTIF_DAEMON", logno: 20, prio: 6, msg: "NCS started vsn: 6.2.5" },
-  { type: "NOTIF_PROGRESS", ptype: 2, duration: 1534, trace_id: "bd306620-dc1b-4034-8a31-6d74b9f5a5a8", span_id: "4a2f6590627d5abd", usid: 59, tid: 119, context: "cli", subsystem: "ncs", msg: "applying transaction", attributes: [[":device", "ce0"], ["x", 1]], links: [["bd306620-dc1b-4034-8a31-6d74b9f5a5a8", "4a2f6590627d5abd"]] },
-  { type: "NOTIF_AUDIT_NETWORK", usid: 83, tid: 166, user: "admin", device: "d0", trace_id: "bd306620", config: "<rpc><edit-config><config><demo><value>v103</value></demo></config></edit-config></rpc>" },
+  {
+    type: "NOTIF_PROGRESS",
+    ptype: 2,
+    duration: 1534,
+    trace_id: "bd306620-dc1b-4034-8a31-6d74b9f5a5a8",
+    span_id: "4a2f6590627d5abd",
+    usid: 59,
+    tid: 119,
+    context: "cli",
+    subsystem: "ncs",
+    msg: "applying transaction",
+    attributes: [
+      [":device", "ce0"],
+      ["x", 1],
+    ],
+    links: [["bd306620-dc1b-4034-8a31-6d74b9f5a5a8", "4a2f6590627d5abd"]],
+  },
+  {
+    type: "NOTIF_AUDIT_NETWORK",
+    usid: 83,
+    tid: 166,
+    user: "admin",
+    device: "d0",
+    trace_id: "bd306620",
+    config: "<rpc><edit-config><config><demo><value>v103</value></demo></config></edit-config></rpc>",
+  },
 ];
 function buildStream(): Term {
   // The NETCONF config-change stream event of a real 6.2.5 (12 tagged values).
   const q = (t: number): ImproperList => new ImproperList([1244620176], t);
   const v: Term[] = [
-    new Tuple([q(2103098691), atom("start")]), new Tuple([q(737643097), atom("start")]), new Tuple([q(870658415), Buffer.from("admin")]),
-    new Tuple([q(372565948), new Tuple([12, 0])]), new Tuple([q(1399987302), new Tuple([127, 0, 0, 1])]), new Tuple([q(737643097), atom("stop")]),
-    new Tuple([q(449538578), new Tuple([28, 0])]), new Tuple([q(1716487530), atom("start")]),
+    new Tuple([q(2103098691), atom("start")]),
+    new Tuple([q(737643097), atom("start")]),
+    new Tuple([q(870658415), Buffer.from("admin")]),
+    new Tuple([q(372565948), new Tuple([12, 0])]),
+    new Tuple([q(1399987302), new Tuple([127, 0, 0, 1])]),
+    new Tuple([q(737643097), atom("stop")]),
+    new Tuple([q(449538578), new Tuple([28, 0])]),
+    new Tuple([q(1716487530), atom("start")]),
     new Tuple([q(1914145912), new Tuple([34, [171963197, 992999221, new ImproperList([469622343], 270307409)]])]),
-    new Tuple([q(1037011282), new Tuple([28, 1])]), new Tuple([q(1716487530), atom("stop")]), new Tuple([q(2103098691), atom("stop")]),
+    new Tuple([q(1037011282), new Tuple([28, 1])]),
+    new Tuple([q(1716487530), atom("stop")]),
+    new Tuple([q(2103098691), atom("stop")]),
   ];
   return new Tuple([524288, new Tuple([new Tuple([19, new Tuple([2026, 11, 22, 18, 34, 12, 619337, 0, 0])]), v])]);
 }
@@ -163,7 +193,8 @@ async function e2e(rawRate: number): Promise<void> {
   const RED = red.RED;
   await sim.server.waitForSubscribers(1);
   const inject = (n: number, stamp = false): void => {
-    for (let i = 0; i < n; i++) sim.server.inject({ type: "NOTIF_AUDIT", logno: 116, user: "admin", usid: 59, msg: stamp ? String(process.hrtime.bigint()) : "x" });
+    for (let i = 0; i < n; i++)
+      sim.server.inject({ type: "NOTIF_AUDIT", logno: 116, user: "admin", usid: 59, msg: stamp ? String(process.hrtime.bigint()) : "x" });
   };
   const waitCount = async (target: number, maxMs = 120000): Promise<void> => {
     const t0 = Date.now();
@@ -206,7 +237,8 @@ async function e2e(rawRate: number): Promise<void> {
   const ceiling = await pump(
     200_000,
     (n) => {
-      for (let i = 0; i < n; i++) send({ topic: "NOTIF_AUDIT", payload: { logno: 116, user: "admin", usid: 59, msg: "x" }, nso: { type: 1, typeName: "NOTIF_AUDIT", server: "x" } });
+      for (let i = 0; i < n; i++)
+        send({ topic: "NOTIF_AUDIT", payload: { logno: 116, user: "admin", usid: 59, msg: "x" }, nso: { type: 1, typeName: "NOTIF_AUDIT", server: "x" } });
     },
     () => sink.count,
   );
@@ -218,12 +250,16 @@ async function e2e(rawRate: number): Promise<void> {
   console.log(`  simulator -> nso-events -> sink (Node-RED ${RED.version()}): ${k(rate)} msg/s   (target >= 30k)`);
   console.log(`    baseline: simulator -> raw NsoClient, no Node-RED: ${k(rawRate)} msg/s`);
   console.log(`    baseline: Node-RED ceiling, trivial source -> sink: ${k(ceiling)} msg/s`);
-  console.log(`  latency at 10k msg/s (${lat.length} events): p50 ${pct(50).toFixed(2)} ms, p99 ${pct(99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms   (target p99 < 5 ms)`);
+  console.log(
+    `  latency at 10k msg/s (${lat.length} events): p50 ${pct(50).toFixed(2)} ms, p99 ${pct(99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms   (target p99 < 5 ms)`,
+  );
   console.log(`  heap growth over ${TOTAL} events: ${mb(heapGrowth)}   (target < 50 MB)`);
 }
 
 async function main(): Promise<void> {
-  console.log(`corpus: ${corpus.length} frames, ${corpus.reduce((a, b) => a + b.length, 0)} bytes (audit, user session, commit diff/simple, HA, daemon, progress, audit-network, NETCONF stream event)`);
+  console.log(
+    `corpus: ${corpus.length} frames, ${corpus.reduce((a, b) => a + b.length, 0)} bytes (audit, user session, commit diff/simple, HA, daemon, progress, audit-network, NETCONF stream event)`,
+  );
   const d = decodeBench();
   const erl = erlangBench();
   console.log("decode rate (one core):");

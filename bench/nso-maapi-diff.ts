@@ -113,7 +113,13 @@ async function main(): Promise<void> {
   const bulk = await run(bulkDiffSpec(500), 10);
   const demo = await run(DEMO_DIFF, 50);
   const labelled: DiffSpecItem[] = [];
-  for (let i = 0; i < 500; i++) labelled.push({ op: "value_set", path: `/devices/device{d${i}}/state/admin-state`, value: { vtype: 28, value: i % 3 }, label: ["unlocked", "locked", "southbound-locked"][i % 3] });
+  for (let i = 0; i < 500; i++)
+    labelled.push({
+      op: "value_set",
+      path: `/devices/device{d${i}}/state/admin-state`,
+      value: { vtype: 28, value: i % 3 },
+      label: ["unlocked", "locked", "southbound-locked"][i % 3],
+    });
   const enums = await run(labelled, 10);
   const cont = await run(bulkDiffSpec(500), 10, { skipCreatedChildren: true });
   client.close();
@@ -126,11 +132,15 @@ async function main(): Promise<void> {
   rawRtt.sort((a, b) => a - b);
   libRtt.sort((a, b) => a - b);
   console.log("NSO MAAPI commit-diff read (client <-> simulator in a worker thread, loopback)");
-  console.log(`baseline: one MAAPI call round trip   raw socket p50 ${f(med(rawRtt), 3)} ms p99 ${f(pct(rawRtt, 99), 3)} ms | MaapiConnection p50 ${f(med(libRtt), 3)} ms p99 ${f(pct(libRtt, 99), 3)} ms`);
+  console.log(
+    `baseline: one MAAPI call round trip   raw socket p50 ${f(med(rawRtt), 3)} ms p99 ${f(pct(rawRtt, 99), 3)} ms | MaapiConnection p50 ${f(med(libRtt), 3)} ms p99 ${f(pct(libRtt, 99), 3)} ms`,
+  );
   const line = (name: string, r: { ms: number[]; changes: number }): void => {
     const m = med(r.ms);
     console.log(
-      `${name.padEnd(38)} ${String(r.changes).padStart(5)} changes  held p50 ${f(m, 2).padStart(7)} ms (max ${f(r.ms[r.ms.length - 1], 1)})  ${f((m / r.changes) * 100).padStart(5)} ms/100 changes  ${Math.round((r.changes / m) * 1000)
+      `${name.padEnd(38)} ${String(r.changes).padStart(5)} changes  held p50 ${f(m, 2).padStart(7)} ms (max ${f(r.ms[r.ms.length - 1], 1)})  ${f((m / r.changes) * 100).padStart(5)} ms/100 changes  ${Math.round(
+        (r.changes / m) * 1000,
+      )
         .toString()
         .padStart(6)} changes/s  = ${f(m / r.changes / med(rawRtt), 2)} raw RTT per change`,
     );

@@ -127,7 +127,14 @@ function main(): void {
   const jsonBytes = json.reduce((s, j) => s + Buffer.byteLength(j), 0);
 
   console.log(`nso term codec bench: ${all.length} frames (${bytes} bytes), ${notifications.length} notifications; node ${process.version}`);
-  row("decodeTerm (all frames)", measure(() => { for (const p of all) decodeTerm(p); }), all.length, bytes);
+  row(
+    "decodeTerm (all frames)",
+    measure(() => {
+      for (const p of all) decodeTerm(p);
+    }),
+    all.length,
+    bytes,
+  );
 
   const opts = { libVsn };
   const generic = (p: Buffer): void => {
@@ -139,19 +146,47 @@ function main(): void {
   };
   const fastTaken = notifications.filter((p) => fastNotification(p, opts) !== undefined).length;
   const paths: Array<[string, () => void, number]> = [
-    ["fast path (client: bytes -> payload)", () => { for (const p of notifications) if (fastNotification(p, opts) === undefined) generic(p); }, nBytes],
-    ["fast path + the client's event (lazy raw)", () => {
-      for (const p of notifications) {
-        const f = fastNotification(p, opts);
-        if (f === undefined) generic(p);
-        else lazyRawEvent(f.notification, p);
-      }
-    }, nBytes],
-    ["generic decodeTerm + decodeNotification", () => { for (const p of notifications) generic(p); }, nBytes],
-    [`baseline JSON.parse (same events, ${jsonBytes} B)`, () => { for (const j of json) JSON.parse(j); }, jsonBytes],
+    [
+      "fast path (client: bytes -> payload)",
+      () => {
+        for (const p of notifications) if (fastNotification(p, opts) === undefined) generic(p);
+      },
+      nBytes,
+    ],
+    [
+      "fast path + the client's event (lazy raw)",
+      () => {
+        for (const p of notifications) {
+          const f = fastNotification(p, opts);
+          if (f === undefined) generic(p);
+          else lazyRawEvent(f.notification, p);
+        }
+      },
+      nBytes,
+    ],
+    [
+      "generic decodeTerm + decodeNotification",
+      () => {
+        for (const p of notifications) generic(p);
+      },
+      nBytes,
+    ],
+    [
+      `baseline JSON.parse (same events, ${jsonBytes} B)`,
+      () => {
+        for (const j of json) JSON.parse(j);
+      },
+      jsonBytes,
+    ],
   ];
-  const load = (): string => os.loadavg().map((l) => l.toFixed(2)).join(" ");
-  console.log(`notification payloads: ${fastTaken} of ${notifications.length} take the fast path; ${ROUNDS} rounds, paths taking turns; load average ${load()}`);
+  const load = (): string =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
+  console.log(
+    `notification payloads: ${fastTaken} of ${notifications.length} take the fast path; ${ROUNDS} rounds, paths taking turns; load average ${load()}`,
+  );
   const runs = paths.map(() => [] as number[]);
   for (let r = 0; r < ROUNDS; r++) measureInTurns(paths.map(([, pass]) => pass)).forEach((x, i) => runs[i].push(x));
   const medians = runs.map((xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
@@ -160,11 +195,22 @@ function main(): void {
     console.log(`${"".padEnd(44)} rounds: ${runs[i].map((x) => Math.round(x * notifications.length).toLocaleString("en-US")).join(" / ")}`);
   });
   const jsonMedian = medians[paths.length - 1];
-  console.log(`fast path / JSON.parse: ${(medians[0] / jsonMedian).toFixed(2)} (with the event and its frame copy ${(medians[1] / jsonMedian).toFixed(2)}); generic / JSON.parse: ${(medians[2] / jsonMedian).toFixed(2)}; load average after ${load()}`);
-  row("encodeTerm (all frames)", measure(() => { for (const t of terms) encodeTerm(t); }), all.length, bytes);
+  console.log(
+    `fast path / JSON.parse: ${(medians[0] / jsonMedian).toFixed(2)} (with the event and its frame copy ${(medians[1] / jsonMedian).toFixed(2)}); generic / JSON.parse: ${(medians[2] / jsonMedian).toFixed(2)}; load average after ${load()}`,
+  );
+  row(
+    "encodeTerm (all frames)",
+    measure(() => {
+      for (const t of terms) encodeTerm(t);
+    }),
+    all.length,
+    bytes,
+  );
   const erl = erlBaseline(all);
   if (erl) {
-    console.log(`${"baseline erl binary_to_term (OTP, same bytes)".padEnd(44)} ${Math.round(erl.fps).toLocaleString("en-US").padStart(12)} frames/s ${erl.mbs.toFixed(1).padStart(8)} MB/s`);
+    console.log(
+      `${"baseline erl binary_to_term (OTP, same bytes)".padEnd(44)} ${Math.round(erl.fps).toLocaleString("en-US").padStart(12)} frames/s ${erl.mbs.toFixed(1).padStart(8)} MB/s`,
+    );
   } else console.log("baseline erl binary_to_term: erl not available");
   const mem = process.memoryUsage();
   console.log(`rss ${(mem.rss / 1e6).toFixed(0)} MB, heap used ${(mem.heapUsed / 1e6).toFixed(0)} MB`);

@@ -108,7 +108,11 @@ async function bareClient(sim: SimProcess): Promise<number> {
   ws.send(JSON.stringify({ namespace: "rpc", name: "auth", id: "a", args: { username: "demo", password: "demo-password" } }));
   ws.send(JSON.stringify({ namespace: "events", name: "subscribe", id: "s", args: ["life-preserver"] }));
   await until(() => replies, 2);
-  const rate = await timedFlood(sim, () => count, () => (count = 0));
+  const rate = await timedFlood(
+    sim,
+    () => count,
+    () => (count = 0),
+  );
   ws.terminate();
   return rate;
 }
@@ -122,7 +126,11 @@ async function libraryClient(sim: SimProcess): Promise<number> {
   await c.setSubscriptions(["life-preserver"]);
   c.start();
   await new Promise<void>((resolve) => c.lifecycle.on("state", (s) => s.state === "connected" && resolve()));
-  const rate = await timedFlood(sim, () => count, () => (count = 0));
+  const rate = await timedFlood(
+    sim,
+    () => count,
+    () => (count = 0),
+  );
   c.close();
   return rate;
 }
@@ -176,7 +184,11 @@ async function throughNode(sim: SimProcess): Promise<NodeFigures> {
   let t0 = process.hrtime.bigint();
   while (count() < N) {
     while (sent - count() < 20_000 && sent < N) {
-      g.__sysadmBenchSource({ topic: "life-preserver", payload: { ...EVENT }, sysadm: { priority: { level: 1, category: "Information" }, snapshot: false, server: sim.url } });
+      g.__sysadmBenchSource({
+        topic: "life-preserver",
+        payload: { ...EVENT },
+        sysadm: { priority: { level: 1, category: "Information" }, snapshot: false, server: sim.url },
+      });
       sent++;
     }
     await new Promise((r) => setImmediate(r));
@@ -221,7 +233,9 @@ async function main(): Promise<void> {
     console.log(`    node cost vs bare client: ${(cost * 100).toFixed(1)} %   (target < 20 %)`);
     console.log(`    baseline: Node-RED ceiling, trivial source -> sink:  ${k(node.ceiling)} msg/s`);
     const m = node.memory;
-    console.log(`  memory over ${k(MEM_N)} events (${k(MEM_N / m.secs)} events/s): heap after GC ${mb(m.heapBefore)} -> ${mb(m.heapAfter)}, RSS ${mb(m.rssBefore)} -> peak ${mb(m.peakRss)}`);
+    console.log(
+      `  memory over ${k(MEM_N)} events (${k(MEM_N / m.secs)} events/s): heap after GC ${mb(m.heapBefore)} -> ${mb(m.heapAfter)}, RSS ${mb(m.rssBefore)} -> peak ${mb(m.peakRss)}`,
+    );
   } finally {
     sim.close();
   }

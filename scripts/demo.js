@@ -162,7 +162,7 @@ function readJson(file) {
     return JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
     if (e.code === "ENOENT") return undefined;
-    throw new Error(`cannot read ${file}: ${e.message}`);
+    throw new Error(`cannot read ${file}: ${e.message}`, { cause: e });
   }
 }
 
@@ -185,7 +185,7 @@ async function startSimulators(o, log) {
   } catch (e) {
     await Promise.allSettled(running.map((r) => r.close()));
     // Name the demo's own flag (--apic-port), not the simulator CLI's (--port).
-    if (e instanceof ListenError) throw new Error(e.withOption(`--${e.simulator}-${e.option.replace(/^--/, "")}`));
+    if (e instanceof ListenError) throw new Error(e.withOption(`--${e.simulator}-${e.option.replace(/^--/, "")}`), { cause: e });
     throw e;
   }
   for (const r of running) for (const [what, where] of Object.entries(r.endpoints)) log(`${r.name} simulator ${what}: ${where}`);
@@ -228,7 +228,9 @@ async function startDemo(options = {}) {
     const flows = kept ?? exampleFlows();
     const moved = pointAtServers(flows, addresses, kept ? readJson(stateFile) : undefined);
     if (kept) {
-      log(`kept your flows from ${flowFile}${moved ? ` (${moved} config nodes pointed at this run's servers)` : ""}; npm start -- --reset puts the examples back`);
+      log(
+        `kept your flows from ${flowFile}${moved ? ` (${moved} config nodes pointed at this run's servers)` : ""}; npm start -- --reset puts the examples back`,
+      );
     } else {
       log(`${o.reset ? "reset: " : ""}deployed the ${fs.readdirSync(path.join(root, "examples")).length} example flows into ${flowFile}`);
       fs.writeFileSync(credFile, JSON.stringify(demoCredentials(flows), null, 2));
@@ -260,7 +262,11 @@ async function startDemo(options = {}) {
     app.use("/api", RED.httpNode);
     await new Promise((resolve, reject) => {
       server.once("error", (e) =>
-        reject(e.code === "EADDRINUSE" ? new Error(`Node-RED: port ${o.port} on 127.0.0.1 is already in use (choose another with --port, or 0 for any free port)`) : e),
+        reject(
+          e.code === "EADDRINUSE"
+            ? new Error(`Node-RED: port ${o.port} on 127.0.0.1 is already in use (choose another with --port, or 0 for any free port)`)
+            : e,
+        ),
       );
       server.listen(o.port, "127.0.0.1", resolve);
     });

@@ -64,7 +64,9 @@ function install() {
   if (r.status !== 0) {
     const why = r.error ? r.error.message : `npm exit ${r.status}`;
     throw new Error(
-      `could not install ${Object.entries(WANTED).map(([n, v]) => `${n}@${v}`).join(" and ")} from the npm registry into ${path.relative(root, cacheDir)} (${why}).\n` +
+      `could not install ${Object.entries(WANTED)
+        .map(([n, v]) => `${n}@${v}`)
+        .join(" and ")} from the npm registry into ${path.relative(root, cacheDir)} (${why}).\n` +
         `Is the registry reachable? The Node 22 + Node-RED 5 tests cannot run without them.\n${(r.stderr || "").trim()}`,
     );
   }

@@ -34,7 +34,14 @@ function run(name, node, args, env) {
     s = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
   } catch {
     // No summary: the runner died before reporting (signal, crash). Count it as a failure.
-    return { label: name, passes: 0, failures: 1, pending: 0, seconds, note: `runner ended without a summary (exit ${r.status ?? r.signal ?? r.error?.message})` };
+    return {
+      label: name,
+      passes: 0,
+      failures: 1,
+      pending: 0,
+      seconds,
+      note: `runner ended without a summary (exit ${r.status ?? r.signal ?? r.error?.message})`,
+    };
   }
   return { ...s, seconds, note: r.status === 0 ? "" : `exit ${r.status}` };
 }
@@ -45,7 +52,9 @@ let nr5Error;
 const t0 = Date.now();
 try {
   nr5 = ensureNr5Env();
-  console.log(`nr5 runtime: Node ${nr5.nodeVersion}, Node-RED ${nr5.nodeRedVersion} in ${path.relative(root, cacheDir)} (${nr5.reused ? "cached" : "installed"}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `nr5 runtime: Node ${nr5.nodeVersion}, Node-RED ${nr5.nodeRedVersion} in ${path.relative(root, cacheDir)} (${nr5.reused ? "cached" : "installed"}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 } catch (e) {
   nr5Error = e.message;
   console.log(`nr5 runtime: ${nr5Error}`);

@@ -86,21 +86,24 @@ function report(s) {
   }
 }
 
-mocha.loadFilesAsync().then(() => {
-  const runner = mocha.run((failures) => {
-    const s = { ...(runner.stats || { passes: 0, failures, pending: 0 }) };
-    const mixed = mixedRuntimeModules();
-    if (mixed.length) {
-      console.log(`Modules of this repository's own Node-RED were loaded in a run against ${runtimeLabel}:\n  ${mixed.slice(0, 20).join("\n  ")}`);
-      s.failures += 1;
-    }
-    report(s);
-    process.exitCode = s.failures > 0 || s.passes === 0 ? 1 : 0;
-    // Open handles left by a test must not hang CI; the summary above is already printed.
-    setTimeout(() => process.exit(process.exitCode), 2000).unref();
+mocha
+  .loadFilesAsync()
+  .then(() => {
+    const runner = mocha.run((failures) => {
+      const s = { ...(runner.stats || { passes: 0, failures, pending: 0 }) };
+      const mixed = mixedRuntimeModules();
+      if (mixed.length) {
+        console.log(`Modules of this repository's own Node-RED were loaded in a run against ${runtimeLabel}:\n  ${mixed.slice(0, 20).join("\n  ")}`);
+        s.failures += 1;
+      }
+      report(s);
+      process.exitCode = s.failures > 0 || s.passes === 0 ? 1 : 0;
+      // Open handles left by a test must not hang CI; the summary above is already printed.
+      setTimeout(() => process.exit(process.exitCode), 2000).unref();
+    });
+  })
+  .catch((e) => {
+    console.error(e);
+    report({ passes: 0, failures: 1, pending: 0 });
+    process.exit(1);
   });
-}).catch((e) => {
-  console.error(e);
-  report({ passes: 0, failures: 1, pending: 0 });
-  process.exit(1);
-});

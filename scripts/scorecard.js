@@ -67,7 +67,7 @@ function scriptBlocks(html) {
 /** Attributes of a start tag's attribute text: {name: value} (valueless -> ""). */
 function parseAttrs(text) {
   const attrs = {};
-  const re = /([^\s=\/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?/g;
+  const re = /([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?/g;
   let m;
   while ((m = re.exec(text))) attrs[m[1].toLowerCase()] = m[2] ?? m[3] ?? m[4] ?? "";
   return attrs;
@@ -101,13 +101,29 @@ function evaluateDefinitions(html, file) {
   const defs = {};
   const stub = anything();
   const validators = {
-    number: () => function () { return true; },
-    regex: () => function () { return true; },
-    typedInput: () => function () { return true; },
+    number: () =>
+      function () {
+        return true;
+      },
+    regex: () =>
+      function () {
+        return true;
+      },
+    typedInput: () =>
+      function () {
+        return true;
+      },
   };
   const RED = new Proxy(
     {
-      nodes: new Proxy({ registerType: (type, def) => { defs[type] = def; } }, { get: (t, p) => (p in t ? t[p] : stub) }),
+      nodes: new Proxy(
+        {
+          registerType: (type, def) => {
+            defs[type] = def;
+          },
+        },
+        { get: (t, p) => (p in t ? t[p] : stub) },
+      ),
       validators: new Proxy(validators, { get: (t, p) => (p in t ? t[p] : stub) }),
       _: (k) => k,
     },
@@ -466,7 +482,8 @@ function nodeChecks(model, info) {
       title: "definition has defaults (and a colour for palette nodes)",
       run: needHtml((def) => {
         if (!def.defaults || typeof def.defaults !== "object") return fail("no `defaults` object");
-        if (def.category !== "config" && !/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(String(def.color || ""))) return fail(`color ${JSON.stringify(def.color)} is not a #hex colour`);
+        if (def.category !== "config" && !/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(String(def.color || "")))
+          return fail(`color ${JSON.stringify(def.color)} is not a #hex colour`);
         return ok();
       }),
     },
@@ -499,11 +516,13 @@ function nodeChecks(model, info) {
           const p = ports(def);
           if (p.inputs > 0) {
             if (!("inputs" in sections)) problems.push('has an input but no "Inputs" section');
-            else if (!help.markdown && !/<dl[^>]*class\s*=\s*["'][^"']*message-properties/i.test(sections.inputs)) problems.push('"Inputs" has no <dl class="message-properties">');
+            else if (!help.markdown && !/<dl[^>]*class\s*=\s*["'][^"']*message-properties/i.test(sections.inputs))
+              problems.push('"Inputs" has no <dl class="message-properties">');
           }
           if (p.outputs > 0) {
             if (!("outputs" in sections)) problems.push('has outputs but no "Outputs" section');
-            else if (!help.markdown && !/<(ol|dl)[^>]*class\s*=\s*["'][^"']*(node-ports|message-properties)/i.test(sections.outputs)) problems.push('"Outputs" has no <ol class="node-ports"> / <dl class="message-properties">');
+            else if (!help.markdown && !/<(ol|dl)[^>]*class\s*=\s*["'][^"']*(node-ports|message-properties)/i.test(sections.outputs))
+              problems.push('"Outputs" has no <ol class="node-ports"> / <dl class="message-properties">');
           }
         }
         return problems.length ? fail(problems.join("; ")) : ok(Object.keys(sections).join(", "));
@@ -544,7 +563,9 @@ function nodeChecks(model, info) {
         const defaults = Object.keys(def.defaults || {});
         const creds = new Set(Object.keys(def.credentials || {}));
         const leaked = defaults.filter((k) => creds.has(k) || SECRET_NAME.test(k));
-        return leaked.length ? fail(`secret-looking keys in defaults: ${leaked.join(", ")} (put them in credentials)`) : ok(creds.size ? `credentials: ${[...creds].join(", ")}` : "no credentials");
+        return leaked.length
+          ? fail(`secret-looking keys in defaults: ${leaked.join(", ")} (put them in credentials)`)
+          : ok(creds.size ? `credentials: ${[...creds].join(", ")}` : "no credentials");
       }),
     },
     {
@@ -568,7 +589,9 @@ function nodeChecks(model, info) {
         if (fs.existsSync(path.join(path.dirname(info.js), "icons", icon))) return ok(icon);
         const nrDir = path.dirname(require.resolve("node-red/package.json"));
         const nodesDir = path.dirname(require.resolve("@node-red/nodes/package.json", { paths: [nrDir] }));
-        return fs.existsSync(path.join(nodesDir, "icons", icon)) ? ok(`stock ${icon}`) : fail(`icon "${icon}" is neither in ${path.relative(model.root, path.join(path.dirname(info.js), "icons"))} nor a stock icon`);
+        return fs.existsSync(path.join(nodesDir, "icons", icon))
+          ? ok(`stock ${icon}`)
+          : fail(`icon "${icon}" is neither in ${path.relative(model.root, path.join(path.dirname(info.js), "icons"))} nor a stock icon`);
       }),
     },
   ];

@@ -33,7 +33,7 @@ export interface EmbeddedRedOptions {
 
 export interface EmbeddedRed {
   // Node-RED ships no types for its embedding API.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   RED: any;
   /** RED.stop(), then the temp dirs go. */
   stop(): Promise<void>;
@@ -61,7 +61,7 @@ export async function startEmbeddedRed(o: EmbeddedRedOptions): Promise<EmbeddedR
   const userDir = mkdtempSync(join(tmpdir(), `${o.prefix}-user-`));
   writeFileSync(join(userDir, "flows.json"), JSON.stringify(o.flows));
   if (o.credentials) writeFileSync(join(userDir, "flows_cred.json"), JSON.stringify(o.credentials));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const RED = require("node-red");
   const server = http.createServer();
   RED.init(server, {

@@ -51,13 +51,13 @@ export function eventToObject(el: Element): EventObject {
 export function addChild(obj: EventObject, key: string, value: EventValue): void {
   // `$`/`_` cannot be element names, so they never collide with children; and an element's
   // own value is never an array, so an existing array can only be a repeated element.
-  const prev = hasOwn.call(obj, key) ? (obj[key] as EventValue) : undefined;
+  const prev = hasOwn(obj, key) ? (obj[key] as EventValue) : undefined;
   if (prev === undefined) setOwn(obj, key, value);
   else if (Array.isArray(prev)) prev.push(value);
   else setOwn(obj, key, [prev, value]);
 }
 
-const hasOwn = Object.prototype.hasOwnProperty;
+const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
 
 /** `obj[key] = value` as an own data property, for any key (a plain `__proto__` assignment would set the prototype). */
 export function setOwn(obj: object, key: string, value: unknown): void {

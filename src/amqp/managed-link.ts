@@ -23,7 +23,7 @@ export abstract class ManagedLink<L extends Receiver | Sender, E extends LinkEve
   protected link: L | undefined;
   protected session: Session | undefined;
   private stateValue: LinkState = "detached";
-  private retryTimer: TimerHandle | undefined;
+  private retryTimer: TimerHandle;
   private generation = 0;
   private readonly backoff: Backoff;
   protected readonly clock: Clock;

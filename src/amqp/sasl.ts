@@ -1,4 +1,5 @@
 import { InfraError } from "../core/errors";
+import { asText } from "../core/describe";
 
 /** The SASL mechanisms we speak; "none" skips the SASL layer (brokers without auth). */
 export type SaslMechanism = "plain" | "anonymous" | "external" | "none";
@@ -12,7 +13,7 @@ const MECHANISMS: readonly SaslMechanism[] = ["plain", "anonymous", "external", 
  */
 export function parseSaslMechanism(v: unknown): SaslMechanism | undefined {
   if (v === undefined || v === null) return undefined;
-  const name = String(v).trim();
+  const name = asText(v).trim();
   if (name === "") return undefined;
   const m = name.toLowerCase() as SaslMechanism;
   if (!MECHANISMS.includes(m)) throw new InfraError("sasl-config", `unknown SASL mechanism ${JSON.stringify(name)} (plain, anonymous, external or none)`);

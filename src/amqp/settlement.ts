@@ -1,5 +1,6 @@
 import type { Delivery } from "rhea";
 import { AckError } from "../core/ack-registry";
+import { asText } from "../core/describe";
 
 /** The four AMQP 1.0 outcomes a receiver can settle a delivery with. */
 export type Outcome = "accept" | "reject" | "release" | "modified";
@@ -27,8 +28,22 @@ export interface HeldDelivery {
 }
 
 export function parseOutcome(v: unknown): Outcome {
-  const s = String(v ?? "").toLowerCase().trim();
-  const alias: Record<string, Outcome> = { accept: "accept", accepted: "accept", ack: "accept", reject: "reject", rejected: "reject", release: "release", released: "release", nack: "release", requeue: "release", modified: "modified", modify: "modified" };
+  const s = asText(v ?? "")
+    .toLowerCase()
+    .trim();
+  const alias: Record<string, Outcome> = {
+    accept: "accept",
+    accepted: "accept",
+    ack: "accept",
+    reject: "reject",
+    rejected: "reject",
+    release: "release",
+    released: "release",
+    nack: "release",
+    requeue: "release",
+    modified: "modified",
+    modify: "modified",
+  };
   const o = alias[s];
   if (!o) throw new AckError("ack-bad-outcome", `"${String(v)}" is not an outcome (accept, reject, release, modified)`);
   return o;

@@ -15,6 +15,7 @@ import { LinkEvents, LinkState, ManagedLink } from "./managed-link";
 import { explainDurabilityMismatch, sourceKind, terminusFor } from "./queue-durability";
 import { FailureCounter } from "./redelivery-limit";
 import type { HeldDelivery } from "./settlement";
+import { asText } from "../core/describe";
 
 export type AckMode = "auto" | "manual";
 export const DELIVERY_KIND = "amqp1-delivery";
@@ -194,7 +195,10 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   /** Deliveries the broker sent beyond the credit it had (processed normally). */
   overruns = 0;
 
-  constructor(conn: AmqpConnection, private readonly opts: SubscriptionOptions) {
+  constructor(
+    conn: AmqpConnection,
+    private readonly opts: SubscriptionOptions,
+  ) {
     super(conn, { backoff: opts.backoff, clock: opts.clock });
     if (!opts.address || !opts.address.trim()) throw new ProtocolError("address-missing", "a source address is required");
     this.addressValue = opts.address.trim();
@@ -507,7 +511,8 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
   private settleNow(link: Receiver, delivery: Delivery, outcome: "accept" | "reject" | "release", err?: ProtocolError): void {
     if (outcome === "accept") delivery.accept();
     else if (outcome === "release") delivery.release();
-    else delivery.reject({ condition: err?.code.startsWith("handler-") ? "amqp:internal-error" : "amqp:decode-error", description: err?.message.slice(0, 200) });
+    else
+      delivery.reject({ condition: err?.code.startsWith("handler-") ? "amqp:internal-error" : "amqp:decode-error", description: err?.message.slice(0, 200) });
     this.settledOne(link);
   }
 
@@ -570,7 +575,7 @@ function jsonSafe(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   if (Buffer.isBuffer(v)) return v.toString("base64");
   if (Array.isArray(v)) return v.map(jsonSafe);
-  if (typeof v === "object") return String(v);
+  if (typeof v === "object") return asText(v);
   return undefined;
 }
 

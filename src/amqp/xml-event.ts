@@ -43,7 +43,14 @@ export function parseEvent(xml: string, opts: ParseOptions = {}): ParsedEvent {
   // An XML declaration may only appear at the very start; a second one (e.g. the old Clacks
   // agent prepending its own to a payload that already had one) is an error we name.
   const again = xml.indexOf("<?xml", 1);
-  if (again > 0 && /^<\?xml[\s?]/.test(xml.slice(again, again + 6)) && xml.slice(0, again).trim().replace(/^\uFEFF/, "") !== "") {
+  if (
+    again > 0 &&
+    /^<\?xml[\s?]/.test(xml.slice(again, again + 6)) &&
+    xml
+      .slice(0, again)
+      .trim()
+      .replace(/^\uFEFF/, "") !== ""
+  ) {
     throw new ProtocolError("xml-malformed", "XML declaration not at the start of the document");
   }
   let doc: Document;

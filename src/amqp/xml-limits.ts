@@ -1,4 +1,5 @@
 import { ProtocolError } from "../core/errors";
+import { asText } from "../core/describe";
 
 /**
  * Shape limits on an XML event, checked on the text before any DOM is built or any XQuery runs.
@@ -26,7 +27,6 @@ export interface ShapeLimits {
   maxElements?: number;
 }
 
-const LT = 0x3c;
 const GT = 0x3e;
 const SLASH = 0x2f;
 const BANG = 0x21;
@@ -70,7 +70,9 @@ export function checkXmlShape(xml: string, limits: ShapeLimits): void {
         else if (d === GT) break;
       }
       if (++elements > maxElements) {
-        throw new ProtocolError("xml-too-many-elements", `XML event has more than ${maxElements} elements (the limit for XQuery filtering)`, { limit: maxElements });
+        throw new ProtocolError("xml-too-many-elements", `XML event has more than ${maxElements} elements (the limit for XQuery filtering)`, {
+          limit: maxElements,
+        });
       }
       // `<a/>` is as deep as its level but opens nothing.
       if (depth + 1 > maxDepth) {
@@ -95,7 +97,7 @@ export function depthSetting(v: unknown, fallback: number = DEFAULT_MAX_EVENT_DE
   if (v === undefined || v === null || v === "") return fallback;
   const d = Number(v);
   if (!Number.isInteger(d) || d < 2 || d > MAX_EVENT_DEPTH_LIMIT) {
-    throw new RangeError(`maximum nesting depth must be a whole number from 2 to ${MAX_EVENT_DEPTH_LIMIT}, got ${String(v)}`);
+    throw new RangeError(`maximum nesting depth must be a whole number from 2 to ${MAX_EVENT_DEPTH_LIMIT}, got ${asText(v)}`);
   }
   return d;
 }

@@ -107,7 +107,9 @@ function checkShape(doc: Document, maxDepth: number, maxElements: number): void 
   let count = 0;
   while (el) {
     if (++count > maxElements) {
-      throw new ProtocolError("xml-too-many-elements", `XML event has more than ${maxElements} elements (the limit for XQuery filtering)`, { limit: maxElements });
+      throw new ProtocolError("xml-too-many-elements", `XML event has more than ${maxElements} elements (the limit for XQuery filtering)`, {
+        limit: maxElements,
+      });
     }
     if (depth > maxDepth) throw new ProtocolError("xml-too-deep", `XML event nests deeper than ${maxDepth} levels`, { limit: maxDepth });
     const child: Element | null = el.firstElementChild;

@@ -123,7 +123,17 @@ interface Conn {
 }
 
 function newSess(now: () => number): Sess {
-  return { token: "", ended: false, timers: new Set(), ids: new Map(), byId: new Map(), refreshTimers: new Map(), inflight: new Set(), buffered: [], heard: new LastHeard(now) };
+  return {
+    token: "",
+    ended: false,
+    timers: new Set(),
+    ids: new Map(),
+    byId: new Map(),
+    refreshTimers: new Map(),
+    inflight: new Set(),
+    buffered: [],
+    heard: new LastHeard(now),
+  };
 }
 
 /** sync: snapshot as `sync`; gap: announce a gap first; renewal: the old session still covers it, no snapshot. */
@@ -184,7 +194,10 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     };
     this.clock = options.clock ?? systemClock;
     this.backoff = options.backoff instanceof AuthAwareBackoff ? options.backoff : new AuthAwareBackoff(options.backoff ?? {});
-    this.gate = new PauseGate((paused) => this.applyPause(paused), () => this.clock.now());
+    this.gate = new PauseGate(
+      (paused) => this.applyPause(paused),
+      () => this.clock.now(),
+    );
     this.lifecycle = new ConnectionLifecycle({
       open: (a) => this.open(a),
       backoff: this.backoff,
@@ -219,7 +232,15 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
    * during them; `pauses`: how often reading was held back for a flow that fell behind.
    */
   get stats(): { events: number; frames: number; dropped: number; subscriptions: number; renewals: number; duplicates: number; pauses: number } {
-    return { events: this.eventCount, frames: this.frameCount, dropped: this.drops.total, subscriptions: this.subs.size, renewals: this.renewals, duplicates: this.duplicates, pauses: this.pauses };
+    return {
+      events: this.eventCount,
+      frames: this.frameCount,
+      dropped: this.drops.total,
+      subscriptions: this.subs.size,
+      renewals: this.renewals,
+      duplicates: this.duplicates,
+      pauses: this.pauses,
+    };
   }
 
   start(): void {
@@ -307,7 +328,12 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
   }
 
   private openSocketFor(c: Conn, token: string): Promise<WebSocket> {
-    return openSocket(c.host, token, { tls: this.opts.tls, handshakeTimeoutMs: this.opts.handshakeTimeoutMs, hardMaxBytes: Math.max(this.opts.maxFrameBytes * 4, 64 * 1024 * 1024) }, c.attempt.signal);
+    return openSocket(
+      c.host,
+      token,
+      { tls: this.opts.tls, handshakeTimeoutMs: this.opts.handshakeTimeoutMs, hardMaxBytes: Math.max(this.opts.maxFrameBytes * 4, 64 * 1024 * 1024) },
+      c.attempt.signal,
+    );
   }
 
   private onState(change: StateChange): void {
@@ -353,7 +379,11 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       alive();
     });
     ws.on("close", (code: number, reason: Buffer) => {
-      this.sessFailed(c, sess, new InfraError("apic-socket-lost", `socket closed (code ${code}${reason.length ? `: ${reason.toString().slice(0, 60)}` : ""}) by ${c.host}`));
+      this.sessFailed(
+        c,
+        sess,
+        new InfraError("apic-socket-lost", `socket closed (code ${code}${reason.length ? `: ${reason.toString().slice(0, 60)}` : ""}) by ${c.host}`),
+      );
     });
     ws.on("error", (e: Error) => this.sessFailed(c, sess, new InfraError("apic-socket-lost", `socket error: ${e.message}`)));
     if (this.opts.pingIntervalMs > 0) {
@@ -622,9 +652,14 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     void this.endSess(c, old, true);
     // Copies of the last changes may still be on their way on the new socket: keep matching briefly.
     const overlap = c.overlap;
-    this.later(c, undefined, () => {
-      if (c.overlap === overlap) c.overlap = undefined;
-    }, this.opts.renewalOverlapMs);
+    this.later(
+      c,
+      undefined,
+      () => {
+        if (c.overlap === overlap) c.overlap = undefined;
+      },
+      this.opts.renewalOverlapMs,
+    );
     this.scheduleMaxLifetime(c, session);
     this.emit("session", { host: c.host, version: session.version, renewed: true });
     for (const s of [...this.subs]) {
@@ -720,7 +755,12 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     this.clearRetry(s);
     s.subscribedAt = this.clock.now();
     if (gap) {
-      this.safeGap(s.listener, { reason: s.lapseReason ?? "subscription lapsed", since: s.gapSince ?? s.lastRefreshAt, until: this.clock.now(), queries: [s.query.path] });
+      this.safeGap(s.listener, {
+        reason: s.lapseReason ?? "subscription lapsed",
+        since: s.gapSince ?? s.lastRefreshAt,
+        until: this.clock.now(),
+        queries: [s.query.path],
+      });
     }
     if (!covered) s.gapSince = undefined;
     s.lastRefreshAt = this.clock.now();
@@ -746,13 +786,18 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     s.retry ??= new Backoff({ initialMs: this.opts.queryRetryInitialMs, maxMs: this.opts.queryRetryMaxMs, jitter: 0.2 });
     const delay = s.retry.next(this.clock.now());
     s.retryAt = this.clock.now() + delay;
-    s.retryTimer = this.later(c, undefined, () => {
-      s.retryTimer = undefined;
-      s.retryAt = undefined;
-      const sess = c.sess;
-      if (s.closed || sess.ids.has(s) || sess.inflight.has(s)) return;
-      void this.subscribeOne(c, sess, s, s.gapSince !== undefined ? "gap" : "sync");
-    }, delay);
+    s.retryTimer = this.later(
+      c,
+      undefined,
+      () => {
+        s.retryTimer = undefined;
+        s.retryAt = undefined;
+        const sess = c.sess;
+        if (s.closed || sess.ids.has(s) || sess.inflight.has(s)) return;
+        void this.subscribeOne(c, sess, s, s.gapSince !== undefined ? "gap" : "sync");
+      },
+      delay,
+    );
   }
 
   private clearRetry(s: LocalSubscription): void {
@@ -771,10 +816,15 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
       this.clock.clearTimeout(prev);
       sess.timers.delete(prev);
     }
-    const t = this.later(c, sess, () => {
-      sess.refreshTimers.delete(s);
-      if (!s.closed && sess.ids.has(s)) void this.refreshSub(c, sess, s);
-    }, (s.query.refreshTimeoutSeconds * 1000) / 2);
+    const t = this.later(
+      c,
+      sess,
+      () => {
+        sess.refreshTimers.delete(s);
+        if (!s.closed && sess.ids.has(s)) void this.refreshSub(c, sess, s);
+      },
+      (s.query.refreshTimeoutSeconds * 1000) / 2,
+    );
     sess.refreshTimers.set(s, t);
   }
 
@@ -822,7 +872,10 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     this.frameCount++;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (buf.length > this.opts.maxFrameBytes) {
-      this.drop("oversize-frame", new ProtocolError("apic-oversize-frame", `notification frame of ${buf.length} bytes exceeds the ${this.opts.maxFrameBytes}-byte limit`));
+      this.drop(
+        "oversize-frame",
+        new ProtocolError("apic-oversize-frame", `notification frame of ${buf.length} bytes exceeds the ${this.opts.maxFrameBytes}-byte limit`),
+      );
       return;
     }
     if (isBinary) {

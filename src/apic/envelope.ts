@@ -1,4 +1,5 @@
 import { InfraError } from "../core/errors";
+import { asText } from "../core/describe";
 
 /**
  * APIC answers every REST call with `{totalCount, imdata: [...]}`; errors use the same envelope
@@ -41,7 +42,7 @@ export function envelopeError(body: unknown): { code: string; text: string } | u
   const first = imdata[0] as { error?: { attributes?: { code?: unknown; text?: unknown } } } | null;
   const attrs = first && typeof first === "object" ? first.error?.attributes : undefined;
   if (!attrs) return undefined;
-  return { code: String(attrs.code ?? ""), text: String(attrs.text ?? "") };
+  return { code: asText(attrs.code ?? ""), text: asText(attrs.text ?? "") };
 }
 
 function kindFor(status: number, code: string, text: string): ApicErrorKind {

@@ -1,4 +1,3 @@
-
 /**
  * While a session renewal overlaps two APIC sessions, one change can arrive twice: once on the
  * old socket under the old subscription id and once on the new socket under the new id. The

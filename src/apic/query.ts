@@ -67,10 +67,13 @@ export function parseOptions(options: SubscriptionSpec["options"]): Array<[strin
   if (typeof options !== "string") throw new QueryError("query options must be a string or an object");
   const s = options.trim().replace(/^\?/, "");
   if (s === "") return [];
-  return s.split("&").filter((p) => p.length > 0).map((p) => {
-    const eq = p.indexOf("=");
-    return eq < 0 ? [p.trim(), ""] : [p.slice(0, eq).trim(), p.slice(eq + 1)];
-  });
+  return s
+    .split("&")
+    .filter((p) => p.length > 0)
+    .map((p) => {
+      const eq = p.indexOf("=");
+      return eq < 0 ? [p.trim(), ""] : [p.slice(0, eq).trim(), p.slice(eq + 1)];
+    });
 }
 
 const CLASS_RE = /^(?:[A-Za-z0-9_.:\-[\]]+\/)*[A-Za-z][A-Za-z0-9]*$/;
@@ -106,7 +109,7 @@ export function buildQuery(spec: SubscriptionSpec, defaultRefreshTimeoutSeconds?
 
 /** A spec from loose input (a flow's msg.payload or the editor list); throws QueryError. */
 export function normaliseSpec(v: unknown): SubscriptionSpec {
-  if (typeof v !== "object" || v === null) throw new QueryError("a subscription is {kind: \"class\"|\"dn\", target, options}");
+  if (typeof v !== "object" || v === null) throw new QueryError('a subscription is {kind: "class"|"dn", target, options}');
   const o = v as Record<string, unknown>;
   const kind = o.kind;
   if (kind !== "class" && kind !== "dn") throw new QueryError(`subscription kind must be "class" or "dn", not ${JSON.stringify(kind)}`);

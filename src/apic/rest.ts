@@ -55,7 +55,13 @@ export class ApicRest {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let res;
     try {
-      res = await this.axios.request<string>({ method, url: path, headers, data: body === undefined ? undefined : JSON.stringify(body), ...(timeoutMs ? { timeout: timeoutMs } : {}) });
+      res = await this.axios.request<string>({
+        method,
+        url: path,
+        headers,
+        data: body === undefined ? undefined : JSON.stringify(body),
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
+      });
     } catch (e) {
       const err = e as { code?: string; message?: string };
       const code = err.code ?? err.message ?? String(e);

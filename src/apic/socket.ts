@@ -31,7 +31,7 @@ export function openSocket(baseUrl: string, token: string, opts: SocketOptions, 
       // ws would close the whole socket (1007) on one text frame with bad UTF-8; we would rather
       // drop that frame (it then fails JSON parsing and is counted) and keep the session.
       skipUTF8Validation: true,
-      ...(baseUrl.startsWith("https:") ? opts.tls ?? {} : {}),
+      ...(baseUrl.startsWith("https:") ? (opts.tls ?? {}) : {}),
     });
     const onAbort = (): void => {
       ws.terminate();
@@ -58,7 +58,13 @@ export function openSocket(baseUrl: string, token: string, opts: SocketOptions, 
       res.resume();
       ws.terminate();
       const status = res.statusCode ?? 0;
-      reject(new ApicError(status === 401 || status === 403 ? "token" : status >= 500 ? "server" : "network", `WebSocket upgrade refused with HTTP ${status}`, status));
+      reject(
+        new ApicError(
+          status === 401 || status === 403 ? "token" : status >= 500 ? "server" : "network",
+          `WebSocket upgrade refused with HTTP ${status}`,
+          status,
+        ),
+      );
     };
     ws.once("open", onOpen);
     ws.once("error", onError);

@@ -34,7 +34,7 @@ export class LocalSubscription {
   failures = 0;
   /** The retry of a refused query: its own capped backoff (see ApicClient). */
   retry: Backoff | undefined;
-  retryTimer: TimerHandle | undefined;
+  retryTimer: TimerHandle;
   /** When the next retry of a refused query is due, ms since epoch. */
   retryAt: number | undefined;
 
@@ -45,7 +45,15 @@ export class LocalSubscription {
   ) {}
 
   /** What `list` shows a flow. */
-  describe(): { kind: string; target: string; options: SubscriptionSpec["options"]; query: string; subscriptionId: string | null; error?: string; retryAt?: number } {
+  describe(): {
+    kind: string;
+    target: string;
+    options: SubscriptionSpec["options"];
+    query: string;
+    subscriptionId: string | null;
+    error?: string;
+    retryAt?: number;
+  } {
     const d: ReturnType<LocalSubscription["describe"]> = {
       kind: this.spec.kind,
       target: this.spec.target,

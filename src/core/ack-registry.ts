@@ -154,7 +154,6 @@ export class AckRegistry<H = unknown> {
   forget(id: number): boolean {
     return this.open.delete(id);
   }
-
 }
 
 export function isAckToken(v: unknown): v is AckToken {

@@ -29,7 +29,11 @@ export class AuthAwareBackoff extends Backoff {
 
   constructor(opts: AuthBackoffOptions | Backoff = {}, hold: Pick<AuthBackoffOptions, "holdoffMs" | "freeRejections"> = {}) {
     const wrapped = opts instanceof Backoff ? opts : undefined;
-    super(wrapped ? { initialMs: wrapped.initialMs, maxMs: wrapped.maxMs, factor: wrapped.factor, jitter: wrapped.jitter, stableMs: wrapped.stableMs } : (opts as AuthBackoffOptions));
+    super(
+      wrapped
+        ? { initialMs: wrapped.initialMs, maxMs: wrapped.maxMs, factor: wrapped.factor, jitter: wrapped.jitter, stableMs: wrapped.stableMs }
+        : (opts as AuthBackoffOptions),
+    );
     this.inner = wrapped;
     const o = wrapped ? hold : { ...(opts as AuthBackoffOptions), ...hold };
     this.holdoffMs = o.holdoffMs ?? 11 * 60 * 1000;

@@ -106,9 +106,9 @@ export class ConnectionLifecycle extends EventEmitter<LifecycleEvents> {
   private attempts = 0;
   private everConnected = false;
   private stateValue: ConnectionState = "idle";
-  private retryTimer: TimerHandle | undefined;
-  private handshakeTimer: TimerHandle | undefined;
-  private livenessTimer: TimerHandle | undefined;
+  private retryTimer: TimerHandle;
+  private handshakeTimer: TimerHandle;
+  private livenessTimer: TimerHandle;
   private readonly clock: Clock;
   readonly backoff: Backoff;
   private readonly handshakeTimeoutMs: number;
@@ -212,8 +212,8 @@ export class ConnectionLifecycle extends EventEmitter<LifecycleEvents> {
     }
     try {
       const p = this.opts.open(a);
-      if (p && typeof (p as Promise<void>).then === "function") {
-        (p as Promise<void>).catch((e: unknown) => a.fail(asError(e)));
+      if (p && typeof p.then === "function") {
+        p.catch((e: unknown) => a.fail(asError(e)));
       }
     } catch (e) {
       a.fail(asError(e));

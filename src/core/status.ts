@@ -74,7 +74,7 @@ function truncate(s: string, max: number): string {
 export class StatusThrottle {
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private pending: NodeStatus | undefined;
-  private timer: TimerHandle | undefined;
+  private timer: TimerHandle;
   private lastSent: NodeStatus | undefined;
 
   constructor(

@@ -33,7 +33,7 @@ export interface UsersOptions {
 export class UsersRegistry<U extends StatusTarget = StatusTarget> {
   private readonly users = new Map<string, U>();
   private lastStatus: NodeStatus | undefined;
-  private graceTimer: TimerHandle | undefined;
+  private graceTimer: TimerHandle;
   private readonly clock: Clock;
   private readonly restartGraceMs: number;
   closing = false;

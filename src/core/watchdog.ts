@@ -34,7 +34,7 @@ export interface WatchdogOptions {
 export class Watchdog {
   private from: number;
   private dueAt = 0;
-  private timer: TimerHandle | undefined;
+  private timer: TimerHandle;
   private stopped = false;
   private readonly lateMs: number;
 

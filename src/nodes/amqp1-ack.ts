@@ -30,18 +30,26 @@ export = function (RED: NodeAPI) {
     node.on("close", () => status.dispose());
     const configured = config.outcome && config.outcome !== "msg" ? config.outcome : undefined;
     node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
-      if (isGapNotice(msg as { topic?: unknown; ack?: unknown })) return done();
+      if (isGapNotice(msg)) return done();
       try {
         const m = msg as Record<string, unknown>;
         const token = checkToken(m.ack);
         if (token.kind !== DELIVERY_KIND) {
-          const hint = token.kind === "diff" || token.kind === "audit" || token.kind === "audit_network" || token.kind === "ha" ? ": it comes from nso-events, answer it with nso-ack" : "";
+          const hint =
+            token.kind === "diff" || token.kind === "audit" || token.kind === "audit_network" || token.kind === "ha"
+              ? ": it comes from nso-events, answer it with nso-ack"
+              : "";
           throw new AckError("ack-wrong-kind", `msg.ack is a ${token.kind} token${hint}; amqp1-ack settles AMQP deliveries (${DELIVERY_KIND})`);
         }
         const outcome = m.outcome !== undefined && (config.outcome === "msg" || !configured) ? parseOutcome(m.outcome) : (configured ?? "accept");
         const broker = RED.nodes.getNode(token.server) as unknown as (BrokerHandle & { type?: string }) | null;
-        if (!broker) throw new AckError("ack-connection-gone", `the amqp1-broker ${token.server} of this token no longer exists (deleted); the broker will redeliver the message`);
-        if (broker.type !== "amqp1-broker" || !broker.amqp) throw new AckError("ack-wrong-server", `msg.ack names node ${token.server}, which is not an amqp1-broker`);
+        if (!broker)
+          throw new AckError(
+            "ack-connection-gone",
+            `the amqp1-broker ${token.server} of this token no longer exists (deleted); the broker will redeliver the message`,
+          );
+        if (broker.type !== "amqp1-broker" || !broker.amqp)
+          throw new AckError("ack-wrong-server", `msg.ack names node ${token.server}, which is not an amqp1-broker`);
         const applied = broker.amqp.settle(token, {
           outcome,
           deliveryFailed: config.deliveryFailed !== false,
@@ -60,5 +68,5 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType("amqp1-ack", Amqp1Ack as never);
+  RED.nodes.registerType("amqp1-ack", Amqp1Ack);
 };

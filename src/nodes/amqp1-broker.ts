@@ -1,12 +1,21 @@
 import { withoutUserInfo, withoutUserInfoError } from "../core/redact";
-import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
 import { trackHealth } from "./lib/health";
 import { amqpHealth } from "./lib/health-channels";
 import { asError } from "../core/errors";
-import { AMQP091_ONLY_HINT, AMQP091_ONLY_STATUS, AmqpConnection, BrokerHandle, formatBrokerUrl, parseBrokerUrls, parseSaslMechanism, ProtocolCheck } from "../amqp";
+import {
+  AMQP091_ONLY_HINT,
+  AMQP091_ONLY_STATUS,
+  AmqpConnection,
+  BrokerHandle,
+  formatBrokerUrl,
+  parseBrokerUrls,
+  parseSaslMechanism,
+  ProtocolCheck,
+} from "../amqp";
 import { disconnectedStatus } from "../core/status";
 
 /**
@@ -31,9 +40,9 @@ interface BrokerCredentials {
 type Amqp1BrokerNode = Node & BrokerHandle;
 
 export = function (RED: NodeAPI) {
-  function Amqp1Broker(this: Amqp1BrokerNode & { credentials?: BrokerCredentials }, config: BrokerDef) {
+  function Amqp1Broker(this: Writable<Amqp1BrokerNode> & { credentials?: BrokerCredentials }, config: BrokerDef) {
     RED.nodes.createNode(this, config);
-    const node = this as Amqp1BrokerNode & { urls: string; configError: Error | undefined; amqp: AmqpConnection | undefined; credentials?: BrokerCredentials };
+    const node = this;
     node.urls = (config.urls || "amqp://127.0.0.1:5672").trim();
     const creds = node.credentials ?? {};
     let shared: SharedConnection | undefined;
@@ -82,5 +91,5 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType("amqp1-broker", Amqp1Broker as never, {
     credentials: { username: { type: "text" }, password: { type: "password" } },
-  } as never);
+  });
 };

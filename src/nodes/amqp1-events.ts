@@ -91,7 +91,8 @@ export = function (RED: NodeAPI) {
       const maxKB = config.maxKB === undefined || config.maxKB === "" ? 256 : Number(config.maxKB);
       if (!(maxKB > 0 && maxKB <= 65536)) throw new RangeError(`maximum size must be 1–65536 KiB, got ${String(config.maxKB)}`);
       const durability = config.durability || "durable";
-      if (durability !== "durable" && durability !== "transient") throw new RangeError(`queue durability must be durable or transient, got ${String(config.durability)}`);
+      if (durability !== "durable" && durability !== "transient")
+        throw new RangeError(`queue durability must be durable or transient, got ${String(config.durability)}`);
       sub = new EventSubscription(broker.amqp, {
         address: config.address,
         xquery: config.xquery,
@@ -138,7 +139,10 @@ export = function (RED: NodeAPI) {
         },
       }) as Node;
       const win = new FlowWindow(RED, sender, { window: s.credit, mode: "hold" }, undefined, {
-        writtenOff: (n) => node.warn(`amqp1-events ${s.address}: ${n} message(s) not finished by the flow within 5 minutes; ${s.ackMode === "auto" ? "released: the broker delivers them again" : "they stay unsettled until amqp1-ack settles them"}`),
+        writtenOff: (n) =>
+          node.warn(
+            `amqp1-events ${s.address}: ${n} message(s) not finished by the flow within 5 minutes; ${s.ackMode === "auto" ? "released: the broker delivers them again" : "they stay unsettled until amqp1-ack settles them"}`,
+          ),
       });
       res.add(() => win.close());
       // While Node-RED stops flows (a deploy, a shutdown), closing nodes complete what they still
@@ -187,13 +191,16 @@ export = function (RED: NodeAPI) {
         dropped++;
         // Reported once per reason (Catch nodes see it), counted always: a peer sending
         // garbage at line rate must not flood the log.
-        if (info.first) node.error(err, { topic: "drop", payload: err.message, amqp: info.amqp } as never);
+        if (info.first) node.error(err, { topic: "drop", payload: err.message, amqp: info.amqp });
         renderSoon();
       });
       // Nothing is lost (the delivery went out as usual), but the broker broke flow control:
       // said once in a while with this node's name, instead of rhea's bare console line.
       res.on(s, "overrun", (info: { count: number; report: boolean }) => {
-        if (info.report) node.warn(`amqp1-events ${s.address}: the broker sent a delivery beyond the credit it was given (${info.count} so far; processed as usual, nothing lost)`);
+        if (info.report)
+          node.warn(
+            `amqp1-events ${s.address}: the broker sent a delivery beyond the credit it was given (${info.count} so far; processed as usual, nothing lost)`,
+          );
       });
       res.on(s, "state", (state: string, err?: Error) => {
         const failed = state === "detached" && err && broker.amqp?.connection ? `link: ${err.message}` : undefined;
@@ -207,13 +214,19 @@ export = function (RED: NodeAPI) {
         // Say the gap out loud. An /exchange/ or /topic/ source got a fresh temporary queue, so
         // what was published while detached is gone; a queue source kept what arrived meanwhile
         // and the broker redelivers what was unsettled, so its gap is filled by redelivery.
-        if (info.cause === "transient-queue") node.warn(`amqp1-events ${info.address}: re-attached; if the broker restarted, the transient queue lost its events (Queue durability: transient)`);
+        if (info.cause === "transient-queue")
+          node.warn(`amqp1-events ${info.address}: re-attached; if the broker restarted, the transient queue lost its events (Queue durability: transient)`);
         else if (info.missed) node.warn(`amqp1-events ${info.address}: re-attached; events published while detached were missed (temporary queue)`);
         else node.warn(`amqp1-events ${info.address}: re-attached; unsettled messages are redelivered (msg.amqp.redelivered)`);
-        const gap = gapMessage("amqp", { reason: info.reason, since: info.since, until: info.reattachedAt, filled: info.missed ? false : "redelivery" }, { address: info.address }, broker);
+        const gap = gapMessage(
+          "amqp",
+          { reason: info.reason, since: info.since, until: info.reattachedAt, filled: info.missed ? false : "redelivery" },
+          { address: info.address },
+          broker,
+        );
         // On the only output, or the last ("other") one when routing by event name; behind the
         // events received before it.
-        win.send((router ? router.at(router.lastIndex, gap) : gap) as never, gap as never, { keep: true });
+        win.send(router ? router.at(router.lastIndex, gap) : gap, gap, { keep: true });
       });
       // Closing the link on close hands every unsettled delivery back to the broker: nothing is lost.
       shared.join(broker, user, s);

@@ -97,7 +97,8 @@ export = function (RED: NodeAPI) {
         const ev = makeEvent(msg.payload, { namespace });
         if (validator) {
           const v = await validator.validate(ev.xml);
-          if (!v.valid) throw new InfraError("event-invalid", `event ${ev.name} does not match the schemas: ${v.errors.slice(0, 3).join("; ")}`, { errors: v.errors });
+          if (!v.valid)
+            throw new InfraError("event-invalid", `event ${ev.name} does not match the schemas: ${v.errors.slice(0, 3).join("; ")}`, { errors: v.errors });
         }
         const r = await s.send({ xml: ev.xml, name: ev.name, domain, durable: config.durable === true });
         sent++;

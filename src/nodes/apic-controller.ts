@@ -45,7 +45,8 @@ export = function (RED: NodeAPI): void {
     // sent, and so never reaches a log, a status or msg.apic.controller through the client.
     const typed = parseHosts(config.hosts);
     const hosts = typed.map(withoutUrlCredentials);
-    if (hosts.some((h, i) => h !== typed[i])) node.warn("a controller address holds a user name and password: they are not used (APIC logs in with the node's credentials) and not shown");
+    if (hosts.some((h, i) => h !== typed[i]))
+      node.warn("a controller address holds a user name and password: they are not used (APIC logs in with the node's credentials) and not shown");
     // Anything but the explicit choice holds back: losing changes must be asked for.
     const overflow = config.overflow === "drop-oldest" ? "drop-oldest" : "hold";
     const bad = badHosts(hosts);
@@ -100,7 +101,11 @@ export = function (RED: NodeAPI): void {
       }
     });
     c.on("warning", (e) => node.warn(withoutUserInfo(e.message)));
-    c.on("session", (x) => node.log(`APIC session on ${x.host}${x.version ? ` (version ${x.version})` : ""}${x.renewed ? " renewed before its maximum lifetime, without a gap" : ""}`));
+    c.on("session", (x) =>
+      node.log(
+        `APIC session on ${x.host}${x.version ? ` (version ${x.version})` : ""}${x.renewed ? " renewed before its maximum lifetime, without a gap" : ""}`,
+      ),
+    );
     // msg.apic.controller: a host that does not parse kept what it was typed with.
     Object.defineProperty(node, "describe", { get: () => withoutUserInfo(c.host) });
     Object.assign(node, {

@@ -71,8 +71,7 @@ export = function (RED: NodeAPI): void {
         // A refused query is retried on its own; the status says so until APIC accepts it.
         const text = `${shortCount(events)} events${drops ? `, ${shortCount(drops)} dropped` : ""}${refused ? `, ${refused} refused (retrying)` : ""}`;
         status.status(refused ? { fill: "yellow", shape: "dot", text } : connectedStatus(text));
-      }
-      else status.status(shared);
+      } else status.status(shared);
     }
     // Counting events must not cost a status string per event: redraw at most once a second.
     let renderTimer: NodeJS.Timeout | undefined;
@@ -116,7 +115,9 @@ export = function (RED: NodeAPI): void {
         writtenOff: (n) => {
           if (writtenOffWarned) return;
           writtenOffWarned = true;
-          node.warn(`${n} messages were not finished by the flow within 5 minutes (a node that never calls done?): they no longer count against the window; this warning is shown once`);
+          node.warn(
+            `${n} messages were not finished by the flow within 5 minutes (a node that never calls done?): they no longer count against the window; this warning is shown once`,
+          );
         },
       },
     );
@@ -131,9 +132,16 @@ export = function (RED: NodeAPI): void {
     function announceDrop(e: DropEpisode): void {
       if (!dropWarned) {
         dropWarned = true;
-        node.warn(`the flow fell behind: ${e.dropped} changes dropped (controller setting: drop the oldest); a gap message with payload.dropped says so, this warning is shown once`);
+        node.warn(
+          `the flow fell behind: ${e.dropped} changes dropped (controller setting: drop the oldest); a gap message with payload.dropped says so, this warning is shown once`,
+        );
       }
-      const msg = gapMessage("apic", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, controller: controller!.describe }, controller);
+      const msg = gapMessage(
+        "apic",
+        { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false },
+        { dropped: e.dropped, controller: controller!.describe },
+        controller,
+      );
       out(controlIndex, { ...msg, apic: { status: "gap", controller: controller!.describe } }, { keep: true });
     }
 
@@ -141,7 +149,14 @@ export = function (RED: NodeAPI): void {
     const listener: SubscriptionListener = {
       onEvent(ev: ApicEvent, sub: LocalSubscription) {
         events++;
-        const apic: Record<string, unknown> = { dn: ev.dn, status: ev.status, class: ev.class, subscriptionIds: ev.subscriptionIds, controller: controller.describe, query: sub.query.path };
+        const apic: Record<string, unknown> = {
+          dn: ev.dn,
+          status: ev.status,
+          class: ev.class,
+          subscriptionIds: ev.subscriptionIds,
+          controller: controller.describe,
+          query: sub.query.path,
+        };
         // The subtree a query with rsp-subtree read with the object (sync objects).
         if (ev.children) apic.children = ev.children;
         const msg = { topic: ev.class, payload: ev.attributes, apic, eventId: apicEventId(ev) };
@@ -152,7 +167,12 @@ export = function (RED: NodeAPI): void {
       },
       onGap(gap: ApicGap) {
         node.warn(`changes may have been missed (${gap.reason}); re-reading ${gap.queries.length} quer${gap.queries.length === 1 ? "y" : "ies"}`);
-        const msg = gapMessage("apic", { reason: gap.reason, since: gap.since ?? gap.until, until: gap.until, filled: "re-read" }, { queries: gap.queries, controller: controller.describe }, controller);
+        const msg = gapMessage(
+          "apic",
+          { reason: gap.reason, since: gap.since ?? gap.until, until: gap.until, filled: "re-read" },
+          { queries: gap.queries, controller: controller.describe },
+          controller,
+        );
         // Never dropped: it is what tells the flow to reconcile with the sync objects that follow.
         out(controlIndex, { ...msg, apic: { status: "gap", controller: controller.describe } }, { keep: true });
       },
@@ -160,7 +180,7 @@ export = function (RED: NodeAPI): void {
         const retry = sub.retryAt !== undefined ? `; retrying in ${Math.max(1, Math.round((sub.retryAt - Date.now()) / 1000))} s` : "";
         // The first refusal is a Catch-able error; the retries that follow only warn, and only
         // when APIC's reason changes, so a bad filter does not flood the log every few minutes.
-        if (sub.failures <= 1) node.error(`subscription ${sub.query.path} refused: ${err.message}${retry}`, { topic: "error", payload: sub.describe() } as NodeMessage);
+        if (sub.failures <= 1) node.error(`subscription ${sub.query.path} refused: ${err.message}${retry}`, { topic: "error", payload: sub.describe() });
         else if (refusals.get(sub) !== err.message) node.warn(`subscription ${sub.query.path} still refused: ${err.message}${retry}`);
         refusals.set(sub, err.message);
         render();
@@ -197,7 +217,11 @@ export = function (RED: NodeAPI): void {
 
     res.on(client, "drop", (d: DropReport) => {
       // First of each reason only: a peer sending garbage at line rate must not flood the log.
-      if (d.first) node.error(`${d.reason === "flow-listener-error" ? "error while handling an APIC event" : "dropped input from APIC"} (${d.reason}): ${d.error.message}; further drops of this kind are only counted`, { topic: "drop", payload: { reason: d.reason, message: d.error.message } } as NodeMessage);
+      if (d.first)
+        node.error(
+          `${d.reason === "flow-listener-error" ? "error while handling an APIC event" : "dropped input from APIC"} (${d.reason}): ${d.error.message}; further drops of this kind are only counted`,
+          { topic: "drop", payload: { reason: d.reason, message: d.error.message } },
+        );
       renderSoon();
     });
 

@@ -5,7 +5,7 @@ import { asError, InfraError } from "../core/errors";
 import { ACK_KINDS } from "../nso/acks";
 import { StatusThrottle } from "../core/status";
 import { isGapNotice } from "./lib/gap";
-import type nsoServer = require("./nso-server");
+import type nsoServer from "./nso-server";
 
 /**
  * nso-ack: answers a blocking NSO notification from msg.ack (diff-done, audit sync,
@@ -41,7 +41,10 @@ function nsoAck(RED: NodeAPI): void {
         }
         server = RED.nodes.getNode(token.server) as (nsoServer.ServerNode & { type?: string }) | null;
         if (!server) {
-          throw new AckError("ack-connection-gone", `msg.ack belongs to nso-server ${token.server}, which no longer exists (deleted); NSO has released or will time out the wait`);
+          throw new AckError(
+            "ack-connection-gone",
+            `msg.ack belongs to nso-server ${token.server}, which no longer exists (deleted); NSO has released or will time out the wait`,
+          );
         }
         if ((server as { type?: string }).type !== "nso-server" || typeof server.ack !== "function") {
           throw new AckError("ack-wrong-server", `msg.ack names node ${token.server}, which is not an nso-server`);
@@ -68,7 +71,7 @@ function nsoAck(RED: NodeAPI): void {
     });
     node.on("close", () => status.dispose());
   }
-  RED.nodes.registerType("nso-ack", NsoAck as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1]);
+  RED.nodes.registerType("nso-ack", NsoAck);
 }
 
 export = nsoAck;

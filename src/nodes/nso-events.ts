@@ -17,7 +17,7 @@ import { nameTagValues, needsSchema, renderNotificationXml } from "../nso/maapi/
 import type { TagValue } from "../nso/notifications/values";
 import { asError } from "../core/errors";
 import { nsoEventId } from "../nso/event-id";
-import type nsoServer = require("./nso-server");
+import type nsoServer from "./nso-server";
 
 type NsoEvent = nsoServer.Event;
 
@@ -77,10 +77,15 @@ function diffSettings(config: NsoEventsDef, autoAckSec: number): { budgetMs: num
   const budgetMs = config.diffBudget === undefined || config.diffBudget === "" ? DEFAULT_BUDGET_MS : Math.round(Number(config.diffBudget) * 1000);
   if (!(budgetMs > 0)) throw new RangeError(`the diff budget must be a positive number of seconds, got ${JSON.stringify(config.diffBudget)}`);
   // Every commit in NSO waits while we read: the read must end before anything else answers.
-  if (autoAckSec > 0 && budgetMs >= autoAckSec * 1000) throw new RangeError(`the diff budget (${budgetMs / 1000} s) must be shorter than the auto-ack delay (${autoAckSec} s)`);
-  if (budgetMs >= DEFAULT_EVENT_REPLY_TIMEOUT_MS) throw new RangeError(`the diff budget (${budgetMs / 1000} s) must be shorter than NSO's event-reply-timeout (${DEFAULT_EVENT_REPLY_TIMEOUT_MS / 1000} s by default)`);
+  if (autoAckSec > 0 && budgetMs >= autoAckSec * 1000)
+    throw new RangeError(`the diff budget (${budgetMs / 1000} s) must be shorter than the auto-ack delay (${autoAckSec} s)`);
+  if (budgetMs >= DEFAULT_EVENT_REPLY_TIMEOUT_MS)
+    throw new RangeError(
+      `the diff budget (${budgetMs / 1000} s) must be shorter than NSO's event-reply-timeout (${DEFAULT_EVENT_REPLY_TIMEOUT_MS / 1000} s by default)`,
+    );
   const maxChanges = config.diffMaxChanges === undefined || config.diffMaxChanges === "" ? DEFAULT_MAX_CHANGES : Number(config.diffMaxChanges);
-  if (!Number.isInteger(maxChanges) || maxChanges <= 0) throw new RangeError(`the change cap must be a positive whole number, got ${JSON.stringify(config.diffMaxChanges)}`);
+  if (!Number.isInteger(maxChanges) || maxChanges <= 0)
+    throw new RangeError(`the change cap must be a positive whole number, got ${JSON.stringify(config.diffMaxChanges)}`);
   const subtree = config.diffSubtree?.trim() || undefined;
   if (subtree) parseSubtree(subtree); // throws RangeError with the reason
   return { budgetMs, maxChanges, subtree };
@@ -128,7 +133,11 @@ function nsoEvents(RED: NodeAPI): void {
     const streamUnnamed = types.includes("NOTIF_STREAM_EVENT") && !config.stream?.trim();
     if (types.length === 0 || unknown.length > 0 || streamUnnamed) {
       const why =
-        types.length === 0 ? "no notification type selected" : unknown.length > 0 ? `unknown notification types: ${unknown.join(", ")}` : "NOTIF_STREAM_EVENT needs a stream name (e.g. NETCONF)";
+        types.length === 0
+          ? "no notification type selected"
+          : unknown.length > 0
+            ? `unknown notification types: ${unknown.join(", ")}`
+            : "NOTIF_STREAM_EVENT needs a stream name (e.g. NETCONF)";
       node.status(errorStatus(why));
       node.error(`nso-events: ${why}`);
       return;
@@ -216,13 +225,24 @@ function nsoEvents(RED: NodeAPI): void {
       {
         dropped: (e) => {
           if (closed) return;
-          const gap = gapMessage("nso", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: server.endpoint }, server);
+          const gap = gapMessage(
+            "nso",
+            { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false },
+            { dropped: e.dropped, server: server.endpoint },
+            server,
+          );
           toWindow("gap", { ...gap, nso: { type: null, typeName: "gap", server: server.endpoint } }, undefined, true);
-          if (!droppedWarned) node.warn(`the flow fell behind: ${e.dropped} notifications dropped (nso-server setting: drop the oldest); a gap message with payload.dropped says how many each time, this warning is shown once`);
+          if (!droppedWarned)
+            node.warn(
+              `the flow fell behind: ${e.dropped} notifications dropped (nso-server setting: drop the oldest); a gap message with payload.dropped says how many each time, this warning is shown once`,
+            );
           droppedWarned = true;
         },
         writtenOff: (n) => {
-          if (!writtenOffWarned) node.warn(`${n} messages were not finished by the flow within 5 minutes (a node that never calls done?): they no longer count against the window; this warning is shown once`);
+          if (!writtenOffWarned)
+            node.warn(
+              `${n} messages were not finished by the flow within 5 minutes (a node that never calls done?): they no longer count against the window; this warning is shown once`,
+            );
           writtenOffWarned = true;
         },
       },
@@ -273,20 +293,35 @@ function nsoEvents(RED: NodeAPI): void {
       // Taken but never sent: the node that replaces this one (a redeploy) announces it as a gap.
       server.unsent(node.id, ev.at);
       ev.diff?.leave();
-      return ev.ack ? server.ack(ev.ack).then(() => undefined, () => undefined /* the socket is gone: NSO released the wait itself */) : Promise.resolve();
+      return ev.ack
+        ? server.ack(ev.ack).then(
+            () => undefined,
+            () => undefined /* the socket is gone: NSO released the wait itself */,
+          )
+        : Promise.resolve();
     };
 
     const withDiff = async (ev: NsoEvent): Promise<void> => {
-      const p = ev.notification.payload as Record<string, unknown>;
+      const p = ev.notification.payload;
       const th = (p.tctx as { th?: number } | undefined)?.th;
       if (closed) return releaseUnsent(ev);
       // The server reads each commit once for every node that reads it; this is our view of it.
       const r: CommitDiffResult & { acked?: boolean; ackError?: string } = ev.diff
         ? await ev.diff.read(closing.signal)
-        : { thandle: th ?? -1, changes: [], truncated: true, reason: "error", error: { code: "internal", message: "no diff read was set up for this node" }, stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 } };
+        : {
+            thandle: th ?? -1,
+            changes: [],
+            truncated: true,
+            reason: "error",
+            error: { code: "internal", message: "no diff read was set up for this node" },
+            stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 },
+          };
       // Our share is answered only after the read, and NSO only after every node's share.
       if (ackAtOnce && ev.ack && r.reason !== "aborted") {
-        r.acked = await server.ack(ev.ack).then(() => true, (x: Error) => ((r.ackError = x.message), false));
+        r.acked = await server.ack(ev.ack).then(
+          () => true,
+          (x: Error) => ((r.ackError = x.message), false),
+        );
       }
       if (closed || r.reason === "aborted") {
         // Nobody will get this message: answer NSO now unless the read already did.
@@ -307,12 +342,15 @@ function nsoEvents(RED: NodeAPI): void {
         if (!r.acked) node.error(`nso-events: could not ack the commit diff (th ${th}): ${r.ackError}`, msg);
       }
       if (r.reason === "error") node.error(`nso-events: could not read what changed in commit th ${th}: ${r.error?.message}; the message says truncated`, msg);
-      else if (r.truncated) node.warn(`read ${r.changes.length} changes of commit th ${th}, then stopped (${r.reason === "budget" ? `the ${diff!.budgetMs / 1000} s budget ran out` : `the cap of ${diff!.maxChanges} changes`}); msg.payload.truncated is true`);
+      else if (r.truncated)
+        node.warn(
+          `read ${r.changes.length} changes of commit th ${th}, then stopped (${r.reason === "budget" ? `the ${diff!.budgetMs / 1000} s budget ran out` : `the cap of ${diff!.maxChanges} changes`}); msg.payload.truncated is true`,
+        );
       emit(ev, msg);
     };
 
     const withNames = async (ev: NsoEvent): Promise<void> => {
-      const p = ev.notification.payload as Record<string, unknown>;
+      const p = ev.notification.payload;
       const values = p.values as TagValue[] | undefined;
       if (closed) return releaseUnsent(ev);
       const msg = baseMsg(ev);
@@ -339,7 +377,8 @@ function nsoEvents(RED: NodeAPI): void {
             schema = await server.maapi().yangSchema({ signal: closing.signal });
             schemaWarned = false;
           } catch (e) {
-            if (!closed && !schemaWarned) node.warn(`stream enumerations and list keys left unnamed in msg.payload.xml: the schema could not be read over MAAPI (${asError(e).message})`);
+            if (!closed && !schemaWarned)
+              node.warn(`stream enumerations and list keys left unnamed in msg.payload.xml: the schema could not be read over MAAPI (${asError(e).message})`);
             schemaWarned = true;
           }
         }
@@ -384,7 +423,11 @@ function nsoEvents(RED: NodeAPI): void {
       },
       dropped(err) {
         // With a message, so a Catch node sees it; the frame itself is gone (dropped and counted).
-        node.error(err, { topic: "nso-dropped", payload: { code: err.code, message: err.message, details: err.details ?? null }, nso: { server: server.endpoint } } as NodeMessage);
+        node.error(err, {
+          topic: "nso-dropped",
+          payload: { code: err.code, message: err.message, details: err.details ?? null },
+          nso: { server: server.endpoint },
+        });
       },
       autoAcked(typeName, why) {
         node.warn(
@@ -401,7 +444,12 @@ function nsoEvents(RED: NodeAPI): void {
         // any other type sent while the socket was down is gone (NSO keeps no backlog of them).
         const streamOnly = types.every((t) => t === "NOTIF_STREAM_EVENT" || t === "NOTIF_HEARTBEAT" || t === "NOTIF_HEALTH_CHECK");
         const filled = streamOnly && info.streamResumed ? "replay" : false;
-        const gap = gapMessage("nso", { reason: info.reason, since: Date.parse(info.since), until: Date.parse(info.reconnectedAt), filled }, { server: info.server, streamResumed: info.streamResumed }, server);
+        const gap = gapMessage(
+          "nso",
+          { reason: info.reason, since: Date.parse(info.since), until: Date.parse(info.reconnectedAt), filled },
+          { server: info.server, streamResumed: info.streamResumed },
+          server,
+        );
         const msg: NodeMessage & Record<string, unknown> = { ...gap, nso: { type: null, typeName: "gap", server: server.endpoint } };
         // On the single output, or the last ("other") output when routing by type; after any
         // message still being read (those came before the loss).
@@ -424,7 +472,10 @@ function nsoEvents(RED: NodeAPI): void {
         const wires = (node as Node & { wires?: string[][] }).wires ?? [];
         const unreached = waitsForFlow.filter((t) => reaches(RED, wires[single ? 0 : router.indexOf(t)] ?? [], (type) => type === "nso-ack") === "no");
         if (unreached.length === 0) return;
-        const holds = autoAckSec > 0 ? `the auto-ack delay (${autoAckSec} s)` : `NSO's event-reply-timeout (${DEFAULT_EVENT_REPLY_TIMEOUT_MS / 1000} s by default; auto-ack is off)`;
+        const holds =
+          autoAckSec > 0
+            ? `the auto-ack delay (${autoAckSec} s)`
+            : `NSO's event-reply-timeout (${DEFAULT_EVENT_REPLY_TIMEOUT_MS / 1000} s by default; auto-ack is off)`;
         node.warn(
           `${unreached.join(", ")}: NSO waits for an answer to each of these, but no nso-ack is wired after this node${single ? "" : " on their outputs"}, ` +
             `so each one holds NSO for ${holds}. Wire an nso-ack, or set Ack to "as soon as the message is sent" if the flow only observes.`,

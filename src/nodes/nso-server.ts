@@ -187,11 +187,21 @@ function nsoServer(RED: NodeAPI): void {
       if (c.state !== "connected") fanIn.end();
     });
     fanIn.on("autoAck", ({ recipient, kind, why }) => users.get(recipient)?.autoAcked(TYPE_OF_KIND[kind], why));
-    fanIn.on("releaseFailed", ({ kind, error }) => node.warn(`could not answer NSO's ${TYPE_OF_KIND[kind]} after the last node's share was answered: ${error.message}`));
+    fanIn.on("releaseFailed", ({ kind, error }) =>
+      node.warn(`could not answer NSO's ${TYPE_OF_KIND[kind]} after the last node's share was answered: ${error.message}`),
+    );
 
     let maapi: MaapiClient | undefined;
     node.maapi = () => {
-      maapi ??= new MaapiClient({ host, port, accessCheck, secret, maxFrameSize: settings.maxFrameSize, protoVsn: typeof protoVsn === "number" ? protoVsn : undefined, libVsn });
+      maapi ??= new MaapiClient({
+        host,
+        port,
+        accessCheck,
+        secret,
+        maxFrameSize: settings.maxFrameSize,
+        protoVsn: typeof protoVsn === "number" ? protoVsn : undefined,
+        libVsn,
+      });
       return maapi;
     };
     // Closed with the config node: a read in flight is settled by its own node's abort.
@@ -215,7 +225,8 @@ function nsoServer(RED: NodeAPI): void {
         mux.delete(holders.get(h.id)!);
         holders.delete(h.id);
         for (const d of h.events) answerShare(d);
-        if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was removed");
+        if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed())
+          client.resubscribe("an nso-events node was removed");
       },
     });
     /** Stand-ins in the mux for users being replaced: the subscription stays as it was meanwhile. */
@@ -249,7 +260,12 @@ function nsoServer(RED: NodeAPI): void {
       );
       released?.catch((e: Error) => node.warn(`could not ack an unwanted ${type}: ${e.message}`));
       const share = type === "NOTIF_COMMIT_DIFF" ? diffShare(ev, rs) : undefined;
-      for (const u of rs) deliverTo(u, { ...ev, ack: tokens.get(u.id), diff: share && u.diff ? { read: (signal) => share.view(u.id, signal), leave: () => share.leave(u.id) } : undefined });
+      for (const u of rs)
+        deliverTo(u, {
+          ...ev,
+          ack: tokens.get(u.id),
+          diff: share && u.diff ? { read: (signal) => share.view(u.id, signal), leave: () => share.leave(u.id) } : undefined,
+        });
     });
     /** The one MAAPI read of a commit for every user that reads it, or undefined when none does. */
     const diffShare = (ev: NsoEvent, rs: readonly NsoUser[]): SharedCommitDiff | undefined => {
@@ -257,7 +273,11 @@ function nsoServer(RED: NodeAPI): void {
       if (readers.length === 0) return undefined;
       const p = ev.notification.payload as { tctx?: { th?: number }; uinfo?: { usid?: number } };
       const usid = p.uinfo?.usid;
-      return new SharedCommitDiff((req) => readCommitDiff(node.maapi(), req), { thandle: p.tctx?.th ?? -1, usid: usid && usid > 0 ? usid : undefined }, new Map(readers.map((u) => [u.id, u.diff!])));
+      return new SharedCommitDiff(
+        (req) => readCommitDiff(node.maapi(), req),
+        { thandle: p.tctx?.th ?? -1, usid: usid && usid > 0 ? usid : undefined },
+        new Map(readers.map((u) => [u.id, u.diff!])),
+      );
     };
     client.on("drop", (err, first) => {
       if (!first) return;
@@ -285,13 +305,22 @@ function nsoServer(RED: NodeAPI): void {
       subscribedOnce = true;
       heardAt = Date.now();
       if (reconnect && lost) {
-        const info: GapInfo = { server: node.endpoint, since: lost.at.toISOString(), reconnectedAt: new Date().toISOString(), streamResumed: resumedFrom !== undefined, reason: lost.reason };
+        const info: GapInfo = {
+          server: node.endpoint,
+          since: lost.at.toISOString(),
+          reconnectedAt: new Date().toISOString(),
+          streamResumed: resumedFrom !== undefined,
+          reason: lost.reason,
+        };
         for (const id of lost.users) users.get(id)?.gap(info);
         lost = undefined;
       }
       for (const id of [...inherited.keys()]) if (users.has(id)) announceInherited(users.get(id)!);
       if (mux.changed()) client.resubscribe("the nso-events nodes changed what they subscribe to");
-      for (const u of mux.streamConflicts()) u.warn(`another nso-events node on ${node.endpoint} already subscribed to a different stream; NSO allows one stream per connection, use a second nso-server node`);
+      for (const u of mux.streamConflicts())
+        u.warn(
+          `another nso-events node on ${node.endpoint} already subscribed to a different stream; NSO allows one stream per connection, use a second nso-server node`,
+        );
       if (reconnect && resumedFrom) node.log(`stream subscription resumed from ${resumedFrom}`);
       if (reconnect && replayUnsupported) for (const u of users.values()) u.warn("the stream has no replay: events sent while disconnected are lost");
     });
@@ -316,7 +345,13 @@ function nsoServer(RED: NodeAPI): void {
       const since = inherited.get(u.id);
       if (since === undefined) return;
       inherited.delete(u.id);
-      u.gap({ server: node.endpoint, since: new Date(since).toISOString(), reconnectedAt: new Date().toISOString(), streamResumed: false, reason: "redeploy: the nso-server node was replaced and its connection with it; NSO keeps no backlog of what it sent meanwhile" });
+      u.gap({
+        server: node.endpoint,
+        since: new Date(since).toISOString(),
+        reconnectedAt: new Date().toISOString(),
+        streamResumed: false,
+        reason: "redeploy: the nso-server node was replaced and its connection with it; NSO keeps no backlog of what it sent meanwhile",
+      });
     };
     /** Closing: leave the successor a note of who was receiving and since when they miss events. */
     const leaveNote = (holds: ReadonlyArray<Hold<Delivery>>): void => {
@@ -350,7 +385,13 @@ function nsoServer(RED: NodeAPI): void {
         }
         if (held.missed) {
           const o = held.missed;
-          user.gap({ server: node.endpoint, since: new Date(o.first).toISOString(), reconnectedAt: new Date().toISOString(), streamResumed: false, reason: `redeploy: ${o.count} notifications arrived while the node was being replaced and could not be kept for it` });
+          user.gap({
+            server: node.endpoint,
+            since: new Date(o.first).toISOString(),
+            reconnectedAt: new Date().toISOString(),
+            streamResumed: false,
+            reason: `redeploy: ${o.count} notifications arrived while the node was being replaced and could not be kept for it`,
+          });
         }
       }
       if (subscribedOnce && client.lifecycle.state === "connected" && !mux.changed()) announceInherited(user);
@@ -365,7 +406,17 @@ function nsoServer(RED: NodeAPI): void {
         // Only restarted: hold what it would have received for its successor, with its wish
         // standing in the mux so the subscription does not change meanwhile.
         const h = handover.open(user.id);
-        const holder: NsoUser = { id: user.id, wish: user.wish, diff: user.diff, status: () => undefined, deliver: (d) => (holdFor(h.id, d), true), dropped: () => undefined, autoAcked: () => undefined, warn: () => undefined, gap: () => undefined };
+        const holder: NsoUser = {
+          id: user.id,
+          wish: user.wish,
+          diff: user.diff,
+          status: () => undefined,
+          deliver: (d) => (holdFor(h.id, d), true),
+          dropped: () => undefined,
+          autoAcked: () => undefined,
+          warn: () => undefined,
+          gap: () => undefined,
+        };
         holders.set(user.id, holder);
         mux.set(holder, user.wish);
         handover.arm(user.id);
@@ -374,7 +425,8 @@ function nsoServer(RED: NodeAPI): void {
         for (const d of h?.events ?? []) answerShare(d);
       }
       shared.users.deregister(user, removed);
-      if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed()) client.resubscribe("an nso-events node was removed");
+      if (!shared.users.closing && mux.size > 0 && client.lifecycle.state === "connected" && mux.changed())
+        client.resubscribe("an nso-events node was removed");
     };
     node.ack = (token) => fanIn.ack(token);
     node.unsent = (id, at) => handover.open(id).miss(at ?? Date.now());
@@ -385,7 +437,7 @@ function nsoServer(RED: NodeAPI): void {
   });
 }
 
-// The types other NSO node files need, reachable through `import type x = require("./nso-server")`.
+// The types other NSO node files need, reachable through `import type x from "./nso-server"`.
 // eslint-disable-next-line @typescript-eslint/no-namespace
 namespace nsoServer {
   export type User = NsoUser;

@@ -98,7 +98,12 @@ export = function (RED: NodeAPI) {
         dropWarned = true;
         node.warn(RED._("sysadm-events.warn.dropped", { count: e.dropped }));
       }
-      const msg = gapMessage("sysadm", { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false }, { dropped: e.dropped, server: serverLabel }, server);
+      const msg = gapMessage(
+        "sysadm",
+        { reason: `the flow fell behind: ${e.dropped} events dropped`, since: e.since, until: e.until, filled: false },
+        { dropped: e.dropped, server: serverLabel },
+        server,
+      );
       send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } }, { keep: true });
     };
 
@@ -128,7 +133,7 @@ export = function (RED: NodeAPI) {
         send(GAP_TOPIC, { ...msg, sysadm: { gap: true, server: serverLabel } }, { keep: true });
       },
       onDrop(err, first) {
-        if (first) node.error(err, { topic: "sysadm/drop", payload: { code: err.code, message: err.message } } as NodeMessage);
+        if (first) node.error(err, { topic: "sysadm/drop", payload: { code: err.code, message: err.message } });
       },
       onError(err) {
         node.error(err);

@@ -1,12 +1,11 @@
 import { withoutUserInfo, withoutUserInfoError } from "../core/redact";
-import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
 import { trackHealth } from "./lib/health";
 import { sysadmHealth } from "./lib/health-channels";
 import { asError } from "../core/errors";
-import type { PauseGate } from "../core/pause-gate";
 import { SysadmClient, SysadmHub, SysadmServerHandle, SysadmUser, TlsVerifyMode } from "../sysadm";
 
 /**
@@ -42,9 +41,9 @@ function numberSetting(v: string | number | undefined, dflt: number, min: number
 }
 
 export = function (RED: NodeAPI) {
-  function SysadmServer(this: SysadmServerNode & { credentials?: SysadmCredentials }, config: SysadmServerDef) {
+  function SysadmServer(this: Writable<SysadmServerNode> & { credentials?: SysadmCredentials }, config: SysadmServerDef) {
     RED.nodes.createNode(this, config);
-    const node = this as SysadmServerNode & { url: string; configError: Error | undefined; hub: SysadmHub | undefined; gate: PauseGate | undefined; overflow: "hold" | "drop-oldest"; credentials?: SysadmCredentials };
+    const node = this;
     node.url = (config.url || DEFAULT_URL).trim();
     // Anything but the explicit choice holds back: losing events must be asked for.
     node.overflow = config.overflow === "drop-oldest" ? "drop-oldest" : "hold";
@@ -58,7 +57,8 @@ export = function (RED: NodeAPI) {
       const base = secure ? tlsOptions(RED, config.tls) : undefined;
       // "do not verify", or "verify" through a tls-config that does not: one warning, here.
       // A pinned fingerprint is checked on the socket instead.
-      const unverified = secure && mode !== "fingerprint" && warnIfUnverified(node, mode === "insecure" ? { rejectUnauthorized: false } : base, `sysadm ${shown}`);
+      const unverified =
+        secure && mode !== "fingerprint" && warnIfUnverified(node, mode === "insecure" ? { rejectUnauthorized: false } : base, `sysadm ${shown}`);
       const client = new SysadmClient({
         url: node.url,
         username: creds.username || undefined,
@@ -98,5 +98,5 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType("sysadm-server", SysadmServer as never, {
     credentials: { username: { type: "text" }, password: { type: "password" }, token: { type: "password" } },
-  } as never);
+  });
 };

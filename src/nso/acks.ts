@@ -52,7 +52,8 @@ export function ackFor(raw: Term, mask: number): AckHandle | undefined {
   }
   if (tag === NOTIF_BITS.NOTIF_AUDIT_NETWORK && hasBit(mask, "NOTIF_AUDIT_NETWORK_SYNC")) {
     const inner = raw.get(1);
-    if (raw.arity !== 2 || !isTuple(inner) || inner.arity < 1) throw new ProtocolError("nso-bad-audit-network", "audit-network term is not {268435456, {Usid, ...}}");
+    if (raw.arity !== 2 || !isTuple(inner) || inner.arity < 1)
+      throw new ProtocolError("nso-bad-audit-network", "audit-network term is not {268435456, {Usid, ...}}");
     return { kind: "audit_network", id: needInt(inner.get(0), "audit-network usid") };
   }
   if (tag === NOTIF_BITS.NOTIF_HA_INFO && hasBit(mask, "NOTIF_HA_INFO_SYNC")) return { kind: "ha", id: 0 };

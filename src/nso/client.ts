@@ -14,13 +14,25 @@ import { decodeNotification } from "./notifications";
 import { fastNotification, lazyRawEvent } from "./fast-decode";
 import type { NsoNotification } from "./notifications";
 import { AckHandle, ackFor, ackTerm } from "./acks";
-import { ACCESS_CHALLENGE_TAG, ACCESS_OK, ACCESS_WRONG_SECRET, DEFAULT_HOST, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, DEFAULT_NSO_PORT, hasBit, VSN_OK, VSN_PROTO_INCOMPATIBLE } from "./constants";
+import {
+  ACCESS_CHALLENGE_TAG,
+  ACCESS_OK,
+  ACCESS_WRONG_SECRET,
+  DEFAULT_HOST,
+  DEFAULT_LIB_PROTO_VSN,
+  DEFAULT_LIB_VSN,
+  DEFAULT_NSO_PORT,
+  hasBit,
+  VSN_OK,
+  VSN_PROTO_INCOMPATIBLE,
+} from "./constants";
 import { ByteReader, DEFAULT_MAX_FRAME_SIZE, encodeFrame } from "./framing";
 import { AccessCheck, accessResponse, challengeLength, checkVersionReply, encodeHeader, parseVersionReply, VersionRejected } from "./handshake";
 import { datetimeTerm, readDatetime } from "./datetime";
 import { StreamResume } from "./stream-resume";
 import { Liveness } from "./liveness";
 import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subscriptionTerm } from "./subscription";
+import { asText } from "../core/describe";
 
 /**
  * One NSO notification subscription kept alive: dial, header, access check, version reply,
@@ -132,11 +144,14 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     super();
     this.clock = opts.clock ?? systemClock;
     this.heardUpToValue = this.clock.now();
-    this.gate = new PauseGate((paused) => {
-      if (paused) this.readPauses++;
-      this.reading?.sync();
-      if (!paused) this.reading?.continue();
-    }, () => this.clock.now());
+    this.gate = new PauseGate(
+      (paused) => {
+        if (paused) this.readPauses++;
+        this.reading?.sync();
+        if (!paused) this.reading?.continue();
+      },
+      () => this.clock.now(),
+    );
     this.acks = new AckRegistry<LiveAck>(opts.owner ?? "nso", {
       maxOpen: opts.maxOpenAcks ?? 10000,
       onDrop: (_kind, h, why) => {
@@ -219,7 +234,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     try {
       live = this.acks.take(token).handle;
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(asError(e));
     }
     if (live.timer !== undefined) this.clock.clearTimeout(live.timer);
     return this.writeAck(live);
@@ -286,7 +301,15 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     const subscribe = (): void => {
       const req = this.opts.subscription();
       mask = req.mask;
-      const key = req.stream ? JSON.stringify([req.stream.name, req.stream.xpathFilter ?? "", String(req.stream.startTime ?? ""), String(req.stream.stopTime ?? ""), req.stream.usid ?? 0]) : undefined;
+      const key = req.stream
+        ? JSON.stringify([
+            req.stream.name,
+            req.stream.xpathFilter ?? "",
+            asText(req.stream.startTime ?? ""),
+            asText(req.stream.stopTime ?? ""),
+            req.stream.usid ?? 0,
+          ])
+        : undefined;
       if (key !== this.streamKey) {
         // Another stream (or other replay settings): the old resume point means nothing here.
         this.stream.reset();
@@ -436,8 +459,15 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     socket.on("error", (e) => attempt.fail(e));
     socket.on("close", () => {
       if (phase === "events") attempt.fail(new InfraError("nso-closed", "NSO closed the notification socket"));
-      else if (phase === "sub-reply") attempt.fail(new InfraError("nso-closed-subscribing", "closed before the subscription reply: NSO dropped the subscription"));
-      else attempt.fail(new InfraError("nso-closed-handshake", `closed during handshake (${phase}): NSO may be in phase 0, the service disabled, or the IPC access check set up differently`));
+      else if (phase === "sub-reply")
+        attempt.fail(new InfraError("nso-closed-subscribing", "closed before the subscription reply: NSO dropped the subscription"));
+      else
+        attempt.fail(
+          new InfraError(
+            "nso-closed-handshake",
+            `closed during handshake (${phase}): NSO may be in phase 0, the service disabled, or the IPC access check set up differently`,
+          ),
+        );
     });
   }
 
@@ -483,7 +513,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
           // The timer is cleared when the flow acks or the connection ends, so the handle is open.
           if (!this.acks.forget(t.id)) return;
           this.writeAck(live).catch(() => undefined); // the socket died: NSO has released the wait itself
-          this.emit("autoAck", { token: t, kind: ack!.kind, why: "timeout" });
+          this.emit("autoAck", { token: t, kind: ack.kind, why: "timeout" });
         }, ms);
       }
     }

@@ -11,8 +11,11 @@ export function datetimeTerm(d: Date | string): Tuple {
   const date = typeof d === "string" ? new Date(d) : d;
   if (Number.isNaN(date.getTime())) throw new RangeError(`not a date/time: ${String(d)}`);
   const ms = date.getTime();
-  const micro = ((ms % 1000) + 1000) % 1000 * 1000;
-  return tuple(C_DATETIME, tuple(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), micro, 0, 0));
+  const micro = (((ms % 1000) + 1000) % 1000) * 1000;
+  return tuple(
+    C_DATETIME,
+    tuple(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), micro, 0, 0),
+  );
 }
 
 export interface DatetimeParts {

@@ -19,7 +19,7 @@ export class Hold<D> {
   readonly events: D[] = [];
   /** Arrivals beyond the bound, or that the leaving node could not pass on: their window becomes the successor's gap. */
   missed: { count: number; first: number; last: number } | undefined;
-  timer: TimerHandle | undefined;
+  timer: TimerHandle;
 
   constructor(
     readonly id: string,

@@ -107,7 +107,11 @@ export class VersionRejected extends InfraError {
     sentProtoVsn: number,
   ) {
     super(
-      reply.code === VSN_PROTO_INCOMPATIBLE ? "nso-version-rejected" : reply.code === VSN_MODEL_TOO_SMALL ? "nso-model-size-rejected" : "nso-version-reply-unknown",
+      reply.code === VSN_PROTO_INCOMPATIBLE
+        ? "nso-version-rejected"
+        : reply.code === VSN_MODEL_TOO_SMALL
+          ? "nso-model-size-rejected"
+          : "nso-version-reply-unknown",
       reply.code === VSN_PROTO_INCOMPATIBLE
         ? `protocol version ${sentProtoVsn} rejected: NSO speaks ${reply.protoVsn} (version ${fmtVsn(reply.libVsn)}); set the protocol version to ${reply.protoVsn} or "auto"`
         : reply.code === VSN_MODEL_TOO_SMALL

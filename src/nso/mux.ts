@@ -1,4 +1,4 @@
-import { maskOf, NotifBitName, NOTIF_BITS, hasBit, FLAG_BITS } from "./constants";
+import { maskOf, NOTIF_BITS, hasBit, FLAG_BITS } from "./constants";
 import type { StreamSubscription, SubscriptionRequest } from "./subscription";
 
 /**
@@ -116,7 +116,7 @@ export class SubscriptionMux<C> {
 
 let flags: number | undefined;
 function flagMask(): number {
-  if (flags === undefined) flags = maskOf(FLAG_BITS as NotifBitName[]);
+  if (flags === undefined) flags = maskOf(FLAG_BITS);
   return flags;
 }
 

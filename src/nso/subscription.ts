@@ -38,17 +38,23 @@ function timeTerm(t: Date | string | Tuple | undefined): Term {
 
 /** Validates the request the way the server would, so a bad setting fails here with a clear text. */
 export function checkSubscription(req: SubscriptionRequest): void {
-  if (!Number.isInteger(req.mask) || req.mask <= 0 || req.mask > 0x7fffffff) throw new InfraError("nso-bad-mask", `notification mask must select at least one type (got ${req.mask})`);
+  if (!Number.isInteger(req.mask) || req.mask <= 0 || req.mask > 0x7fffffff)
+    throw new InfraError("nso-bad-mask", `notification mask must select at least one type (got ${req.mask})`);
   for (const [flag, base] of Object.entries(SYNC_FLAG_BASE)) {
     const fv = NOTIF_BITS[flag as keyof typeof NOTIF_BITS];
     if ((req.mask & fv) !== 0 && !hasBit(req.mask, base)) throw new InfraError("nso-bad-mask", `${flag} needs ${base} in the same subscription`);
   }
-  if (hasBit(req.mask, "NOTIF_STREAM_EVENT") && !req.stream?.name) throw new InfraError("nso-bad-stream", "NOTIF_STREAM_EVENT needs a stream name (e.g. NETCONF)");
+  if (hasBit(req.mask, "NOTIF_STREAM_EVENT") && !req.stream?.name)
+    throw new InfraError("nso-bad-stream", "NOTIF_STREAM_EVENT needs a stream name (e.g. NETCONF)");
   if (req.stream?.stopTime && !req.stream.startTime) throw new InfraError("nso-bad-stream", "a stream stop time needs a start time");
   const v = req.verbosity ?? 0;
   if (!Number.isInteger(v) || v < 0 || v > 3) throw new InfraError("nso-bad-verbosity", `verbosity must be 0..3, got ${v}`);
-  for (const [k, ms] of [["heartbeat", req.heartbeatMs], ["health check", req.healthCheckMs]] as const) {
-    if (ms !== undefined && (!Number.isInteger(ms) || ms < 0 || ms > 0xffffffff)) throw new InfraError("nso-bad-interval", `${k} interval must be a whole number of ms, got ${ms}`);
+  for (const [k, ms] of [
+    ["heartbeat", req.heartbeatMs],
+    ["health check", req.healthCheckMs],
+  ] as const) {
+    if (ms !== undefined && (!Number.isInteger(ms) || ms < 0 || ms > 0xffffffff))
+      throw new InfraError("nso-bad-interval", `${k} interval must be a whole number of ms, got ${ms}`);
   }
 }
 
@@ -62,8 +68,8 @@ export function subscriptionTerm(req: SubscriptionRequest): Tuple {
   checkSubscription(req);
   const m = req.mask;
   // Sent as asked; the server clamps to >= 1000 ms itself (§4.1), so a watchdog must allow for that.
-  const hb = hasBit(m, "NOTIF_HEARTBEAT") ? (req.heartbeatMs || MIN_INTERVAL_MS) : 0;
-  const hc = hasBit(m, "NOTIF_HEALTH_CHECK") ? (req.healthCheckMs || MIN_INTERVAL_MS) : 0;
+  const hb = hasBit(m, "NOTIF_HEARTBEAT") ? req.heartbeatMs || MIN_INTERVAL_MS : 0;
+  const hc = hasBit(m, "NOTIF_HEALTH_CHECK") ? req.healthCheckMs || MIN_INTERVAL_MS : 0;
   let stream: Term = UNDEFINED;
   if (hasBit(m, "NOTIF_STREAM_EVENT") && req.stream) {
     const s = req.stream;

@@ -15,7 +15,15 @@ const HELP_WORDS = new Set(["--help", "-h"]);
 
 const names = (): string => simulators.map((s) => s.name).join("|");
 const indent = (lines: readonly string[]): string[] => lines.map((l) => `  ${l}`);
-const ALL_EXAMPLE = (): string => simulators.map((s) => s.options.filter((o) => o.kind === "number" && o.port).map((o) => `--${s.name}-${o.name} 0`).join(" ")).join(" ");
+const ALL_EXAMPLE = (): string =>
+  simulators
+    .map((s) =>
+      s.options
+        .filter((o) => o.kind === "number" && o.port)
+        .map((o) => `--${s.name}-${o.name} 0`)
+        .join(" "),
+    )
+    .join(" ");
 
 /** `infra-events-sim --help`: every simulator with its options. */
 export function usage(): string {
@@ -125,7 +133,11 @@ export function plan(argv: readonly string[]): Plan {
 }
 
 function unknownSimulator(name: string): Plan {
-  return { kind: "error", message: `unknown simulator "${name}" (choose ${simulators.map((s) => s.name).join(", ")} or all)`, hint: `Run "${PROG} --help" for usage.` };
+  return {
+    kind: "error",
+    message: `unknown simulator "${name}" (choose ${simulators.map((s) => s.name).join(", ")} or all)`,
+    hint: `Run "${PROG} --help" for usage.`,
+  };
 }
 
 export interface CliIo {
@@ -148,7 +160,8 @@ const processIo = (): CliIo => {
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const p = plan(argv);
   if (p.kind === "help") {
-    (p.exitCode === 0 ? io.out : io.err)(p.text);
+    if (p.exitCode === 0) io.out(p.text);
+    else io.err(p.text);
     return p.exitCode;
   }
   if (p.kind === "error") {

@@ -68,7 +68,10 @@ function editDistance(a: string, b: string): number {
 
 /** "unknown option --prot (did you mean --port?)"; `prefix` as in formatOptions. */
 export function unknownOptionMessage(name: string, specs: readonly OptionSpec[], prefix = ""): string {
-  const near = suggestions(name, specs.map((s) => s.name)).map((n) => dashed(prefix + n));
+  const near = suggestions(
+    name,
+    specs.map((s) => s.name),
+  ).map((n) => dashed(prefix + n));
   const hint = near.length ? ` (did you mean ${near.join(" or ")}?)` : "";
   return `unknown option ${dashed(prefix + name)}${hint}`;
 }
@@ -190,7 +193,8 @@ function checkValue(spec: OptionSpec, raw: string | number | boolean): string | 
     case "number": {
       const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
       if (!Number.isFinite(n)) throw new UsageError(`${opt} needs a number, got ${shown}`);
-      if (spec.port && (!Number.isInteger(n) || n < 0 || n > 65535)) throw new UsageError(`${opt} must be a port from 0 to 65535 (0 = any free port), got ${shown}`);
+      if (spec.port && (!Number.isInteger(n) || n < 0 || n > 65535))
+        throw new UsageError(`${opt} must be a port from 0 to 65535 (0 = any free port), got ${shown}`);
       if (n < 0) throw new UsageError(`${opt} must not be negative, got ${shown}`);
       if (spec.positive && n === 0) throw new UsageError(`${opt} must be greater than 0, got ${shown}`);
       return n;
@@ -210,7 +214,10 @@ export function formatOptions(specs: readonly OptionSpec[], prefix = ""): string
   const left = specs.map((s) => `--${prefix}${s.name}${s.kind === "flag" ? "" : ` ${placeholder(s)}`}`);
   const width = Math.max(0, ...left.map((l) => l.length)) + 2;
   return specs.map((s, i) => {
-    const extra = [s.kind !== "flag" && s.default !== undefined ? `default: ${s.default}` : "", s.kind === "number" && s.port ? "0 = any free port" : ""].filter(Boolean);
+    const extra = [
+      s.kind !== "flag" && s.default !== undefined ? `default: ${s.default}` : "",
+      s.kind === "number" && s.port ? "0 = any free port" : "",
+    ].filter(Boolean);
     return `${left[i].padEnd(width)}${s.help}${extra.length ? ` (${extra.join("; ")})` : ""}`;
   });
 }

@@ -89,8 +89,8 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
   private tokenUsedAt = Number.NEGATIVE_INFINITY;
   private lostAt: number | undefined;
   private lostReason = "";
-  private keepaliveTimer: TimerHandle | undefined;
-  private pingTimer: TimerHandle | undefined;
+  private keepaliveTimer: TimerHandle;
+  private pingTimer: TimerHandle;
 
   constructor(private readonly opts: SysadmClientOptions) {
     super();
@@ -107,10 +107,13 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
       this.tokenUsedAt = this.clock.now();
     }
     this.backoff = new AuthAwareBackoff(opts.backoff);
-    this.gate = new PauseGate((paused) => {
-      if (paused) this.stats.pauses++;
-      this.session?.setPaused(paused);
-    }, () => this.clock.now());
+    this.gate = new PauseGate(
+      (paused) => {
+        if (paused) this.stats.pauses++;
+        this.session?.setPaused(paused);
+      },
+      () => this.clock.now(),
+    );
     this.lifecycle = new ConnectionLifecycle({
       open: (a) => this.open(a),
       backoff: this.backoff,

@@ -79,7 +79,7 @@ export function decodeFrame(data: Buffer | string, limits: FrameLimits = DEFAULT
 function depthExceeds(v: unknown, max: number, depth = 1): boolean {
   if (typeof v !== "object" || v === null) return false;
   if (depth > max) return true;
-  const children = Array.isArray(v) ? v : Object.values(v as object);
+  const children = Array.isArray(v) ? v : Object.values(v);
   for (let i = 0; i < children.length; i++) {
     const c: unknown = children[i];
     if (typeof c === "object" && c !== null && depthExceeds(c, max, depth + 1)) return true;

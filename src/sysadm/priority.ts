@@ -1,7 +1,19 @@
 import type { Priority } from "./types";
 
 // §4.2: n is clamped to 0..10 by the server; the category is derived from the same table.
-const CATEGORY_BY_LEVEL = ["Information", "Information", "Information", "Warning", "Warning", "Warning", "Critical", "Critical", "Critical", "Urgent", "Urgent"];
+const CATEGORY_BY_LEVEL = [
+  "Information",
+  "Information",
+  "Information",
+  "Warning",
+  "Warning",
+  "Warning",
+  "Critical",
+  "Critical",
+  "Critical",
+  "Urgent",
+  "Urgent",
+];
 
 export function categoryFor(level: number): string {
   return CATEGORY_BY_LEVEL[Math.min(10, Math.max(0, level))];

@@ -164,16 +164,22 @@ export class SysadmSession implements ReaderState {
       return;
     }
     if (inbound.kind === "event") {
-      this.guard(() => this.h.onEvent(inbound as Extract<Inbound, { kind: "event" }>));
+      this.guard(() => this.h.onEvent(inbound));
     } else if (inbound.kind === "reply") {
       if (!this.pending.resolve(inbound.id, inbound.args)) {
-        this.guard(() => this.h.onDrop(new ProtocolError("unknown-id", `reply with id ${JSON.stringify(inbound.id.slice(0, 60))} matches no waiting request (late after a timeout?)`)));
+        this.guard(() =>
+          this.h.onDrop(
+            new ProtocolError("unknown-id", `reply with id ${JSON.stringify(inbound.id.slice(0, 60))} matches no waiting request (late after a timeout?)`),
+          ),
+        );
       }
     } else {
       const what = this.pending.what(inbound.id);
       const err = new SysadmServerError(inbound.status, inbound.message, what);
       if (inbound.id === "" || !this.pending.reject(inbound.id, err)) {
-        this.guard(() => this.h.onDrop(new ProtocolError("uncorrelated-error", `server error ${inbound.status} ${inbound.message} matches no waiting request`)));
+        this.guard(() =>
+          this.h.onDrop(new ProtocolError("uncorrelated-error", `server error ${inbound.status} ${inbound.message} matches no waiting request`)),
+        );
       }
     }
   }

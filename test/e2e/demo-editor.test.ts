@@ -12,9 +12,8 @@ import { nodeRedPath, runtimeLabel } from "../support/node-red-path";
 // artifacts/e2e/demo-editor.png on every run; INFRA_EVENTS_UPDATE_IMAGES=1 also writes
 // docs/images/demo-editor.png, the committed copy.
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startDemo } = require("../../scripts/demo.js") as {
-  startDemo(o: Record<string, unknown>): Promise<{ url: string; stop(): Promise<void> }>;
+  startDemo: (o: Record<string, unknown>) => Promise<{ url: string; stop(): Promise<void> }>;
 };
 
 const repoRoot = path.resolve(__dirname, "../..");
@@ -51,10 +50,14 @@ describe(`the demo's editor in Chromium (${runtimeLabel})`, function () {
     page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     problems = collectProblems(page);
     await page.goto(demo.url);
-    await page.waitForFunction(() => {
-      const RED = (window as any).RED;
-      return !!RED?.workspaces?.active?.() && RED.nodes.eachWorkspace !== undefined && document.querySelector(".red-ui-flow-node");
-    }, undefined, { timeout: 30000 });
+    await page.waitForFunction(
+      () => {
+        const RED = (window as any).RED;
+        return !!RED?.workspaces?.active?.() && RED.nodes.eachWorkspace !== undefined && document.querySelector(".red-ui-flow-node");
+      },
+      undefined,
+      { timeout: 30000 },
+    );
   });
 
   after(async function () {
@@ -124,7 +127,11 @@ describe(`the demo's editor in Chromium (${runtimeLabel})`, function () {
           .map((p) => ({ p, r: (p.el as SVGGraphicsElement | null | undefined)?.getBoundingClientRect() }))
           .filter((b) => b.r && b.r.width > 0)
           .map((b) => ({ kind: b.p.kind, id: b.p.id, name: b.p.name, x: b.r!.x, y: b.r!.y, w: b.r!.width, h: b.r!.height }));
-        return { label: RED.nodes.workspace(tab).label as string, nodes: boxes.filter((b) => b.kind === "node"), statuses: boxes.filter((b) => b.kind === "status") };
+        return {
+          label: RED.nodes.workspace(tab).label as string,
+          nodes: boxes.filter((b) => b.kind === "node"),
+          statuses: boxes.filter((b) => b.kind === "status"),
+        };
       }, id);
       for (const s of layout.statuses) {
         for (const n of layout.nodes) if (n.id !== s.id && overlaps(s, n)) clashes.push(`${layout.label}: ${s.name} covers ${n.name}`);

@@ -25,7 +25,7 @@ interface NodeInfo {
   def?: EditorDef;
   defsError?: string;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const scorecard = require(path.resolve(__dirname, "../../scripts/scorecard.js")) as {
   loadPackage(root: string): { pkg: { name: string }; nodes: NodeInfo[]; examples: Array<{ file: string; flow: unknown }> };
 };
@@ -71,7 +71,8 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
   before(async function () {
     this.timeout(60000);
     const missing = model.nodes.map((n) => n.js).filter((js) => !fs.existsSync(js));
-    if (missing.length) throw new Error(`built node files missing: ${missing.map((m) => path.relative(pkgRoot, m)).join(", ")} — run \`npm run build\` first (npm test does)`);
+    if (missing.length)
+      throw new Error(`built node files missing: ${missing.map((m) => path.relative(pkgRoot, m)).join(", ")} — run \`npm run build\` first (npm test does)`);
     fs.mkdirSync(artifacts, { recursive: true });
     userDir = makeUserDir("ie-e2e-user-");
     linkPackage(userDir, pkgRoot);
@@ -81,10 +82,14 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
     problems = collectProblems(page);
     await page.goto(nr.url);
     // Editor loaded and the seed flow imported into it.
-    await page.waitForFunction((id) => {
-      const RED = (window as unknown as { RED?: { nodes?: { workspace(id: string): unknown } } }).RED;
-      return !!RED?.nodes?.workspace?.(id);
-    }, TAB, { timeout: 30000 });
+    await page.waitForFunction(
+      (id) => {
+        const RED = (window as unknown as { RED?: { nodes?: { workspace(id: string): unknown } } }).RED;
+        return !!RED?.nodes?.workspace?.(id);
+      },
+      TAB,
+      { timeout: 30000 },
+    );
   });
 
   after(async function () {
@@ -99,7 +104,9 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
   });
 
   it("shows every seeded node (one per type) in the editor", async () => {
-    const seeded = seed().filter((n) => n.type !== "tab").map((n) => n.id as string);
+    const seeded = seed()
+      .filter((n) => n.type !== "tab")
+      .map((n) => n.id as string);
     const absent = await page.evaluate((ids) => {
       const RED = (window as unknown as { RED: { nodes: { node(id: string): unknown } } }).RED;
       return ids.filter((id) => !RED.nodes.node(id));
@@ -149,7 +156,11 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
         const mark = problems.mark();
         await page.evaluate(
           ({ t, id, cfg }) => {
-            const RED = (window as unknown as { RED: { nodes: { node(id: string): unknown }; editor: { edit(n: unknown): void; editConfig(n: string, t: string, id: string): void } } }).RED;
+            const RED = (
+              window as unknown as {
+                RED: { nodes: { node(id: string): unknown }; editor: { edit(n: unknown): void; editConfig(n: string, t: string, id: string): void } };
+              }
+            ).RED;
             if (cfg) RED.editor.editConfig("", t, id);
             else RED.editor.edit(RED.nodes.node(id));
           },
@@ -163,16 +174,16 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
           (el, { prefix, refs, creds }) => {
             const fields = Array.from(el.querySelectorAll(`[id^="${prefix}"]`)).map((f) => f.id);
             const pickers = refs.map((p) => {
-              const sel = el.querySelector(`select#${prefix}${p.prop}`) as HTMLSelectElement | null;
+              const sel = el.querySelector<HTMLSelectElement>(`select#${prefix}${p.prop}`);
               return { prop: p.prop, want: p.want, value: sel?.value ?? null };
             });
-            const text = (el.querySelector(".red-ui-tray-body") as HTMLElement | null)?.innerText ?? "";
+            const text = el.querySelector<HTMLElement>(".red-ui-tray-body")?.innerText ?? "";
             // A key the browser could not translate leaves its element empty (or shows the key).
             const untranslated = Array.from(el.querySelectorAll("[data-i18n]"))
               .filter((e) => (e.getAttribute("data-i18n") ?? "").split(";").some((p: string) => !/^\s*\[/.test(p) || /^\s*\[(html|text)\]/.test(p)))
               .filter((e) => !(e.textContent ?? "").trim())
               .map((e) => e.getAttribute("data-i18n"));
-            const credFields = creds.map((c) => ({ prop: c, value: (el.querySelector(`#${prefix}${c}`) as HTMLInputElement | null)?.value ?? null }));
+            const credFields = creds.map((c) => ({ prop: c, value: el.querySelector<HTMLInputElement>(`#${prefix}${c}`)?.value ?? null }));
             return { fields, pickers, text, untranslated, credFields };
           },
           {
@@ -230,10 +241,16 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
         const dialog = page.locator("#red-ui-clipboard-dialog");
         const tree = dialog.locator("#red-ui-clipboard-dialog-import-tab-examples");
         await tree.locator(".red-ui-treeList-label", { hasText: moduleName }).first().click();
-        const name = ex.file.replace(/\.json$/, "").split(path.sep).pop() as string;
-        await tree.locator(".red-ui-treeList-label", { hasText: new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`) }).first().click();
+        const name = ex.file
+          .replace(/\.json$/, "")
+          .split(path.sep)
+          .pop() as string;
+        await tree
+          .locator(".red-ui-treeList-label", { hasText: new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`) })
+          .first()
+          .click();
         await dialog.locator("#red-ui-clipboard-dialog-import-opt-new").click();
-        await page.waitForFunction(() => !(document.querySelector("#red-ui-clipboard-dialog-ok") as HTMLButtonElement | null)?.disabled);
+        await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>("#red-ui-clipboard-dialog-ok")?.disabled);
         await page.locator("#red-ui-clipboard-dialog-ok").click();
         await dialog.waitFor({ state: "hidden", timeout: 5000 });
         // Nodes with a position are flow nodes; config nodes (no x) and tabs are not counted.
@@ -255,7 +272,10 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
           type N = { type: string; name?: string };
           const RED = (window as unknown as { RED: { nodes: { node(id: string): N; getType(t: string): unknown } } }).RED;
           // The editor imports a type it does not know as type "unknown" (original type in name).
-          return ids.map((id) => RED.nodes.node(id)).filter((n) => n.type === "unknown" || !RED.nodes.getType(n.type)).map((n) => (n.type === "unknown" ? n.name : n.type));
+          return ids
+            .map((id) => RED.nodes.node(id))
+            .filter((n) => n.type === "unknown" || !RED.nodes.getType(n.type))
+            .map((n) => (n.type === "unknown" ? n.name : n.type));
         }, added);
         // Undo so the next example imports into a clean workspace (no id clashes); the undo of
         // an import finishes asynchronously, so wait for its nodes to go.

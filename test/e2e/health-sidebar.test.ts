@@ -14,7 +14,6 @@ import type { NsoSimServer } from "../../src/sim/nso/server";
 // in the page. Takes the README's picture of the tab: artifacts/e2e/health-sidebar.png on every
 // run; INFRA_EVENTS_UPDATE_IMAGES=1 also writes docs/images/health-sidebar.png.
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startDemo } = require("../../scripts/demo.js") as {
   startDemo: (o: Record<string, unknown>) => Promise<{ url: string; stop(): Promise<void>; simulators: RunningSimulator[] }>;
 };

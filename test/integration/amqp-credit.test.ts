@@ -110,9 +110,10 @@ describe("amqp receiver credit on a real RabbitMQ 3.10 (127.0.0.1:5672)", functi
     const q = await backlog(30);
     // As the manual-ack example: both held events leave the delay node together, acked a tick apart.
     const pair: Array<() => void> = [];
-    const { sub, ids, maxHeld } = await drain(q, 30, 2, (_i, settle) => {
+    // The callback runs while drain() is still pending: it may only use its own arguments.
+    const { sub, ids, maxHeld } = await drain(q, 30, 2, (i, settle) => {
       pair.push(settle);
-      if (pair.length < 2 && ids.length < 30) return;
+      if (pair.length < 2 && i + 1 < 30) return;
       const [first, second] = pair.splice(0);
       setTimeout(() => {
         first();

@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { EventEmitter, once } from "node:events";
 import { promisify } from "node:util";
 import helper from "node-red-node-test-helper";
+import { startServer, stopServer } from "../support/test-server";
 import { Connection, create_container, EventContext, message as rheaMessage, Sender } from "rhea";
 import { nodeRedPath } from "../support/node-red-path";
 import { waitFor, waitOn } from "../support/wait";
@@ -31,7 +32,18 @@ type Status = { fill?: string; text?: string };
 const creds = { br: { username: RABBIT.username, password: RABBIT.password } };
 const broker = () => ({ id: "br", type: "amqp1-broker", urls: RABBIT_URL, vhost: "/", sasl: "plain", tls: "", containerId: "", idleTimeout: 60 });
 const events = (id: string, address: string, extra: Record<string, unknown>, wires: string[]) => ({
-  id, type: "amqp1-events", broker: "br", address, format: "xml-event", routing: "single", events: "", ack: "auto", credit: 100, outputs: 1, wires: [wires], ...extra,
+  id,
+  type: "amqp1-events",
+  broker: "br",
+  address,
+  format: "xml-event",
+  routing: "single",
+  events: "",
+  ack: "auto",
+  credit: 100,
+  outputs: 1,
+  wires: [wires],
+  ...extra,
 });
 
 function calls(id: string, fn: "status" | "warn"): Call[] {
@@ -67,7 +79,13 @@ class Sink extends EventEmitter {
 /** Queues with their durability, straight from the broker. */
 async function queueDurability(): Promise<Map<string, boolean>> {
   const { stdout } = await run("rabbitmqctl", ["-q", "list_queues", "--no-table-headers", "name", "durable"], { timeout: 30000 });
-  return new Map(stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2).map(([n, d]) => [n, d === "true"]));
+  return new Map(
+    stdout
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((p) => p.length === 2)
+      .map(([n, d]) => [n, d === "true"]),
+  );
 }
 
 /** After start_app: until the port answers an AMQP 1.0 header again (the listener is back). */
@@ -93,7 +111,13 @@ async function untilQueue(queue: string, pred: (n: number) => boolean, what: str
 class PlainClient {
   private constructor(readonly conn: Connection) {}
   static async open(): Promise<PlainClient> {
-    const conn = create_container({ id: uniq("plain") }).connect({ host: RABBIT.host, port: RABBIT.port, username: RABBIT.username, password: RABBIT.password, reconnect: false });
+    const conn = create_container({ id: uniq("plain") }).connect({
+      host: RABBIT.host,
+      port: RABBIT.port,
+      username: RABBIT.username,
+      password: RABBIT.password,
+      reconnect: false,
+    });
     await once(conn, "connection_open");
     return new PlainClient(conn);
   }
@@ -113,7 +137,13 @@ class PlainClient {
     s.on("rejected", (ctx: EventContext) => assert.fail(`publish to ${queue} rejected: ${JSON.stringify(ctx.delivery?.remote_state)}`));
     for (const id of ids) {
       const ev = makeEvent({ NodeStatus: { Id: id } });
-      s.send({ message_id: id, durable: true, subject: `org.ietest.event.${ev.name}`, application_properties: { clacks_event: ev.name }, body: rheaMessage.data_section(Buffer.from(ev.xml)) });
+      s.send({
+        message_id: id,
+        durable: true,
+        subject: `org.ietest.event.${ev.name}`,
+        application_properties: { clacks_event: ev.name },
+        body: rheaMessage.data_section(Buffer.from(ev.xml)),
+      });
     }
     await waitFor(`${ids.length} accepted on ${queue}`, () => accepted === ids.length, 15000);
     s.close();
@@ -133,12 +163,12 @@ describe("amqp1 queue sources survive a RabbitMQ restart (127.0.0.1:5672)", func
   let plain: PlainClient;
   before(async () => {
     queuesBefore = await queueNames();
-    await helper.startServer();
+    await startServer();
     plain = await PlainClient.open();
   });
   after(async () => {
     plain?.close();
-    await helper.stopServer();
+    await stopServer();
     // Whatever happened above, leave a broker that answers for the next test.
     await brokerAnswers();
     await cleanupNewQueues(queuesBefore, queues.splice(0));
@@ -157,20 +187,24 @@ describe("amqp1 queue sources survive a RabbitMQ restart (127.0.0.1:5672)", func
     const qs = queue("send");
     // First deploy: the nodes declare their queues, as a user's first deploy would. The manual
     // node takes 5 events and holds them (nothing acks them) when the flow goes down.
-    await helper.load(NODES, [
-      broker(),
-      events("m", `/queue/${qm}`, { ack: "manual", credit: 5 }, ["outm"]),
-      events("a", `/queue/${qa}`, {}, ["outa"]),
-      // amqp1-send as the editor leaves it (Durable unticked), to a queue nobody reads yet.
-      { id: "snd", type: "amqp1-send", broker: "br", address: `/queue/${qs}`, domain: "org.ietest", namespace: "", schemas: "", durable: false, wires: [] },
-      { id: "outm", type: "helper" },
-      { id: "outa", type: "helper" },
-    ] as never, creds);
+    await helper.load(
+      NODES,
+      [
+        broker(),
+        events("m", `/queue/${qm}`, { ack: "manual", credit: 5 }, ["outm"]),
+        events("a", `/queue/${qa}`, {}, ["outa"]),
+        // amqp1-send as the editor leaves it (Durable unticked), to a queue nobody reads yet.
+        { id: "snd", type: "amqp1-send", broker: "br", address: `/queue/${qs}`, domain: "org.ietest", namespace: "", schemas: "", durable: false, wires: [] },
+        { id: "outm", type: "helper" },
+        { id: "outa", type: "helper" },
+      ] as never,
+      creds,
+    );
     let sink = new Sink().attach("outm", "outa");
     await Promise.all(["m", "a", "snd"].map(untilGreen));
     await plain.publish(qm, range("m", 1, 5));
     await plain.publish(qa, range("a", 1, 5));
-    for (let i = 1; i <= 3; i++) helper.getNode("snd").receive({ payload: { NodeStatus: { Id: `s-${i}` } } } as never);
+    for (let i = 1; i <= 3; i++) helper.getNode("snd").receive({ payload: { NodeStatus: { Id: `s-${i}` } } });
     await sink.until(() => sink.ids("outm").length === 5 && sink.ids("outa").length === 5, "5 held (manual) and 5 accepted (auto)");
     await untilQueue(qs, (n) => n === 3, "amqp1-send's 3 events in their queue");
     const firstAuto = sink.ids("outa");
@@ -187,18 +221,23 @@ describe("amqp1 queue sources survive a RabbitMQ restart (127.0.0.1:5672)", func
     plain = await PlainClient.open();
 
     // The flow comes back: manual mode acks through amqp1-ack.
-    await helper.load(NODES, [
-      broker(),
-      events("m", `/queue/${qm}`, { ack: "manual", credit: 5 }, ["outm", "ack"]),
-      { id: "ack", type: "amqp1-ack", outcome: "accept", wires: [] },
-      events("a", `/queue/${qa}`, {}, ["outa"]),
-      events("s", `/queue/${qs}`, {}, ["outs"]),
-      { id: "outm", type: "helper" },
-      { id: "outa", type: "helper" },
-      { id: "outs", type: "helper" },
-    ] as never, creds);
+    await helper.load(
+      NODES,
+      [
+        broker(),
+        events("m", `/queue/${qm}`, { ack: "manual", credit: 5 }, ["outm", "ack"]),
+        { id: "ack", type: "amqp1-ack", outcome: "accept", wires: [] },
+        events("a", `/queue/${qa}`, {}, ["outa"]),
+        events("s", `/queue/${qs}`, {}, ["outs"]),
+        { id: "outm", type: "helper" },
+        { id: "outa", type: "helper" },
+        { id: "outs", type: "helper" },
+      ] as never,
+      creds,
+    );
     sink = new Sink().attach("outm", "outa", "outs");
-    const what = () => `all events; got manual ${sink.ids("outm").length}/20, auto ${sink.ids("outa").length}/15, sent ${sink.ids("outs").length}/3 (queues durable: ${[qm, qa, qs].map((q) => durable.get(q)).join(", ")})`;
+    const what = () =>
+      `all events; got manual ${sink.ids("outm").length}/20, auto ${sink.ids("outa").length}/15, sent ${sink.ids("outs").length}/3 (queues durable: ${[qm, qa, qs].map((q) => durable.get(q)).join(", ")})`;
     await sink.until(() => sink.ids("outm").length >= 20 && sink.ids("outa").length >= 15 && sink.ids("outs").length >= 3, what());
     // Once every queue is empty (ready and unacknowledged) nothing more can come: the counts are final.
     for (const q of [qm, qa, qs]) await untilQueue(q, (n) => n === 0, `${q} drained and settled`);
@@ -206,7 +245,13 @@ describe("amqp1 queue sources survive a RabbitMQ restart (127.0.0.1:5672)", func
     assert.deepEqual(sorted([...firstAuto, ...sink.ids("outa")]), sorted(range("a", 1, 20)), "auto: the 5 before and the 15 after, each once");
     assert.equal(sink.ids("outs").length, 3, "amqp1-send's 3 events survived the restart");
     assert.equal(new Set(sink.ids("outs")).size, 3);
-    assert.deepEqual(sink.got.get("outs")!.map((m) => m.payload.Id).sort(), ["s-1", "s-2", "s-3"]);
+    assert.deepEqual(
+      sink.got
+        .get("outs")!
+        .map((m) => m.payload.Id)
+        .sort(),
+      ["s-1", "s-2", "s-3"],
+    );
     for (const q of [qm, qa, qs]) assert.equal(durable.get(q), true, `queue ${q} was declared durable`);
   });
 
@@ -234,22 +279,38 @@ describe("amqp1 queue sources survive a RabbitMQ restart (127.0.0.1:5672)", func
     assert.ok(w.includes(`/amq/queue/${q}`), w);
     assert.match(w, /Queue durability.*transient/, w);
     // The status (throttled to one update a second) says it too, in short.
-    await waitOn(helper.getNode("ev"), "call:status", () => statuses("ev").some((s) => s.fill === "red" && /^link: queue '.*' is tran/.test(s.text ?? "")), "a red status naming the transient queue", 15000);
+    await waitOn(
+      helper.getNode("ev"),
+      "call:status",
+      () => statuses("ev").some((s) => s.fill === "red" && /^link: queue '.*' is tran/.test(s.text ?? "")),
+      "a red status naming the transient queue",
+      15000,
+    );
     await helper.unload();
 
     // amqp1-send to the same /queue/ address takes the old queue as it is (no option needed there).
-    await helper.load(NODES, [
-      broker(),
-      events("ev", `/queue/${q}`, { durability: "transient" }, ["out"]),
-      { id: "snd", type: "amqp1-send", broker: "br", address: `/queue/${q}`, domain: "org.ietest", namespace: "", schemas: "", durable: false, wires: [] },
-      { id: "out", type: "helper" },
-    ] as never, creds);
+    await helper.load(
+      NODES,
+      [
+        broker(),
+        events("ev", `/queue/${q}`, { durability: "transient" }, ["out"]),
+        { id: "snd", type: "amqp1-send", broker: "br", address: `/queue/${q}`, domain: "org.ietest", namespace: "", schemas: "", durable: false, wires: [] },
+        { id: "out", type: "helper" },
+      ] as never,
+      creds,
+    );
     const sink = new Sink().attach("out");
     await untilGreen("ev");
     await plain.publish(q, ["old-1"]);
-    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "old-2" } } } as never);
+    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "old-2" } } });
     await sink.until(() => sink.ids("out").length === 2, "the events from the transient queue");
-    assert.deepEqual(sink.got.get("out")!.map((m) => m.payload.Id).sort(), ["old-1", "old-2"]);
+    assert.deepEqual(
+      sink.got
+        .get("out")!
+        .map((m) => m.payload.Id)
+        .sort(),
+      ["old-1", "old-2"],
+    );
     assert.equal((await queueDurability()).get(q), false, "left as it was");
   });
 });

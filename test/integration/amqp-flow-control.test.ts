@@ -51,7 +51,7 @@ function sinkNode(RED: NodeAPI) {
       done();
     });
   }
-  RED.nodes.registerType("fc-sink", FcSink as never);
+  RED.nodes.registerType("fc-sink", FcSink);
 }
 
 const creds = { br: { username: RABBIT.username, password: RABBIT.password } };
@@ -61,8 +61,30 @@ const flow = (q: string, ack: "auto" | "manual", delayName = "") =>
     // The delay node comes before the events node, so Node-RED closes it first on a stop: it
     // then completes everything it still queues (done() without passing it on), which must not
     // count as processed.
-    { id: "slow", type: "delay", name: delayName, pauseType: "rate", rate: "1000", nbRateUnits: "1", rateUnits: "second", drop: false, wires: [ack === "auto" ? ["sink"] : ["ack"]] },
-    { id: "ev", type: "amqp1-events", broker: "br", address: `/queue/${q}`, format: "xml-event", routing: "single", events: "", ack, credit: CREDIT, outputs: 1, wires: [["slow"]] },
+    {
+      id: "slow",
+      type: "delay",
+      name: delayName,
+      pauseType: "rate",
+      rate: "1000",
+      nbRateUnits: "1",
+      rateUnits: "second",
+      drop: false,
+      wires: [ack === "auto" ? ["sink"] : ["ack"]],
+    },
+    {
+      id: "ev",
+      type: "amqp1-events",
+      broker: "br",
+      address: `/queue/${q}`,
+      format: "xml-event",
+      routing: "single",
+      events: "",
+      ack,
+      credit: CREDIT,
+      outputs: 1,
+      wires: [["slow"]],
+    },
     { id: "sink", type: "fc-sink" },
     { id: "ack", type: "amqp1-ack", outcome: "accept", wires: [] },
   ] as never;
@@ -74,8 +96,13 @@ interface QueueCounts {
 }
 
 async function counts(q: string): Promise<QueueCounts> {
-  const { stdout } = await run("rabbitmqctl", ["-q", "list_queues", "--no-table-headers", "name", "messages_ready", "messages_unacknowledged", "consumers"], { timeout: 30000 });
-  const row = stdout.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => p[0] === q);
+  const { stdout } = await run("rabbitmqctl", ["-q", "list_queues", "--no-table-headers", "name", "messages_ready", "messages_unacknowledged", "consumers"], {
+    timeout: 30000,
+  });
+  const row = stdout
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .find((p) => p[0] === q);
   if (!row) throw new Error(`queue ${q} not listed`);
   return { ready: Number(row[1]), unacked: Number(row[2]), consumers: Number(row[3]) };
 }
@@ -112,7 +139,8 @@ class Sampler {
       if (!this.running) return;
       this.brokerSamples++;
       if (c.unacked > CREDIT) this.violations.push(`${c.unacked} unacknowledged at the broker (credit ${CREDIT})`);
-      if (c.ready + c.unacked < N - p) this.violations.push(`the queue holds ${c.ready + c.unacked} with ${p} of ${N} processed: accepted before they were processed`);
+      if (c.ready + c.unacked < N - p)
+        this.violations.push(`the queue holds ${c.ready + c.unacked} with ${p} of ${N} processed: accepted before they were processed`);
       if (c.ready > 0 && p < N - CREDIT) this.heldBack++;
     }
   }
@@ -162,7 +190,9 @@ describe("amqp1-events flow control on a real RabbitMQ 3.10 (127.0.0.1:5672)", f
     snd.open();
     c.start();
     await Promise.all(
-      Array.from({ length: N }, (_, i) => snd.send({ ...makeEvent({ PhoneStatus: { CallerId: String(i), ReceiverId: "1", Status: "busy" } }), domain: "org.ietest" })),
+      Array.from({ length: N }, (_, i) =>
+        snd.send({ ...makeEvent({ PhoneStatus: { CallerId: String(i), ReceiverId: "1", Status: "busy" } }), domain: "org.ietest" }),
+      ),
     );
     snd.close();
     return q;
@@ -240,7 +270,11 @@ describe("amqp1-events flow control on a real RabbitMQ 3.10 (127.0.0.1:5672)", f
     // A modified-nodes deploy restarts the delay node alone; amqp1-events keeps its link.
     await helper.setFlows(flow(q, "auto", "renamed"), "nodes", creds);
     await waitFor(`all ${N} processed`, () => processed.length >= N, 60000);
-    assert.deepEqual([...processed].sort((a, b) => a - b), range(0, N), "each event once");
+    assert.deepEqual(
+      [...processed].sort((a, b) => a - b),
+      range(0, N),
+      "each event once",
+    );
     assert.ok(redelivered >= 1, "the delay node held events when it was restarted, and they came back");
     await helper.unload();
     assert.equal((await settledQueue(q)).ready, 0, "all accepted");

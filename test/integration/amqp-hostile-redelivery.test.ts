@@ -82,7 +82,13 @@ describe("amqp: hostile events are rejected once, never redelivered in a loop (r
     created.push(queue, dlq);
     // Dead-lettering as an operator sets it up: a policy on the queue, a queue behind it.
     await ctl("set_policy", "--apply-to", "queues", policy, `^${queue}$`, JSON.stringify({ "dead-letter-exchange": "", "dead-letter-routing-key": dlq }));
-    pubConn = create_container({ id: uniq("pub") }).connect({ host: RABBIT.host, port: RABBIT.port, username: RABBIT.username, password: RABBIT.password, reconnect: false });
+    pubConn = create_container({ id: uniq("pub") }).connect({
+      host: RABBIT.host,
+      port: RABBIT.port,
+      username: RABBIT.username,
+      password: RABBIT.password,
+      reconnect: false,
+    });
     await once(pubConn.open_sender({ target: { address: `/queue/${dlq}` } }), "sendable");
   });
 

@@ -46,7 +46,7 @@ describe("amqp on a real RabbitMQ 3.10 (127.0.0.1:5672)", function () {
   async function up(c: AmqpConnection, ...links: Array<EventSubscription | EventSender>): Promise<void> {
     for (const l of links) l.open();
     c.start();
-    await Promise.all(links.map((l) => (l.state === "attached" ? undefined : until(() => l.state === "attached", 10000, "link attached"))));
+    await Promise.all(links.filter((l) => l.state !== "attached").map((l) => until(() => l.state === "attached", 10000, "link attached")));
   }
 
   before(async () => {
@@ -82,7 +82,10 @@ describe("amqp on a real RabbitMQ 3.10 (127.0.0.1:5672)", function () {
   it("filters with the seed's XQuery on the client, routing key on the broker", async () => {
     const c = connect();
     const seed = new EventSubscription(c, { address: `/exchange/amq.topic/${domain}.event.#`, xquery: SEED_QUERY });
-    const busy = new EventSubscription(c, { address: `/exchange/amq.topic/${domain}.event.#`, xquery: `declare namespace f='http://www.gonicus.de/Events'; ./f:Event/f:PhoneStatus[f:Status='busy']` });
+    const busy = new EventSubscription(c, {
+      address: `/exchange/amq.topic/${domain}.event.#`,
+      xquery: `declare namespace f='http://www.gonicus.de/Events'; ./f:Event/f:PhoneStatus[f:Status='busy']`,
+    });
     const snd = new EventSender(c, { address: "/exchange/amq.topic" });
     await up(c, seed, busy, snd);
     const seen: Record<string, string[]> = { seed: [], busy: [] };
@@ -123,7 +126,13 @@ describe("amqp on a real RabbitMQ 3.10 (127.0.0.1:5672)", function () {
     raw.connection.close();
 
     async function rawSender(): Promise<Sender> {
-      const rc = create_container({ id: uniq("raw") }).connect({ host: RABBIT.host, port: RABBIT.port, username: RABBIT.username, password: RABBIT.password, reconnect: false });
+      const rc = create_container({ id: uniq("raw") }).connect({
+        host: RABBIT.host,
+        port: RABBIT.port,
+        username: RABBIT.username,
+        password: RABBIT.password,
+        reconnect: false,
+      });
       const s = rc.open_sender({ target: { address: "/exchange/amq.topic" } });
       await once(s, "sendable");
       return s;

@@ -23,10 +23,13 @@ describe("apic client against the simulator", function () {
     c.subscribe({ kind: "dn", target: "uni/tn-demo", options: "query-target=subtree&target-subtree-class=fvAEPg" }, col);
     c.start();
     await col.until((x) => x.events.length === 2, "EPG snapshot");
-    assert.deepEqual(col.events.map((e) => [e.status, e.class, e.dn]), [
-      ["sync", "fvAEPg", "uni/tn-demo/ap-web/epg-front"],
-      ["sync", "fvAEPg", "uni/tn-demo/ap-web/epg-back"],
-    ]);
+    assert.deepEqual(
+      col.events.map((e) => [e.status, e.class, e.dn]),
+      [
+        ["sync", "fvAEPg", "uni/tn-demo/ap-web/epg-front"],
+        ["sync", "fvAEPg", "uni/tn-demo/ap-web/epg-back"],
+      ],
+    );
     s.sim.create("fvAEPg", "uni/tn-demo/ap-web/epg-new", { name: "new" });
     s.sim.create("fvAEPg", "uni/tn-shop/ap-web/epg-other", { name: "other" }); // outside the DN: not delivered
     s.sim.create("fvAp", "uni/tn-demo/ap-x", { name: "x" }); // other class: not delivered
@@ -41,18 +44,29 @@ describe("apic client against the simulator", function () {
     assert.equal(de.status, "deleted");
     assert.match(cr.subscriptionIds[0], /^\d{17}$/);
     assert.equal(typeof cr.subscriptionIds[0], "string");
-    assert.ok(s.sim.requests.includes("GET /api/mo/uni/tn-demo.json?query-target=subtree&target-subtree-class=fvAEPg&subscription=yes"), s.sim.requests.join("\n"));
+    assert.ok(
+      s.sim.requests.includes("GET /api/mo/uni/tn-demo.json?query-target=subtree&target-subtree-class=fvAEPg&subscription=yes"),
+      s.sim.requests.join("\n"),
+    );
   });
 
   it("sends filters to APIC byte for byte and opens /socket<token> with the raw token", async () => {
     const s = await rig.sim({ policy: { tokenStyle: "classic" } });
     const c = rig.client({ hosts: [s.url] });
     const col = new Collector();
-    c.subscribe({ kind: "class", target: "fvTenant", options: 'query-target-filter=or(eq(fvTenant.name,"demo"),wcard(fvTenant.name,"^sh"))&order-by=fvTenant.dn|asc' }, col);
+    c.subscribe(
+      { kind: "class", target: "fvTenant", options: 'query-target-filter=or(eq(fvTenant.name,"demo"),wcard(fvTenant.name,"^sh"))&order-by=fvTenant.dn|asc' },
+      col,
+    );
     c.start();
     await col.until((x) => x.events.length === 2, "filtered snapshot");
     assert.deepEqual(col.events.map((e) => e.dn).sort(), ["uni/tn-demo", "uni/tn-shop"]);
-    assert.ok(s.sim.requests.includes('GET /api/class/fvTenant.json?query-target-filter=or(eq(fvTenant.name,%22demo%22),wcard(fvTenant.name,%22^sh%22))&order-by=fvTenant.dn|asc&subscription=yes'), s.sim.requests.join("\n"));
+    assert.ok(
+      s.sim.requests.includes(
+        "GET /api/class/fvTenant.json?query-target-filter=or(eq(fvTenant.name,%22demo%22),wcard(fvTenant.name,%22^sh%22))&order-by=fvTenant.dn|asc&subscription=yes",
+      ),
+      s.sim.requests.join("\n"),
+    );
     const upgrade = s.sim.requests.find((r) => r.startsWith("UPGRADE "))!;
     assert.match(upgrade, /^UPGRADE \/socket[A-Za-z0-9+/=]*[/+][A-Za-z0-9+/=]*$/);
   });
@@ -83,7 +97,7 @@ describe("apic client against the simulator", function () {
     c.start();
     const st = await untilState(c, (x) => x.state === "waiting-to-retry", "login failure");
     assert.ok(st.reason instanceof ApicError && st.reason.kind === "auth", String(st.reason));
-    assert.match(st.reason!.message, /Username or password is incorrect/);
+    assert.match(st.reason.message, /Username or password is incorrect/);
     assert.ok(st.delayMs! >= 500, `retry after ${st.delayMs} ms`);
     assert.equal(s.sim.stats.loginFailures, 1);
   });
@@ -166,7 +180,7 @@ describe("apic client against the simulator", function () {
     s.sim.expireTokens(); // the session is gone server-side; its socket stays open and silent
     const st = await untilState(c, (x) => x.state === "waiting-to-retry", "refresh failure");
     assert.ok(st.reason instanceof ApicError && st.reason.kind === "token", String(st.reason));
-    assert.match(st.reason!.message, /aaaRefresh: Token was invalid \(Error: Token timeout\)/);
+    assert.match(st.reason.message, /aaaRefresh: Token was invalid \(Error: Token timeout\)/);
     await col.until((x) => x.gaps.length === 1 && x.events.length === 4, "gap and re-read");
     assert.equal(s.sim.stats.logins, 2);
   });
@@ -227,7 +241,8 @@ describe("apic client against the simulator", function () {
     c.subscribe({ kind: "dn", target: "uni/tn-demo", options: "rsp-subtree=full" }, col);
     c.start();
     await col.until((x) => x.events.length === 1, "snapshot");
-    const childRns = (e: { children?: unknown[] }) => (e.children ?? []).map((ch) => Object.values(ch as Record<string, { attributes: { rn: string } }>)[0].attributes.rn).sort();
+    const childRns = (e: { children?: unknown[] }) =>
+      (e.children ?? []).map((ch) => Object.values(ch as Record<string, { attributes: { rn: string } }>)[0].attributes.rn).sort();
     assert.deepEqual(childRns(col.events[0]), ["BD-bd1", "ap-web"]);
     s.sim.killSockets("reset");
     await col.until((x) => x.gaps.length === 1 && x.events.length === 2, "re-read after the gap");
@@ -298,9 +313,9 @@ describe("apic client against the simulator", function () {
     const id = s.sim.subscriptionIds()[0];
     const hostile = [
       "not json at all",
-      "{\"subscriptionId\":",
+      '{"subscriptionId":',
       "[1,2,3]",
-      "<?xml version=\"1.0\"?><imdata subscriptionId=\"1\"/>",
+      '<?xml version="1.0"?><imdata subscriptionId="1"/>',
       `{"subscriptionId":["${id}"]}`,
       `{"subscriptionId":["${id}"],"imdata":[{"fvTenant":{"attributes":{"status":"created"}}},{"fvTenant":{"attributes":{"dn":"uni/tn-q","status":"bogus"}}}]}`,
       `{"subscriptionId":["${id}"],"imdata":[{"fvTenant":{"attributes":{"dn":"uni/tn-x","status":"created","descr":"${"x".repeat(3000)}"}}}]}`,
@@ -312,7 +327,16 @@ describe("apic client against the simulator", function () {
     s.sim.create("fvTenant", "uni/tn-good", {});
     await col.until((x) => x.live().some((e) => e.dn === "uni/tn-good"), "good event after the garbage");
     assert.ok(c.drops.total >= 9, JSON.stringify(c.drops.snapshot()));
-    for (const r of ["apic-bad-json", "apic-bad-frame", "apic-xml-frame", "apic-no-imdata", "item-without-dn", "unknown-status", "oversize-frame", "binary-frame"]) {
+    for (const r of [
+      "apic-bad-json",
+      "apic-bad-frame",
+      "apic-xml-frame",
+      "apic-no-imdata",
+      "item-without-dn",
+      "unknown-status",
+      "oversize-frame",
+      "binary-frame",
+    ]) {
       assert.ok(c.drops.count(r) >= 1, `${r}: ${JSON.stringify(c.drops.snapshot())}`);
       assert.ok(reported.includes(r), `${r} reported`);
     }
@@ -332,7 +356,13 @@ describe("apic client against the simulator", function () {
     await col.until((x) => x.events.length === 5, "snapshot");
     for (let i = 0; i < 10000; i++) s.sim.create("fvTenant", `uni/tn-f${i}`, { name: `f${i}` });
     const t0 = Date.now();
-    await col.until((x) => x.liveCount === 10000, "10k events", 12000).catch((e) => { throw new Error(`${e.message}: got ${col.liveCount}, drops ${JSON.stringify(c.drops.snapshot())}, state ${c.lifecycle.state}, sim ${JSON.stringify(s.sim.liveStats())}`); });
+    await col
+      .until((x) => x.liveCount === 10000, "10k events", 12000)
+      .catch((e) => {
+        throw new Error(
+          `${e.message}: got ${col.liveCount}, drops ${JSON.stringify(c.drops.snapshot())}, state ${c.lifecycle.state}, sim ${JSON.stringify(s.sim.liveStats())}`,
+        );
+      });
     console.log(`      (10k changes delivered in ${Date.now() - t0} ms)`);
     assert.ok(col.live().every((e, i) => e.dn === `uni/tn-f${i}`));
     assert.equal(c.drops.total, 0);
@@ -365,7 +395,13 @@ describe("apic client against the simulator", function () {
     await col.until((x) => x.live().length === 3, "a change on the new session");
     assert.equal(col.gaps.length, 0, "no gap");
     assert.equal(col.events.filter((e) => e.status === "sync").length, 2, "no re-read: only the first snapshot");
-    assert.deepEqual(col.live().map((e) => e.dn).sort(), ["uni/tn-demo/ap-after", "uni/tn-demo/ap-during-login", "uni/tn-demo/ap-during-switch"]);
+    assert.deepEqual(
+      col
+        .live()
+        .map((e) => e.dn)
+        .sort(),
+      ["uni/tn-demo/ap-after", "uni/tn-demo/ap-during-login", "uni/tn-demo/ap-during-switch"],
+    );
     assert.equal(c.stats.duplicates, 1, "the copy from the second socket was suppressed");
     assert.equal(c.lifecycle.state, "connected");
     assert.ok(c.subscriptions()[0].describe().subscriptionId !== null);
@@ -405,7 +441,11 @@ describe("apic client against the simulator", function () {
     await until(s.sim, () => s.sim.stats.logouts === 1, "renewal done", 5000);
     s.sim.create("faultInst", "topology/pod-1/node-101/sys/fault-F9999", { code: "F9999" });
     await late.until((x) => x.live().length === 1, "live on the new session");
-    assert.deepEqual(late.events.map((e) => e.status), ["sync", "created"], "one snapshot, then the change");
+    assert.deepEqual(
+      late.events.map((e) => e.status),
+      ["sync", "created"],
+      "one snapshot, then the change",
+    );
     assert.equal(late.gaps.length + col.gaps.length, 0);
     assert.equal(col.events.length, 2);
   });
@@ -534,7 +574,10 @@ describe("apic client against the simulator", function () {
     c.start();
     await col.until((x) => x.events.length === 3, "snapshot + early change");
     assert.equal(framesAtFirstEvent, 1, "the change's frame arrived before the snapshot was delivered");
-    assert.deepEqual(col.events.map((e) => e.status), ["sync", "sync", "created"]);
+    assert.deepEqual(
+      col.events.map((e) => e.status),
+      ["sync", "sync", "created"],
+    );
     assert.equal(col.events[2].dn, "uni/tn-demo/ap-early");
     assert.equal(c.drops.count("unknown-subscription-id"), 0);
   });
@@ -585,7 +628,10 @@ describe("apic client: flow control against the simulator", function () {
     c.gate.release("test");
     await flood;
     await col.until((x) => x.liveCount === n, "every change", 10000);
-    assert.deepEqual(col.live().map((e) => e.attributes.descr), Array.from({ length: n }, (_, i) => `change ${i}`));
+    assert.deepEqual(
+      col.live().map((e) => e.attributes.descr),
+      Array.from({ length: n }, (_, i) => `change ${i}`),
+    );
     assert.equal(s.sim.stats.logins, 1);
     assert.equal(col.gaps.length, 0);
   });
@@ -609,7 +655,11 @@ describe("apic client: flow control against the simulator", function () {
       clock.advance(100);
       await new Promise((r) => setImmediate(r));
     }
-    assert.deepEqual(seen.map((x) => x.state), ["connecting", "connected"], "no reconnect while held back");
+    assert.deepEqual(
+      seen.map((x) => x.state),
+      ["connecting", "connected"],
+      "no reconnect while held back",
+    );
     assert.equal(col.liveCount, 0);
     assert.equal(col.gaps.length, 0);
     c.gate.release("test");
@@ -620,7 +670,10 @@ describe("apic client: flow control against the simulator", function () {
       await new Promise((r) => setImmediate(r));
     }
     await waitFor("the renewal", () => c.stats.renewals === 1);
-    assert.deepEqual(seen.map((x) => x.state), ["connecting", "connected"]);
+    assert.deepEqual(
+      seen.map((x) => x.state),
+      ["connecting", "connected"],
+    );
     assert.equal(col.gaps.length, 0);
   });
 });

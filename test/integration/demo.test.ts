@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 // The README's first command (`npm start`) as a newcomer runs it: Node-RED with the package,
 // every example flow deployed and the simulators in-process. Within seconds, events from each
 // simulated channel must reach the debug nodes of the example flows.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { startDemo } = require("../../scripts/demo.js");
 
 type Demo = {
@@ -140,7 +140,8 @@ describe("integration/demo: the user's edits survive a restart", function () {
   let userDir: string;
   let demo: DemoProcess | undefined;
   const args = () => ["--port", "0", "--nso-port", "0", "--apic-port", "0", "--sysadm-ws-port", "0", "--sysadm-wss-port", "0", "--user-dir", userDir];
-  const flowsOf = async (d: DemoProcess) => (await (await fetch(`${d.url}flows`, { headers: { "Node-RED-API-Version": "v2" } })).json()) as { rev: string; flows: any[] };
+  const flowsOf = async (d: DemoProcess) =>
+    (await (await fetch(`${d.url}flows`, { headers: { "Node-RED-API-Version": "v2" } })).json()) as { rev: string; flows: any[] };
   const nsoPortIn = (d: DemoProcess) => Number(/nso simulator events: tcp:\/\/127\.0\.0\.1:(\d+)/.exec(d.log.join("\n"))?.[1]);
 
   before(() => {
@@ -154,7 +155,10 @@ describe("integration/demo: the user's edits survive a restart", function () {
 
   it("keeps an edited flow across a restart, follows moved simulator ports, and --reset puts the examples back", async () => {
     demo = await runDemo(args());
-    assert.ok(demo.log.some((l) => /deployed the \d+ example flows/.test(l)), demo.log.join("\n"));
+    assert.ok(
+      demo.log.some((l) => /deployed the \d+ example flows/.test(l)),
+      demo.log.join("\n"),
+    );
     const first = await flowsOf(demo);
     const renamed = first.flows.map((n) => (n.type === "tab" && /^NSO: audit/.test(n.label) ? { ...n, label: "my audit tab" } : n));
     const typed = renamed.find((n) => n.type === "amqp1-broker");
@@ -168,10 +172,19 @@ describe("integration/demo: the user's edits survive a restart", function () {
     assert.equal(await demo.stop(), 0, "SIGINT stops the demo cleanly");
 
     demo = await runDemo(args());
-    assert.ok(demo.log.some((l) => /kept your flows from .*--reset puts the examples back/.test(l)), demo.log.join("\n"));
+    assert.ok(
+      demo.log.some((l) => /kept your flows from .*--reset puts the examples back/.test(l)),
+      demo.log.join("\n"),
+    );
     const again = await flowsOf(demo);
-    assert.ok(again.flows.some((n) => n.type === "tab" && n.label === "my audit tab"), "the edited tab label is kept");
-    assert.ok(again.flows.some((n) => n.type === "amqp1-broker" && n.urls === "amqp://broker.example.invalid:5672"), "the typed broker URL is kept");
+    assert.ok(
+      again.flows.some((n) => n.type === "tab" && n.label === "my audit tab"),
+      "the edited tab label is kept",
+    );
+    assert.ok(
+      again.flows.some((n) => n.type === "amqp1-broker" && n.urls === "amqp://broker.example.invalid:5672"),
+      "the typed broker URL is kept",
+    );
     // The simulators got new free ports; the demo's own config nodes follow them.
     const nsoPort = nsoPortIn(demo);
     assert.ok(nsoPort > 0);
@@ -181,7 +194,10 @@ describe("integration/demo: the user's edits survive a restart", function () {
     await demo.stop();
 
     demo = await runDemo([...args(), "--reset"]);
-    assert.ok(demo.log.some((l) => /reset: deployed the \d+ example flows/.test(l)), demo.log.join("\n"));
+    assert.ok(
+      demo.log.some((l) => /reset: deployed the \d+ example flows/.test(l)),
+      demo.log.join("\n"),
+    );
     const reset = await flowsOf(demo);
     assert.ok(!reset.flows.some((n) => n.type === "tab" && n.label === "my audit tab"), "reset restores the example tabs");
     assert.ok(reset.flows.some((n) => n.type === "tab" && n.label === "NSO: audit log"));

@@ -12,12 +12,11 @@ import { waitFor } from "../support/wait";
 // counters agree with the messages the flow received. The package is loaded from this working
 // tree's build (npm test builds first), as a user's `npm install <folder>` would.
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const parse = require("parse-prometheus-text-format") as (
   text: string,
 ) => Array<{ name: string; type: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
 // Node-RED hashes adminAuth passwords with bcrypt; the runtime under test brings bcryptjs.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const bcrypt = require(require.resolve("bcryptjs", { paths: [nodeRedDir] })) as { hashSync(p: string, rounds: number): string };
 
 const repoRoot = path.resolve(__dirname, "../..");

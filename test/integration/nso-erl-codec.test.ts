@@ -123,7 +123,5 @@ const { term: termArb } = fc.letrec<{ term: Term; list: Term; tuple: Term; impro
     .filter(([, tail]) => typeof tail !== "string") // a charlist tail makes it a proper list
     .map(([e, tail]) => new ImproperList(e, tail)),
   // Erlang refuses a MAP_EXT with duplicate keys, so keys are made unique by their canonical form.
-  map: fc.uniqueArray(fc.tuple(leafArb, tie("term")), { maxLength: 4, selector: ([k]) => canonicalTerm(k) }).map(
-    (entries) => new ErlMap(entries as Array<[Term, Term]>),
-  ),
+  map: fc.uniqueArray(fc.tuple(leafArb, tie("term")), { maxLength: 4, selector: ([k]) => canonicalTerm(k) }).map((entries) => new ErlMap(entries)),
 }));

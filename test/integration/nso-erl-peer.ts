@@ -168,7 +168,10 @@ export async function erlRoundTrip(encoded: Buffer[]): Promise<RoundTrip[]> {
   const output = input.replace("rt-in", "rt-out");
   fs.writeFileSync(input, encoded.map((b) => b.toString("hex")).join("\n") + "\n");
   await callPeer("roundtrip", [input, output]);
-  const lines = fs.readFileSync(output, "utf8").split("\n").filter((l) => l !== "");
+  const lines = fs
+    .readFileSync(output, "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
   return lines.map((l) => {
     if (l === "ERROR") return { canon: null, bytes: null };
     const [canon, hex] = l.split("\t");

@@ -59,6 +59,9 @@ describe("nso integration: two nso-events nodes, one commit, the Erlang escript 
     await line(/^DONE/);
     await helper.unload();
     await line(/^CLOSED/);
-    assert.deepEqual(lines.filter((l) => /^(ACK|EXTRA) /.test(l)), ["ACK {119,done}"]);
+    assert.deepEqual(
+      lines.filter((l) => /^(ACK|EXTRA) /.test(l)),
+      ["ACK {119,done}"],
+    );
   });
 });

@@ -29,12 +29,23 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(req: Partial<CommitDiffRequest> = {}, simOpts: MaapiSimOptions = {}, replyTimeoutMs = REPLY_TIMEOUT_MS, signal?: () => AbortSignal | undefined, maxFrameSize?: number): Promise<Rig> {
+async function rig(
+  req: Partial<CommitDiffRequest> = {},
+  simOpts: MaapiSimOptions = {},
+  replyTimeoutMs = REPLY_TIMEOUT_MS,
+  signal?: () => AbortSignal | undefined,
+  maxFrameSize?: number,
+): Promise<Rig> {
   const events = new NsoSimServer({ port: 0, eventReplyTimeoutMs: replyTimeoutMs });
   const { port } = await events.listen();
   const maapiSim = new MaapiSimServer(simOpts);
   const m = await maapiSim.listen();
-  const client = new NsoClient({ host: "127.0.0.1", port, backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0 }), subscription: () => ({ mask: maskOf(["NOTIF_COMMIT_DIFF"]) }) });
+  const client = new NsoClient({
+    host: "127.0.0.1",
+    port,
+    backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0 }),
+    subscription: () => ({ mask: maskOf(["NOTIF_COMMIT_DIFF"]) }),
+  });
   const maapi = new MaapiClient({ host: m.host, port: m.port, maxFrameSize, backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0 }) });
   const results: AckedCommitDiffResult[] = [];
   const waiters: Array<(r: AckedCommitDiffResult) => void> = [];
@@ -252,7 +263,8 @@ describe("nso maapi: commit diff read end to end (event client + MAAPI client <-
       [4, Buffer.from("not a term at all")],
       [6, Buffer.concat([Buffer.from([131, 109]), Buffer.alloc(4, 0xff)])],
     ]);
-    const mangleItem = (_th: number, i: number, p: Buffer): Buffer | undefined => bad.get(i) ?? (i === 8 ? Buffer.concat([p, Buffer.alloc(2 * 1024 * 1024)]) : undefined);
+    const mangleItem = (_th: number, i: number, p: Buffer): Buffer | undefined =>
+      bad.get(i) ?? (i === 8 ? Buffer.concat([p, Buffer.alloc(2 * 1024 * 1024)]) : undefined);
     r = await rig({}, { mangleItem }, REPLY_TIMEOUT_MS, undefined, 1024 * 1024);
     const res = r.nextResult();
     await r.commit(DEMO_DIFF);

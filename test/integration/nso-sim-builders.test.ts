@@ -19,7 +19,12 @@ describe("nso simulator builders: SNMPA, commit failed, confirmed commit, forwar
 
   before(async () => {
     sim = await startNsoSimulator({ port: 0 });
-    client = new NsoClient({ host: "127.0.0.1", port: sim.port, backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0 }), subscription: () => ({ mask: maskOf(TYPES) }) });
+    client = new NsoClient({
+      host: "127.0.0.1",
+      port: sim.port,
+      backoff: new Backoff({ initialMs: 20, maxMs: 100, jitter: 0 }),
+      subscription: () => ({ mask: maskOf(TYPES) }),
+    });
     client.on("notification", (e) => {
       const w = waiters.shift();
       if (w) w(e);
@@ -74,7 +79,16 @@ describe("nso simulator builders: SNMPA, commit failed, confirmed commit, forwar
   });
 
   it("SNMPA v1 trap with time stamp, generic/specific trap, agent address and enterprise", async () => {
-    const p = await roundTrip({ type: "NOTIF_SNMPA", pdu_type: 1, time_stamp: 99, generic_trap: 6, specific_trap: 3, agent_addr: "192.0.2.50", enterprise: "1.3.6.1.4.1.24961", vb: [{ name: "ifIndex", vartype: 2, value: "7" }] });
+    const p = await roundTrip({
+      type: "NOTIF_SNMPA",
+      pdu_type: 1,
+      time_stamp: 99,
+      generic_trap: 6,
+      specific_trap: 3,
+      agent_addr: "192.0.2.50",
+      enterprise: "1.3.6.1.4.1.24961",
+      vb: [{ name: "ifIndex", vartype: 2, value: "7" }],
+    });
     assert.equal(p.time_stamp, 99);
     assert.equal(p.generic_trap, 6);
     assert.equal(p.specific_trap, 3);
@@ -111,7 +125,15 @@ describe("nso simulator builders: SNMPA, commit failed, confirmed commit, forwar
   });
 
   it("CALL_HOME_INFO: a known device (with its name) and an unknown one (without)", async () => {
-    const known = await roundTrip({ type: "NOTIF_CALL_HOME_INFO", call_home_type: 1, device: "ce7", ip: "192.0.2.31", port: 4334, ssh_host_key: "AAAAkey", ssh_key_alg: "ssh-rsa" });
+    const known = await roundTrip({
+      type: "NOTIF_CALL_HOME_INFO",
+      call_home_type: 1,
+      device: "ce7",
+      ip: "192.0.2.31",
+      port: 4334,
+      ssh_host_key: "AAAAkey",
+      ssh_key_alg: "ssh-rsa",
+    });
     assert.equal(known.type, 1);
     assert.equal(known.device, "ce7");
     assert.equal(known.ip4, "192.0.2.31");

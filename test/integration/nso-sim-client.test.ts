@@ -413,7 +413,9 @@ describe("nso integration: client <-> simulator", () => {
   it("a stream subscription with a user start time and no event yet resumes from that start time, and says it resumed", async () => {
     await startSim();
     const userStart = new Date(Date.now() - 60_000).toISOString();
-    const c = client(["NOTIF_STREAM_EVENT"], { subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", startTime: userStart } }) });
+    const c = client(["NOTIF_STREAM_EVENT"], {
+      subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", startTime: userStart } }),
+    });
     const log = streamLog(c);
     await connected(c);
     await logged(c, log, "replay_complete"); // the (empty) replay the user asked for
@@ -433,7 +435,9 @@ describe("nso integration: client <-> simulator", () => {
   it("with a user start time the flow gets one replay_complete; each reconnect's own replay ends with 'resumed' instead", async () => {
     await startSim();
     const userStart = new Date(Date.now() - 60_000).toISOString();
-    const c = client(["NOTIF_STREAM_EVENT"], { subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", startTime: userStart } }) });
+    const c = client(["NOTIF_STREAM_EVENT"], {
+      subscription: () => ({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", startTime: userStart } }),
+    });
     const log = streamLog(c);
     let resumes = 0;
     c.on("resumed", () => resumes++);

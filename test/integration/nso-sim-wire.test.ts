@@ -23,8 +23,7 @@ const REAL = {
   subOk: "00000006836400026f6b",
   sub4tuple: "000000148368046108610061007709756e646566696e6564",
   sub4tupleReply: "000000278368036400056572726f7261126d0000001542616420737562736372697074696f6e2064617461",
-  badStream:
-    "000000438368056200080000610061006806770c4e6f5375636853747265616d7709756e646566696e65647709756e646566696e65647709756e646566696e6564610061006100",
+  badStream: "000000438368056200080000610061006806770c4e6f5375636853747265616d7709756e646566696e65647709756e646566696e65647709756e646566696e6564610061006100",
   badStreamReply: "000000258368036400056572726f7261016d00000013556e6b6e6f776e2073747265616d206e616d65",
   legacy4: "0000000400000020",
   latin1: "00000017836805612061006100640009756e646566696e65646100",
@@ -154,7 +153,10 @@ describe("nso integration: simulator wire fidelity", () => {
       const t = await s.next();
       if (isTuple(t, 1)) seen.add(t.get(0) as number);
     }
-    assert.deepEqual([...seen].sort((x, y) => x - y), [8192, 262144]);
+    assert.deepEqual(
+      [...seen].sort((x, y) => x - y),
+      [8192, 262144],
+    );
     await sim.close();
     sim = await startNsoSimulator({ port: 0, minIntervalMs: 10, healthFailing: true });
     const f = await subscriber(encodeHeader(), tuple(8192 | 262144, 10, 10, atom("undefined"), 0));
@@ -168,10 +170,16 @@ describe("nso integration: simulator wire fidelity", () => {
     const U = atom("undefined");
     const s = await subscriber(encodeHeader(), tuple(524288, 0, 0, tuple(atom("NETCONF"), datetimeTerm(new Date(t0 + 500)), U, U, 0, 0), 0));
     const first = (await s.next()) as ReturnType<typeof tuple>;
-    assert.match(JSON.stringify(first, (_k, v) => (v?.type === "Buffer" ? Buffer.from(v.data).toString() : v)), /newer/);
+    assert.match(
+      JSON.stringify(first, (_k, v) => (v?.type === "Buffer" ? Buffer.from(v.data).toString() : v)),
+      /newer/,
+    );
     assert.deepEqual(await s.next(), tuple(524288, atom("replay_complete")));
     sim.server.inject({ type: "NOTIF_STREAM_EVENT", stream: "NETCONF", values: [[1, 2, "live"]] });
-    assert.match(JSON.stringify(await s.next(), (_k, v) => (v?.type === "Buffer" ? Buffer.from(v.data).toString() : v)), /live/);
+    assert.match(
+      JSON.stringify(await s.next(), (_k, v) => (v?.type === "Buffer" ? Buffer.from(v.data).toString() : v)),
+      /live/,
+    );
   });
 
   it("the CLI entry starts with CLI-style options and rejects a malformed scenario file", async () => {

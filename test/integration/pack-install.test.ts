@@ -27,11 +27,14 @@ const pkg = JSON.parse(fs.readFileSync(path.join(pkgRoot, "package.json"), "utf8
 };
 const entries = Object.entries(pkg["node-red"].nodes);
 const exampleNames = fs.existsSync(path.join(pkgRoot, "examples"))
-  ? fs.readdirSync(path.join(pkgRoot, "examples")).filter((f) => f.endsWith(".json")).sort()
+  ? fs
+      .readdirSync(path.join(pkgRoot, "examples"))
+      .filter((f) => f.endsWith(".json"))
+      .sort()
   : [];
 
 // Editor definitions (from each nodes/<type>.html) give the seed flow its property values.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const scorecard = require(path.join(repoRoot, "scripts/scorecard.js")) as { loadPackage(root: string): { nodes: SeedType[] } };
 const seedTypes = scorecard.loadPackage(pkgRoot).nodes;
 const idOf = (type: string) => `ie-pack-${type}`;
@@ -116,7 +119,10 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
     const have = new Set(packed.files.map((f) => f.path));
     const need = ["package.json", "README.md", "LICENSE", ...exampleNames.map((e) => `examples/${e}`)];
     assert.ok(exampleNames.length > 0, "the package has no examples/*.json");
-    assert.deepEqual(need.filter((p) => !have.has(p)), []);
+    assert.deepEqual(
+      need.filter((p) => !have.has(p)),
+      [],
+    );
   });
 
   it("tarball's file list is exactly what the sources build plus the hand-written files a user needs", () => {
@@ -152,7 +158,10 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
         const dir = path.posix.dirname(js);
         const base = path.posix.basename(js).replace(/\.c?js$/, "");
         const need = [js, `${dir}/${base}.html`, `${dir}/locales/en-US/${base}.json`];
-        assert.deepEqual(need.filter((p) => !have.has(p)), []);
+        assert.deepEqual(
+          need.filter((p) => !have.has(p)),
+          [],
+        );
       });
     }
   });
@@ -213,7 +222,8 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
 
   describe("no node logs a programming error while starting", () => {
     // Unconfigured nodes may rightly complain ("no controller address"); a TypeError is a bug.
-    const BUG = /\b(TypeError|ReferenceError|SyntaxError)\b|Cannot read propert|Cannot set propert|is not a function|is not defined|is not iterable|Maximum call stack/;
+    const BUG =
+      /\b(TypeError|ReferenceError|SyntaxError)\b|Cannot read propert|Cannot set propert|is not a function|is not defined|is not iterable|Maximum call stack/;
     for (const [type] of entries) {
       it(type, () => {
         const bugs = logs.filter((l) => l.type === type && BUG.test(l.msg)).map((l) => l.msg);
@@ -239,7 +249,10 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
     const configTypes = seedTypes.filter((t) => t.def?.category === "config").map((t) => t.type);
     const shown = health.connections.map((c) => c.type);
     assert.ok(shown.includes("nso-server"), `cards: ${JSON.stringify(shown)}`);
-    assert.deepEqual(shown.filter((t) => !configTypes.includes(t)), []);
+    assert.deepEqual(
+      shown.filter((t) => !configTypes.includes(t)),
+      [],
+    );
   });
 
   it("lists the module's examples under Import > Examples", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { WebSocketServer } from "ws";
+import { wsText } from "../support/ws-text";
 import type { AddressInfo } from "node:net";
 import type { StateChange } from "../../src/core/lifecycle";
 import { RunningSysadmSimulator, SimRequest, startSysadmSimulator, SysadmSimOptions } from "../../src/sim/sysadm";
@@ -82,8 +83,8 @@ describe("sysadm client against the simulator", () => {
     assert.equal(q.status === "fulfilled" && (q.value as Record<string, string>)["rpc/dispatcher"], "read/write");
     assert.deepEqual(sub.status === "fulfilled" && sub.value, { subscribe: "dispatcher" });
     assert.ok(bad.status === "rejected" && bad.reason instanceof SysadmServerError);
-    assert.equal((bad as PromiseRejectedResult).reason.status, "404");
-    assert.equal((bad as PromiseRejectedResult).reason.code, "sysadm-404");
+    assert.equal(bad.reason.status, "404");
+    assert.equal(bad.reason.code, "sysadm-404");
   });
 
   it("wrong password: clear error, then backs off so the server's blacklist never triggers", async () => {
@@ -95,7 +96,10 @@ describe("sysadm client against the simulator", () => {
     await until(c, (st) => st.state === "waiting-to-retry" && (st.delayMs ?? 0) >= 60_000);
     assert.match(retries[0].reason!.message, /login refused for user "demo" \(401\)/);
     assert.equal((retries[0].reason as { code?: string }).code, "auth-rejected");
-    assert.deepEqual(retries.slice(0, 2).map((r) => r.delayMs), [20, 40]);
+    assert.deepEqual(
+      retries.slice(0, 2).map((r) => r.delayMs),
+      [20, 40],
+    );
     assert.equal(retries.length, 3);
     assert.equal(s.server.stats.authFailures, 3);
     assert.equal(s.server.isBlacklisted(), false);
@@ -138,7 +142,10 @@ describe("sysadm client against the simulator", () => {
     await connected(c);
     await s.server.restart();
     await connected(c);
-    assert.deepEqual(requests.filter((n) => n.startsWith("auth")), ["auth", "auth_token", "auth"]);
+    assert.deepEqual(
+      requests.filter((n) => n.startsWith("auth")),
+      ["auth", "auth_token", "auth"],
+    );
     assert.equal(warnings.filter((w) => /without verifying/.test(w)).length, 2);
     s.server.publish("dispatcher", { n: 1 });
     assert.deepEqual((await nextEvent(c)).args, { n: 1 });
@@ -286,7 +293,7 @@ describe("sysadm client against the simulator", () => {
     await once(wss, "listening");
     wss.on("connection", (ws) =>
       ws.on("message", (d) => {
-        const r = JSON.parse(String(d)) as { id: string; namespace: string };
+        const r = JSON.parse(wsText(d)) as { id: string; namespace: string };
         ws.send(JSON.stringify({ args: {}, id: r.id, name: "response", namespace: r.namespace }));
       }),
     );
@@ -300,16 +307,23 @@ describe("sysadm client against the simulator", () => {
   });
 
   it("detects a silent peer with pings and the liveness watchdog", async () => {
-    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: false } as never);
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: false });
     servers.push(wss);
     await once(wss, "listening");
     wss.on("connection", (ws) =>
       ws.on("message", (d) => {
-        const r = JSON.parse(String(d)) as { id: string; namespace: string; name: string };
+        const r = JSON.parse(wsText(d)) as { id: string; namespace: string; name: string };
         ws.send(JSON.stringify({ args: r.name === "auth" ? ["tok", 0] : {}, id: r.id, name: "response", namespace: r.namespace }));
       }),
     );
-    const c = new SysadmClient({ url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, username: "u", password: "p", backoff: FAST, pingMs: 40, keepaliveMs: 0 });
+    const c = new SysadmClient({
+      url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+      username: "u",
+      password: "p",
+      backoff: FAST,
+      pingMs: 40,
+      keepaliveMs: 0,
+    });
     clients.push(c);
     c.start();
     await connected(c);

@@ -60,7 +60,10 @@ describe("sysadm client: flow control against the simulator", function () {
     c.gate.release("test");
     await flood;
     await waitFor("all events", () => events.length === n, 10000);
-    assert.deepEqual(ids(events), Array.from({ length: n }, (_, i) => `p${i}`));
+    assert.deepEqual(
+      ids(events),
+      Array.from({ length: n }, (_, i) => `p${i}`),
+    );
     assert.equal(c.stats.reconnects, 0);
   });
 

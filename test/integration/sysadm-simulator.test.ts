@@ -4,7 +4,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunningSimulator } from "../../src/sim/types";
-import { DEMO_PASSWORD, DEMO_USER, RawSysadmClient, RunningSysadmSimulator, startSysadmSimulator, sysadmSimulator, SysadmSimOptions } from "../../src/sim/sysadm";
+import {
+  DEMO_PASSWORD,
+  DEMO_USER,
+  RawSysadmClient,
+  RunningSysadmSimulator,
+  startSysadmSimulator,
+  sysadmSimulator,
+  SysadmSimOptions,
+} from "../../src/sim/sysadm";
 import { certificateFingerprint } from "../../src/sysadm/tls";
 
 // The simulator checked against what a real sysadm server does on the wire (docs/sysadm.md),
@@ -85,9 +93,15 @@ describe("sysadm simulator: wire fidelity", () => {
     await c.login("demo", "demo-password");
     const r = await c.request("events", "subscribe", ["dispatcher", "life-preserver", "bogus"]);
     assert.deepEqual(r.reply.args, { subscribe: "life-preserver" });
-    assert.deepEqual(r.before.map((f) => [f.name, f.id]), [["life-preserver", ""]]);
+    assert.deepEqual(
+      r.before.map((f) => [f.name, f.id]),
+      [["life-preserver", ""]],
+    );
     const r2 = await c.request("events", "subscribe", "system-state");
-    assert.deepEqual(r2.before.map((f) => f.name), ["system-state"]);
+    assert.deepEqual(
+      r2.before.map((f) => f.name),
+      ["system-state"],
+    );
     assert.deepEqual((await c.request("events", "subscribe", ["nope"])).reply.args, {});
     assert.deepEqual((await c.request("events", "subscribe", [])).reply.args, { code: "400", message: "Bad Request" });
     assert.deepEqual((await c.request("events", "subscribe", 5)).reply.args, { code: "400", message: "Bad Request" });
@@ -215,7 +229,7 @@ describe("sysadm simulator: wire fidelity", () => {
     assert.equal("echo never" in done, false);
   });
 
-  it("rpc/query answers each subsystem with the real server's access values, not \"true\"", async () => {
+  it('rpc/query answers each subsystem with the real server\'s access values, not "true"', async () => {
     await start({ users: { demo: "demo-password", op: "pw" }, operators: ["op"] });
     const c = await connect();
     await c.login("demo", "demo-password");

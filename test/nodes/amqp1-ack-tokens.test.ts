@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { EventEmitter } from "node:events";
 import helper from "node-red-node-test-helper";
+import { startServer, stopServer } from "../support/test-server";
 import { nodeRedPath } from "../support/node-red-path";
 import brokerNode from "../../src/nodes/amqp1-broker";
 import eventsNode from "../../src/nodes/amqp1-events";
@@ -38,7 +39,9 @@ function settle(msg: object): Promise<string> {
   return new Promise<string>((resolve) => {
     const check = (): void => {
       const e = calls("ack", "error")[errors];
-      const s = calls("ack", "status").slice(statuses).find((c) => c.args[0]?.fill === "green");
+      const s = calls("ack", "status")
+        .slice(statuses)
+        .find((c) => c.args[0]?.fill === "green");
       if (!e && !s) return;
       n.removeListener("call:error", check);
       n.removeListener("call:status", check);
@@ -58,10 +61,10 @@ describe("amqp1-ack: tokens that must not settle anything (RabbitMQ)", function 
   const queues: string[] = [];
   before(async () => {
     queuesBefore = await queueNames();
-    await helper.startServer();
+    await startServer();
   });
   after(async () => {
-    await helper.stopServer();
+    await stopServer();
     await cleanupNewQueues(queuesBefore, queues.splice(0));
   });
   afterEach(() => helper.unload());
@@ -76,9 +79,9 @@ describe("amqp1-ack: tokens that must not settle anything (RabbitMQ)", function 
       { id: "ack", type: "amqp1-ack", outcome: "msg", wires: [] },
       { id: "out", type: "helper" },
     ];
-    await helper.load(NODES, flow as never, creds);
+    await helper.load(NODES, flow, creds);
     const first = next("out");
-    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "1" } } } as never);
+    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "1" } } });
     const kept = JSON.parse(JSON.stringify((await first).ack));
     // A full deploy: the broker node, its connection and its registry are new; the unsettled
     // message comes back to the new link, held under the new connection's first token.
@@ -108,7 +111,7 @@ describe("amqp1-ack: tokens that must not settle anything (RabbitMQ)", function 
       creds,
     );
     const got = next("out");
-    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "2" } } } as never);
+    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "2" } } });
     const m = await got;
     assert.match(await settle({ ack: { ...m.ack, kind: "diff" } }), /^error ack-wrong-kind .*nso-ack/);
     assert.match(await settle({ ack: m.ack }), /^settled accept/);

@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import helper from "node-red-node-test-helper";
+import { startServer, stopServer } from "../support/test-server";
 import { nodeRedPath, requireCoreNode } from "../support/node-red-path";
 import brokerNode from "../../src/nodes/amqp1-broker";
 import eventsNode from "../../src/nodes/amqp1-events";
@@ -15,7 +16,9 @@ helper.init(nodeRedPath);
 const core = requireCoreNode;
 const coreNodes = [core("common/20-inject.js"), core("common/90-comment.js"), core("common/25-catch.js"), core("function/89-delay.js")];
 const examplesDir = join(__dirname, "..", "..", "examples");
-const files = readdirSync(examplesDir).filter((f) => /^amqp-.*\.json$/.test(f)).sort();
+const files = readdirSync(examplesDir)
+  .filter((f) => /^amqp-.*\.json$/.test(f))
+  .sort();
 
 type Msg = { topic: string; payload: any; amqp: any; ack?: unknown };
 type FlowNode = { id: string; type: string; name?: string; [k: string]: unknown };
@@ -25,10 +28,10 @@ describe("amqp examples run unchanged against the broker on 127.0.0.1:5672", fun
   let queuesBefore: Set<string>;
   before(async () => {
     queuesBefore = await queueNames();
-    await helper.startServer();
+    await startServer();
   });
   after(async () => {
-    await helper.stopServer();
+    await stopServer();
     await cleanupNewQueues(queuesBefore, queuesBefore.has("infra-events.example.work") ? [] : ["infra-events.example.work"]);
   });
   afterEach(() => helper.unload());
@@ -40,7 +43,10 @@ describe("amqp examples run unchanged against the broker on 127.0.0.1:5672", fun
     const used = new Set<string>();
     for (const f of files) {
       const flow = JSON.parse(readFileSync(join(examplesDir, f), "utf8")) as FlowNode[];
-      assert.ok(flow.some((n) => n.type === "comment"), `${f} has a comment node`);
+      assert.ok(
+        flow.some((n) => n.type === "comment"),
+        `${f} has a comment node`,
+      );
       for (const n of flow) {
         assert.ok(allowed.has(n.type), `${f}: ${n.type} is not a core node or ours`);
         used.add(n.type);
@@ -65,7 +71,7 @@ describe("amqp examples run unchanged against the broker on 127.0.0.1:5672", fun
         flow.push(n);
       }
     }
-    await helper.load([brokerNode, eventsNode, sendNode, ackNode, ...coreNodes], flow as never);
+    await helper.load([brokerNode, eventsNode, sendNode, ackNode, ...coreNodes], flow);
     for (const n of flow) {
       if (n.type !== "helper") continue;
       helper.getNode(n.id).on("input", (m: unknown) => {
@@ -73,9 +79,18 @@ describe("amqp examples run unchanged against the broker on 127.0.0.1:5672", fun
         seen.emit("msg");
       });
     }
-    const want = ["amqp-phonestatus.json:PhoneStatus events", "amqp-routing.json:PhoneStatus", "amqp-routing.json:NodeStatus", "amqp-routing.json:other events", "amqp-manual-ack.json:done"];
+    const want = [
+      "amqp-phonestatus.json:PhoneStatus events",
+      "amqp-routing.json:PhoneStatus",
+      "amqp-routing.json:NodeStatus",
+      "amqp-routing.json:other events",
+      "amqp-manual-ack.json:done",
+    ];
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`examples silent: ${JSON.stringify(Object.fromEntries(Object.entries(got).map(([k, v]) => [k, v.length])))}`)), 20000);
+      const timer = setTimeout(
+        () => reject(new Error(`examples silent: ${JSON.stringify(Object.fromEntries(Object.entries(got).map(([k, v]) => [k, v.length])))}`)),
+        20000,
+      );
       const check = () => {
         if (want.every((k) => got[k]?.length > 0)) {
           clearTimeout(timer);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import helper from "node-red-node-test-helper";
+import { startServer, stopServer } from "../support/test-server";
 import { create_container, Sender } from "rhea";
 import { nodeRedPath } from "../support/node-red-path";
 import brokerNode from "../../src/nodes/amqp1-broker";
@@ -16,7 +17,8 @@ const calls = (id: string, fn: "status" | "error" | "warn"): Call[] => {
   const n = helper.getNode(id);
   return (n as unknown as Record<string, { getCalls(): Call[] }>)[fn].getCalls().filter((c) => c.thisValue === n);
 };
-const texts = (id: string, fn: "status" | "error" | "warn"): string[] => calls(id, fn).map((c) => (fn === "status" ? String(c.args[0]?.text) : String(c.args[0]?.message ?? c.args[0])));
+const texts = (id: string, fn: "status" | "error" | "warn"): string[] =>
+  calls(id, fn).map((c) => (fn === "status" ? String(c.args[0]?.text) : String(c.args[0]?.message ?? c.args[0])));
 
 const deep = (levels: number): string => `<Event xmlns="${CLACKS_NS}"><Deep>${"<a>".repeat(levels - 2)}x${"</a>".repeat(levels - 2)}</Deep></Event>`;
 const creds = { br: { username: RABBIT.username, password: RABBIT.password } };
@@ -29,16 +31,22 @@ describe("amqp1-events against hostile XML (Node-RED runtime, real RabbitMQ)", f
   let pub: ReturnType<ReturnType<typeof create_container>["connect"]> | undefined;
 
   async function publisher(): Promise<Sender> {
-    pub = create_container({ id: uniq("pub") }).connect({ host: RABBIT.host, port: RABBIT.port, username: RABBIT.username, password: RABBIT.password, reconnect: false });
+    pub = create_container({ id: uniq("pub") }).connect({
+      host: RABBIT.host,
+      port: RABBIT.port,
+      username: RABBIT.username,
+      password: RABBIT.password,
+      reconnect: false,
+    });
     const s = pub.open_sender({ target: { address: `/amq/queue/${queue}` } });
     await once(s, "sendable");
     return s;
   }
   const messagesIn = async (q: string) => (await listQueues()).find((x) => x.name === q)?.messages ?? -1;
 
-  before(() => helper.startServer());
+  before(() => startServer());
   after(async () => {
-    await helper.stopServer();
+    await stopServer();
     await deleteQueues(queues.splice(0));
   });
   beforeEach(() => {
@@ -52,12 +60,28 @@ describe("amqp1-events against hostile XML (Node-RED runtime, real RabbitMQ)", f
   });
 
   async function deploy(extra: Record<string, unknown> = {}): Promise<{ got: Array<{ port: string; topic: string }> }> {
-    await helper.load([brokerNode, eventsNode], [
-      broker,
-      { id: "ev", type: "amqp1-events", broker: "br", address: `/queue/${queue}`, format: "xml-event", routing: "single", ack: "auto", credit: 10, outputs: 1, wires: [["a", "b"]], ...extra },
-      { id: "a", type: "helper" },
-      { id: "b", type: "helper" },
-    ] as never, creds);
+    await helper.load(
+      [brokerNode, eventsNode],
+      [
+        broker,
+        {
+          id: "ev",
+          type: "amqp1-events",
+          broker: "br",
+          address: `/queue/${queue}`,
+          format: "xml-event",
+          routing: "single",
+          ack: "auto",
+          credit: 10,
+          outputs: 1,
+          wires: [["a", "b"]],
+          ...extra,
+        },
+        { id: "a", type: "helper" },
+        { id: "b", type: "helper" },
+      ] as never,
+      creds,
+    );
     const got: Array<{ port: string; topic: string }> = [];
     for (const id of ["a", "b"]) helper.getNode(id).on("input", (m: any) => got.push({ port: id, topic: m.topic }));
     await waitFor("connected", () => calls("ev", "status").some((c) => c.args[0]?.fill === "green"), 10000);
@@ -87,7 +111,11 @@ describe("amqp1-events against hostile XML (Node-RED runtime, real RabbitMQ)", f
     await waitFor("the 5-level event", () => got.length >= 2, 10000);
     assert.match(texts("ev", "error")[0], /deeper than 5 levels/);
     await helper.unload();
-    await helper.load([brokerNode, eventsNode], [broker, { id: "ev", type: "amqp1-events", broker: "br", address: `/queue/${queue}`, maxDepth: 5000, wires: [[]] }] as never, creds);
+    await helper.load(
+      [brokerNode, eventsNode],
+      [broker, { id: "ev", type: "amqp1-events", broker: "br", address: `/queue/${queue}`, maxDepth: 5000, wires: [[]] }] as never,
+      creds,
+    );
     assert.match(texts("ev", "error")[0], /maximum nesting depth must be a whole number from 2 to 1000/);
   });
 });

@@ -27,9 +27,30 @@ const warnings = (id: string): string[] => calls(id, "warn").map((c) => String(c
 
 const broker = (url: string) => ({ id: "br", type: "amqp1-broker", urls: url, vhost: "", sasl: "none", tls: "", containerId: "", idleTimeout: 60 });
 const events = (id: string, address: string, extra: Record<string, unknown> = {}) => ({
-  id, type: "amqp1-events", broker: "br", address, format: "xml-event", routing: "single", events: "", ack: "auto", credit: 10, outputs: 1, wires: [["out"]], ...extra,
+  id,
+  type: "amqp1-events",
+  broker: "br",
+  address,
+  format: "xml-event",
+  routing: "single",
+  events: "",
+  ack: "auto",
+  credit: 10,
+  outputs: 1,
+  wires: [["out"]],
+  ...extra,
 });
-const send = (id: string, address: string, durable: boolean) => ({ id, type: "amqp1-send", broker: "br", address, domain: "org.ietest", namespace: "", schemas: "", durable, wires: [] });
+const send = (id: string, address: string, durable: boolean) => ({
+  id,
+  type: "amqp1-send",
+  broker: "br",
+  address,
+  domain: "org.ietest",
+  namespace: "",
+  schemas: "",
+  durable,
+  wires: [],
+});
 
 class Sink extends EventEmitter {
   readonly got: any[] = [];
@@ -65,7 +86,11 @@ describe("amqp1 queue durability (in-process peer)", function () {
       topic: ["/topic/org.ietest.event.#"],
       other: ["topic://org.ietest"],
     };
-    await helper.load(NODES, [broker(peer.url), ...Object.entries(sources).map(([id, [a, x]]) => events(`ev-${id}`, a, x)), { id: "out", type: "helper" }] as never);
+    await helper.load(NODES, [
+      broker(peer.url),
+      ...Object.entries(sources).map(([id, [a, x]]) => events(`ev-${id}`, a, x)),
+      { id: "out", type: "helper" },
+    ] as never);
     const sink = new Sink().attach("out");
     await waitFor("seven attaches", () => peer.seen.length === 7, 8000);
     const asked = Object.fromEntries(peer.seen.map((s) => [s.address, `${s.durable}/${s.expiry_policy ?? "-"}`]));
@@ -78,7 +103,13 @@ describe("amqp1 queue durability (in-process peer)", function () {
       "/topic/org.ietest.event.#": "0/-",
       "topic://org.ietest": "0/-",
     });
-    assert.deepEqual([...peer.queues], [["q", true], ["t", false]]);
+    assert.deepEqual(
+      [...peer.queues],
+      [
+        ["q", true],
+        ["t", false],
+      ],
+    );
     // After a cut, only what the broker keeps across a restart counts as filled by redelivery.
     peer.cut();
     await waitOn(sink, "msg", () => sink.got.length === 7, "seven gap messages", 10000);
@@ -93,7 +124,10 @@ describe("amqp1 queue durability (in-process peer)", function () {
       // Another broker's form: what its node keeps is not known here (left as it was, not asserted).
       "topic://org.ietest": filled["topic://org.ietest"],
     });
-    assert.ok(warnings("ev-t").some((w) => /transient queue lost its events/.test(w)), warnings("ev-t").join("\n"));
+    assert.ok(
+      warnings("ev-t").some((w) => /transient queue lost its events/.test(w)),
+      warnings("ev-t").join("\n"),
+    );
   });
 
   it("an old transient queue: the warning says what to do, and the status stays red while the attach is retried", async () => {
@@ -111,15 +145,27 @@ describe("amqp1 queue durability (in-process peer)", function () {
     const firstRed = st.findIndex((s) => s.fill === "red");
     assert.ok(firstRed >= 0, JSON.stringify(st));
     assert.match(st[firstRed].text ?? "", /^link: queue 'old' is transient/);
-    assert.deepEqual(st.slice(firstRed).filter((s) => s.fill !== "red"), [], `red from the first refusal on: ${JSON.stringify(st)}`);
+    assert.deepEqual(
+      st.slice(firstRed).filter((s) => s.fill !== "red"),
+      [],
+      `red from the first refusal on: ${JSON.stringify(st)}`,
+    );
   });
 
   it("amqp1-send declares a queue target durable and sends durable messages to it even with Durable unticked; to an exchange it follows the setting", async () => {
-    await helper.load(NODES, [broker(peer.url), send("sq", "/queue/s", false), send("sx", "/exchange/amq.topic", false), send("sd", "/exchange/amq.topic", true)] as never);
+    await helper.load(NODES, [
+      broker(peer.url),
+      send("sq", "/queue/s", false),
+      send("sx", "/exchange/amq.topic", false),
+      send("sd", "/exchange/amq.topic", true),
+    ] as never);
     await waitFor("three sender attaches", () => peer.seen.length === 3, 8000);
-    for (const id of ["sq", "sx", "sd"]) helper.getNode(id).receive({ payload: { NodeStatus: { Id: id } } } as never);
+    for (const id of ["sq", "sx", "sd"]) helper.getNode(id).receive({ payload: { NodeStatus: { Id: id } } });
     await waitFor("three messages", () => peer.messages.length === 3, 8000);
-    assert.deepEqual(Object.fromEntries(peer.seen.map((s) => [`${s.role} ${s.address}`, s.durable])), { "target /queue/s": 2, "target /exchange/amq.topic": 0 });
+    assert.deepEqual(Object.fromEntries(peer.seen.map((s) => [`${s.role} ${s.address}`, s.durable])), {
+      "target /queue/s": 2,
+      "target /exchange/amq.topic": 0,
+    });
     const durable = peer.messages.map((m) => `${m.address}:${m.durable}:${/Id>(\w+)</.exec(String((m.body as { content: Buffer }).content))?.[1]}`).sort();
     assert.deepEqual(durable, ["/exchange/amq.topic:false:sx", "/exchange/amq.topic:true:sd", "/queue/s:true:sq"]);
   });
@@ -127,9 +173,13 @@ describe("amqp1 queue durability (in-process peer)", function () {
   it("amqp1-send to an old transient queue sends to it as it is", async () => {
     peer.queues.set("oldq", false);
     await helper.load(NODES, [broker(peer.url), send("snd", "/queue/oldq", false)] as never);
-    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "x" } } } as never);
+    helper.getNode("snd").receive({ payload: { NodeStatus: { Id: "x" } } });
     await waitFor("the message in the old queue", () => peer.messages.length === 1, 10000);
-    assert.deepEqual(peer.seen.map((s) => s.durable), [2, 0], "durable first, then as the queue is");
+    assert.deepEqual(
+      peer.seen.map((s) => s.durable),
+      [2, 0],
+      "durable first, then as the queue is",
+    );
     assert.equal(peer.queues.get("oldq"), false);
   });
 });

@@ -17,7 +17,7 @@ type Status = { fill?: string; shape?: string; text?: string };
 /** Calls of a Node method on one node: the helper spies on Node.prototype, shared by all nodes. */
 function calls(id: string, fn: "status" | "error" | "warn"): Call[] {
   const n = helper.getNode(id);
-  return ((n as unknown as Record<string, { getCalls(): Call[] }>)[fn].getCalls()).filter((c) => c.thisValue === n);
+  return (n as unknown as Record<string, { getCalls(): Call[] }>)[fn].getCalls().filter((c) => c.thisValue === n);
 }
 const statuses = (id: string): Status[] => calls(id, "status").map((c) => c.args[0] ?? {});
 const errorsOf = (id: string): string[] => calls(id, "error").map((c) => String(c.args[0]));
@@ -73,7 +73,7 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
   });
 
   it("emits one message per change: topic = class, payload = attributes, msg.apic metadata", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvTenant" }] }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvTenant" }] }), creds);
     const sink = new Sink();
     sink.attach(outs(1));
     await sink.until((s) => s.got.length === 5, "snapshot");
@@ -94,7 +94,11 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
   });
 
   it("routes by status to created/modified/deleted/sync; the gap notice leaves on sync", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { routing: "status", subscriptions: [{ kind: "class", target: "fvAp" }] }, 4), creds as never);
+    await helper.load(
+      [controllerNode, eventsNode] as never,
+      flow(sim.url, { routing: "status", subscriptions: [{ kind: "class", target: "fvAp" }] }, 4),
+      creds,
+    );
     const sink = new Sink();
     sink.attach(outs(4));
     await sink.until((s) => s.on_("out3").length === 2, "sync snapshot on output 4");
@@ -102,7 +106,10 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     sim.sim.modify("uni/tn-demo/ap-r", { descr: "x" });
     sim.sim.delete("uni/tn-demo/ap-r");
     await sink.until((s) => s.on_("out2").length === 1, "deleted on output 3");
-    assert.deepEqual([0, 1, 2].map((i) => sink.on_(`out${i}`).map((m) => m.apic.status)), [["created"], ["modified"], ["deleted"]]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => sink.on_(`out${i}`).map((m) => m.apic.status)),
+      [["created"], ["modified"], ["deleted"]],
+    );
     sim.sim.killSockets("reset");
     await sink.until((s) => s.on_("out3").some((m) => m.topic === "gap") && s.on_("out3").length === 5, "gap then re-read on output 4");
     const sync = sink.on_("out3");
@@ -120,40 +127,46 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
       { kind: "class", target: "faultInst" },
       { kind: "dn", target: "uni/tn-demo", options: "query-target=subtree&target-subtree-class=fvAEPg" },
     ];
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { routing: "class", classes: "fvTenant, fvAEPg", subscriptions: subs }, 3), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { routing: "class", classes: "fvTenant, fvAEPg", subscriptions: subs }, 3), creds);
     const sink = new Sink();
     sink.attach(outs(3));
     await sink.until((s) => s.got.length === 5 + 1 + 2, "snapshots");
     assert.equal(sink.on_("out0").length, 5);
     assert.equal(sink.on_("out1").length, 2);
-    assert.deepEqual(sink.on_("out2").map((m) => m.topic), ["faultInst"]);
+    assert.deepEqual(
+      sink.on_("out2").map((m) => m.topic),
+      ["faultInst"],
+    );
   });
 
   it("subscribes, lists and unsubscribes at run time through msg.action", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [] }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [] }), creds);
     const sink = new Sink();
     sink.attach(outs(1));
     const ev = helper.getNode("ev");
     await untilStatus("ev", (s) => s.fill === "green", "connected");
-    ev.receive({ action: "subscribe", payload: { kind: "dn", target: "uni/tn-shop" } } as never);
+    ev.receive({ action: "subscribe", payload: { kind: "dn", target: "uni/tn-shop" } });
     await sink.until((s) => s.got.some((g) => g.msg.apic?.dn === "uni/tn-shop"), "sync of the new subscription");
     const reply = sink.got.find((g) => g.msg.topic === "subscriptions")!.msg;
-    assert.deepEqual((reply.payload as Array<{ query: string }>).map((p) => p.query), ["/api/mo/uni/tn-shop.json"]);
+    assert.deepEqual(
+      (reply.payload as Array<{ query: string }>).map((p) => p.query),
+      ["/api/mo/uni/tn-shop.json"],
+    );
     // Same query again: no duplicate subscription.
-    ev.receive({ action: "subscribe", payload: [{ kind: "dn", target: "/uni/tn-shop" }] } as never);
+    ev.receive({ action: "subscribe", payload: [{ kind: "dn", target: "/uni/tn-shop" }] });
     await sink.until((s) => s.got.filter((g) => g.msg.topic === "subscriptions").length === 2, "second reply");
     assert.equal(sink.got.filter((g) => g.msg.topic === "subscriptions")[1].msg.payload.length, 1);
-    ev.receive({ action: "unsubscribe", payload: { kind: "dn", target: "uni/tn-shop" } } as never);
+    ev.receive({ action: "unsubscribe", payload: { kind: "dn", target: "uni/tn-shop" } });
     await sink.until((s) => s.got.filter((g) => g.msg.topic === "subscriptions").length === 3, "unsubscribe reply");
     assert.deepEqual(sink.got.filter((g) => g.msg.topic === "subscriptions")[2].msg.payload, []);
     sim.sim.modify("uni/tn-shop", { descr: "after" });
-    ev.receive({ action: "list" } as never);
+    ev.receive({ action: "list" });
     await sink.until((s) => s.got.filter((g) => g.msg.topic === "subscriptions").length === 4, "list reply");
     assert.equal(sink.got.filter((g) => g.msg.apic?.status === "modified").length, 0);
   });
 
   it("refuses bad run-time input with a clear error and keeps its subscriptions", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), creds);
     const sink = new Sink();
     sink.attach(outs(1));
     await sink.until((s) => s.got.length === 2, "snapshot");
@@ -172,25 +185,46 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     assert.equal(errors.length, bad.length, errors.join("\n"));
     assert.match(errors[0], /msg.action must be/);
     assert.match(errors[2], /not an APIC class name/);
-    ev.receive({ action: "list" } as never);
+    ev.receive({ action: "list" });
     await sink.until((s) => s.got.some((g) => g.msg.topic === "subscriptions"), "list");
-    assert.deepEqual(sink.got.find((g) => g.msg.topic === "subscriptions")!.msg.payload.map((p: { target: string }) => p.target), ["fvAp"]);
+    assert.deepEqual(
+      sink.got.find((g) => g.msg.topic === "subscriptions")!.msg.payload.map((p: { target: string }) => p.target),
+      ["fvAp"],
+    );
   });
 
   it("status: yellow connecting, green connected, red with the reason, green again after recovery", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), creds);
     await untilStatus("ev", (s) => s.fill === "yellow" && s.shape === "ring", "yellow ring");
     await untilStatus("ev", (s) => s.fill === "green" && s.shape === "dot", "green dot");
     sim.sim.fail("refuse");
     await untilStatus("ev", (s) => s.fill === "red" && s.shape === "ring" && /socket closed|unreachable/.test(s.text ?? ""), "red ring with reason");
     sim.sim.fail(false);
     const before = statuses("ev").length;
-    await waitOn(helper.getNode("ev"), "call:status", () => statuses("ev").slice(before).some((s) => s.fill === "green"), "green again", 8000);
+    await waitOn(
+      helper.getNode("ev"),
+      "call:status",
+      () =>
+        statuses("ev")
+          .slice(before)
+          .some((s) => s.fill === "green"),
+      "green again",
+      8000,
+    );
   });
 
   it("a query APIC refuses: one Catch-able error, yellow 'refused (retrying)' status, subscribed by itself once APIC accepts it", async () => {
     sim.sim.refuseQueries("/api/class/fvTenant.json");
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvTenant" }, { kind: "class", target: "fvAp" }] }), creds as never);
+    await helper.load(
+      [controllerNode, eventsNode] as never,
+      flow(sim.url, {
+        subscriptions: [
+          { kind: "class", target: "fvTenant" },
+          { kind: "class", target: "fvAp" },
+        ],
+      }),
+      creds,
+    );
     const sink = new Sink();
     sink.attach(outs(1));
     await sink.until((s) => s.got.length === 2, "the other query's snapshot");
@@ -206,15 +240,20 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
   });
 
   it("wrong password: red 'login failed', few attempts", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), { ctl: { username: "admin", password: "nope" } } as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), {
+      ctl: { username: "admin", password: "nope" },
+    });
     await untilStatus("ev", (s) => s.fill === "red" && /login failed/.test(s.text ?? ""), "login failed");
     // The status throttle (1/s) may show it after the second attempt; never a storm.
     assert.ok(sim.sim.stats.loginFailures <= 2, String(sim.sim.stats.loginFailures));
   });
 
   it("a bad entry in the subscription list subscribes nothing and the red status stays", async () => {
-    const list = [{ kind: "class", target: "fvTenant" }, { kind: "class", target: "not a class" }];
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: list }), creds as never);
+    const list = [
+      { kind: "class", target: "fvTenant" },
+      { kind: "class", target: "not a class" },
+    ];
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: list }), creds);
     await untilStatus("ev", (s) => s.fill === "red" && /^bad subscription: "not a class"/.test(s.text ?? ""), "config error");
     // The controller connects (its socket opens) and reports green: the node keeps its own red status.
     await waitFor("the session's socket", () => sim.sim.liveStats().openSockets > 0);
@@ -224,12 +263,12 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
   });
 
   it("a misconfigured controller says so instead of crashing", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow("ftp://x", { subscriptions: [] }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow("ftp://x", { subscriptions: [] }), creds);
     await untilStatus("ev", (s) => s.fill === "red" && /not an http\(s\) address/.test(s.text ?? ""), "config error");
   });
 
   it("hostile frames: reported once per kind, counted in status, connection intact", async () => {
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }), creds);
     const sink = new Sink();
     sink.attach(outs(1));
     await sink.until((s) => s.got.length === 2, "snapshot");
@@ -246,7 +285,7 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
 
   it("a redeploy in the middle of a refresh ends cleanly and the new deploy is subscribed", async () => {
     const subs = [{ kind: "class", target: "fvAp", options: "refresh-timeout=1" }];
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: subs }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: subs }), creds);
     let sink = new Sink();
     sink.attach(outs(1));
     await sink.until((s) => s.got.length === 2, "snapshot");
@@ -254,7 +293,7 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     await waitOn(sim.sim, "request", () => sim.sim.requests.some((r) => r.startsWith("GET /api/subscriptionRefresh.json")), "a refresh in flight");
     await helper.unload(); // redeploy while that refresh hangs
     sim.sim.fail(false);
-    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: subs }), creds as never);
+    await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: subs }), creds);
     sink = new Sink();
     sink.attach(outs(1));
     await sink.until((s) => s.got.length === 2, "snapshot after redeploy");
@@ -266,7 +305,7 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
 
   it("twenty redeploys of the events node alone leave the shared session's listeners and subscriptions as they were", async () => {
     const base = flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }] }) as unknown as Array<Record<string, unknown>>;
-    await helper.load([controllerNode, eventsNode] as never, base as never, creds as never);
+    await helper.load([controllerNode, eventsNode] as never, base as never, creds);
     let sink = new Sink();
     sink.attach(outs(1));
     await sink.until((s) => s.got.length === 2, "snapshot");
@@ -293,14 +332,28 @@ describe("apic-controller + apic-events nodes (Node-RED runtime against the simu
     const resources = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "TCPSocketWrap").length;
     const baseline = resources();
     for (let i = 0; i < 20; i++) {
-      await helper.load([controllerNode, eventsNode] as never, flow(sim.url, { subscriptions: [{ kind: "class", target: "fvAp" }, { kind: "class", target: "fvTenant" }] }), creds as never);
+      await helper.load(
+        [controllerNode, eventsNode] as never,
+        flow(sim.url, {
+          subscriptions: [
+            { kind: "class", target: "fvAp" },
+            { kind: "class", target: "fvTenant" },
+          ],
+        }),
+        creds,
+      );
       const sink = new Sink();
       sink.attach(outs(1));
       await sink.until((s) => s.got.length === 7, `snapshot #${i}`);
       const ctl = helper.getNode("ctl") as Node & { client: EventEmitter & { lifecycle: EventEmitter } };
       assert.equal(ctl.client.listenerCount("drop"), 1);
       await helper.unload();
-      await waitOn(sim.sim, "activity", () => sim.sim.liveStats().openSockets === 0 && sim.sim.liveStats().sessions === 0, `socket closed and logged out #${i}`);
+      await waitOn(
+        sim.sim,
+        "activity",
+        () => sim.sim.liveStats().openSockets === 0 && sim.sim.liveStats().sessions === 0,
+        `socket closed and logged out #${i}`,
+      );
     }
     // Keep-alive agents are destroyed and timers cleared: back to where we started (a little
     // slack for the runtime's own housekeeping timers).

@@ -11,7 +11,16 @@ import { waitOn } from "../support/wait";
 
 helper.init(nodeRedPath);
 
-type FlowNode = { id: string; type: string; wires?: string[][]; credentials?: Record<string, string>; props?: Array<{ p: string; v?: string }>; payload?: string; payloadType?: string; [k: string]: unknown };
+type FlowNode = {
+  id: string;
+  type: string;
+  wires?: string[][];
+  credentials?: Record<string, string>;
+  props?: Array<{ p: string; v?: string }>;
+  payload?: string;
+  payloadType?: string;
+  [k: string]: unknown;
+};
 const root = path.join(__dirname, "../..");
 const example = (name: string): FlowNode[] => JSON.parse(readFileSync(path.join(root, "examples", name), "utf8"));
 
@@ -72,7 +81,10 @@ describe("apic examples (as shipped, against the simulator's defaults)", functio
       const ctl = example(name).find((n) => n.type === "apic-controller")!;
       assert.equal(ctl.hosts, `http://127.0.0.1:${APIC_SIM_DEFAULT_PORT}`);
       assert.equal(ctl.credentials, undefined);
-      assert.ok(example(name).some((n) => n.type === "comment"), "has a comment node");
+      assert.ok(
+        example(name).some((n) => n.type === "comment"),
+        "has a comment node",
+      );
     });
   }
 
@@ -80,12 +92,12 @@ describe("apic examples (as shipped, against the simulator's defaults)", functio
     const demo = readFileSync(path.join(root, "scripts/demo.js"), "utf8");
     const m = /"apic-controller":\s*\{\s*username:\s*"([^"]*)",\s*password:\s*"([^"]*)"/.exec(demo);
     assert.ok(m, "scripts/demo.js names apic-controller credentials");
-    assert.deepEqual([m![1], m![2]], [APIC_SIM_DEFAULT_USER, APIC_SIM_DEFAULT_PASSWORD]);
+    assert.deepEqual([m[1], m[2]], [APIC_SIM_DEFAULT_USER, APIC_SIM_DEFAULT_PASSWORD]);
   });
 
   it("tenant changes: the trickle's tenant changes reach the debug node", async () => {
     const f = loadable(example("apic-tenant-changes.json"), sim.url);
-    await helper.load([controllerNode, eventsNode] as never, f.nodes as never, f.creds as never);
+    await helper.load([controllerNode, eventsNode] as never, f.nodes, f.creds);
     const sink = new Sink(f.debug);
     await sink.until(() => sink.got.length === 5, "current tenants");
     for (let i = 0; i < 8; i++) sim.trickle.step();
@@ -95,13 +107,16 @@ describe("apic examples (as shipped, against the simulator's defaults)", functio
 
   it("faults by status: raised, changed and cleared faults land on their outputs", async () => {
     const f = loadable(example("apic-faults-by-status.json"), sim.url);
-    await helper.load([controllerNode, eventsNode] as never, f.nodes as never, f.creds as never);
+    await helper.load([controllerNode, eventsNode] as never, f.nodes, f.creds);
     const sink = new Sink(f.debug);
     await sink.until(() => sink.got.length === 1, "the seeded fault as sync");
     assert.equal(sink.got[0].at, "apic-ex2-d3");
     // Enough steps for faults to be raised, advance through their lifecycle and be deleted.
     for (let i = 0; i < 60; i++) sim.trickle.step();
-    await sink.until(() => ["apic-ex2-d0", "apic-ex2-d1", "apic-ex2-d2"].every((id) => sink.got.some((g) => g.at === id)), "created, modified and deleted faults");
+    await sink.until(
+      () => ["apic-ex2-d0", "apic-ex2-d1", "apic-ex2-d2"].every((id) => sink.got.some((g) => g.at === id)),
+      "created, modified and deleted faults",
+    );
     const at = (id: string) => sink.got.filter((g) => g.at === id).map((g) => g.msg.apic.status);
     assert.ok(at("apic-ex2-d0").every((s) => s === "created"));
     assert.ok(at("apic-ex2-d1").every((s) => s === "modified"));
@@ -111,12 +126,12 @@ describe("apic examples (as shipped, against the simulator's defaults)", functio
 
   it("dynamic subscription: what the inject nodes send subscribes, lists and unsubscribes", async () => {
     const f = loadable(example("apic-dynamic-subscription.json"), sim.url);
-    await helper.load([controllerNode, eventsNode] as never, f.nodes as never, f.creds as never);
+    await helper.load([controllerNode, eventsNode] as never, f.nodes, f.creds);
     const sink = new Sink(f.debug);
     const ev = helper.getNode("apic-ex3-ev");
     const send = (inj: FlowNode): void => {
       const action = inj.props!.find((p) => p.p === "action")!.v;
-      ev.receive({ action, payload: inj.payloadType === "json" ? JSON.parse(inj.payload!) : Date.now() } as never);
+      ev.receive({ action, payload: inj.payloadType === "json" ? JSON.parse(inj.payload!) : Date.now() });
     };
     send(f.injects[0]);
     await sink.until(() => sink.got.filter((g) => g.msg.apic?.status === "sync").length === 2, "the two EPGs of demo");

@@ -45,7 +45,17 @@ describe("apic-events flow control", function () {
   function flow(window: number, next: Record<string, unknown>, ctl: Record<string, unknown> = {}): never {
     return <never>[
       { id: "ctl", type: "apic-controller", hosts: sim!.url, domain: "", tls: "", refreshTimeout: "", pingInterval: "5", maxFrameSize: "", ...ctl },
-      { id: "ev", type: "apic-events", controller: "ctl", routing: "single", classes: "", outputs: 1, window, subscriptions: [{ kind: "dn", target: "uni/tn-flood", options: "" }], wires: [["next"]] },
+      {
+        id: "ev",
+        type: "apic-events",
+        controller: "ctl",
+        routing: "single",
+        classes: "",
+        outputs: 1,
+        window,
+        subscriptions: [{ kind: "dn", target: "uni/tn-flood", options: "" }],
+        wires: [["next"]],
+      },
       { id: "next", ...next, wires: [["out"]] },
       { id: "out", type: "helper" },
     ];
@@ -67,7 +77,11 @@ describe("apic-events flow control", function () {
     const n = 600;
     await s.sim.flood(n);
     await waitFor("every change through the delay node", () => changes(got).length === n, 20000);
-    assert.deepEqual(descrs(got), Array.from({ length: n }, (_, i) => `change ${i}`), "every change once, in order");
+    assert.deepEqual(
+      descrs(got),
+      Array.from({ length: n }, (_, i) => `change ${i}`),
+      "every change once, in order",
+    );
     assert.ok(watch.maxInFlight <= 20, `in flight peaked at ${watch.maxInFlight}`);
     assert.ok(watch.maxInFlight >= 10, `the window was used (${watch.maxInFlight})`);
     assert.ok(clientOf("ctl").stats.pauses >= 1, "the socket stopped reading");
@@ -99,7 +113,11 @@ describe("apic-events flow control", function () {
       assert.equal(g.apic.status, "gap");
     }
     const seqs = descrs(got).map((d) => Number(d.split(" ")[1]));
-    assert.deepEqual([...seqs].sort((a, b) => a - b), seqs, "the survivors in order");
+    assert.deepEqual(
+      [...seqs].sort((a, b) => a - b),
+      seqs,
+      "the survivors in order",
+    );
     assert.equal(seqs.at(-1), n - 1, "the newest survive");
     assert.equal(clientOf("ctl").stats.pauses, 0, "drop-oldest never stops reading");
   });
@@ -121,7 +139,10 @@ describe("apic-events flow control", function () {
     assert.equal(clientOf("ctl").lifecycle.state, "connected");
     valves.get("next")!.open();
     await waitFor("every change", () => changes(got).length === n, 10000);
-    assert.deepEqual(descrs(got), Array.from({ length: n }, (_, i) => `change ${i}`));
+    assert.deepEqual(
+      descrs(got),
+      Array.from({ length: n }, (_, i) => `change ${i}`),
+    );
     assert.equal(gaps(got).length, 0);
     assert.equal(s.sim.stats.logins, 1);
   });
@@ -148,10 +169,16 @@ describe("apic-events flow control", function () {
     assert.equal(gap.payload.channel, "apic");
     assert.equal(gap.payload.filled, "re-read");
     assert.deepEqual(gap.payload.queries, ["/api/mo/uni/tn-flood.json"]);
-    assert.ok(Date.parse(String(gap.payload.since)) <= heldAt, `the gap starts ${String(gap.payload.since)}, reading was held back at ${new Date(heldAt).toISOString()}`);
+    assert.ok(
+      Date.parse(String(gap.payload.since)) <= heldAt,
+      `the gap starts ${String(gap.payload.since)}, reading was held back at ${new Date(heldAt).toISOString()}`,
+    );
     // What was read before the loss came in order, without duplicates; the re-read has the latest state.
     const before = descrs(got.slice(0, gi)).map((d) => Number(d.split(" ")[1]));
-    assert.deepEqual(before, Array.from({ length: before.length }, (_, i) => i));
+    assert.deepEqual(
+      before,
+      Array.from({ length: before.length }, (_, i) => i),
+    );
     assert.ok(before.length < n, `${before.length} changes read before the socket was dropped`);
     const resync = got.slice(gi + 1).find((m) => m.apic.status === "sync" && m.apic.dn === "uni/tn-flood");
     assert.equal(resync?.payload.descr, `change ${n - 1}`, "the re-read has the latest state");

@@ -68,7 +68,7 @@ function holeNode(RED: NodeAPI) {
     RED.nodes.createNode(this, config as never);
     this.on("input", (_msg: NodeMessage, _send: unknown, _done: () => void) => undefined);
   }
-  RED.nodes.registerType("fw-hole", FwHole as never);
+  RED.nodes.registerType("fw-hole", FwHole);
 }
 
 /** Test flows carry each node type's own properties, which the helper's types do not know. */
@@ -105,9 +105,13 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
     );
     const got: number[] = [];
     helper.getNode("out").on("input", (m: NodeMessage) => got.push(m.payload as number));
-    helper.getNode("src").receive({ payload: "go" } as never);
+    helper.getNode("src").receive({ payload: "go" });
     await waitFor("all 400 through the delay node", () => got.length === 400, 20000);
-    assert.deepEqual(got, Array.from({ length: 400 }, (_, i) => i), "every message once, in order");
+    assert.deepEqual(
+      got,
+      Array.from({ length: 400 }, (_, i) => i),
+      "every message once, in order",
+    );
     assert.ok(probe.maxInFlight <= 20, `in flight peaked at ${probe.maxInFlight}`);
     assert.ok(probe.maxInFlight >= 10, `the window was used (${probe.maxInFlight})`);
     assert.ok(probe.pauses >= 1, "the reader was paused");
@@ -126,7 +130,7 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
     );
     let n = 0;
     helper.getNode("out").on("input", () => n++);
-    helper.getNode("src").receive({ payload: "go" } as never);
+    helper.getNode("src").receive({ payload: "go" });
     await waitFor("all 300", () => n === 300, 20000);
     assert.ok(probe.maxInFlight <= 16, `in flight peaked at ${probe.maxInFlight}`);
   });
@@ -142,7 +146,7 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
     );
     const got: number[] = [];
     helper.getNode("out").on("input", (m: NodeMessage) => got.push(m.payload as number));
-    helper.getNode("src").receive({ payload: "go" } as never);
+    helper.getNode("src").receive({ payload: "go" });
     await waitFor("the episode is reported", () => probe.episodes.length === 1, 20000);
     await waitFor("the window drained", () => probe.win!.stats.inFlight === 0 && probe.win!.stats.queued === 0);
     const dropped = probe.episodes[0].dropped;
@@ -152,12 +156,15 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
     assert.equal(probe.pauses, 0, "drop-oldest never holds the reader back");
     // The newest survive: the last message is among the delivered ones, in order.
     assert.equal(got.at(-1), 499);
-    assert.deepEqual([...got].sort((a, b) => a - b), got);
+    assert.deepEqual(
+      [...got].sort((a, b) => a - b),
+      got,
+    );
   });
 
   it("a message on no wire is finished at once", async () => {
     await helper.load([sourceNode], flow([{ id: "src", type: "fw-source", count: 50, window: { window: 5 }, wires: [[]] }]));
-    helper.getNode("src").receive({ payload: "go" } as never);
+    helper.getNode("src").receive({ payload: "go" });
     await waitFor("all sent and finished", () => probe.win!.stats.queued === 0 && probe.win!.stats.inFlight === 0);
     assert.equal(probe.pauses > 0 ? probe.resumes >= probe.pauses : true, true);
   });
@@ -170,7 +177,7 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
         { id: "hole", type: "fw-hole" },
       ]),
     );
-    helper.getNode("src").receive({ payload: "go" } as never);
+    helper.getNode("src").receive({ payload: "go" });
     await waitFor("the first four held", () => probe.win!.stats.inFlight === 4 && probe.win!.stats.queued === 4);
     await waitFor("all eight written off", () => probe.win!.stats.queued === 0 && probe.win!.stats.inFlight === 0, 5000);
     assert.equal(probe.win!.stats.writtenOff, 8);

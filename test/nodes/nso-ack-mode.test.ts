@@ -38,7 +38,15 @@ describe("nso-events: ack modes and the deploy-time nso-ack check", function () 
   it("ack as soon as the message is sent: NSO is released with no nso-ack and no auto-ack, msg.ack is left out", async () => {
     await load([
       server(sim.port),
-      { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_COMMIT_DIFF", "NOTIF_AUDIT", "NOTIF_AUDIT_SYNC"], ackMode: "sent", autoAck: 10, wires: [["out"]] },
+      {
+        id: "ev",
+        type: "nso-events",
+        server: "srv",
+        notifications: ["NOTIF_COMMIT_DIFF", "NOTIF_AUDIT", "NOTIF_AUDIT_SYNC"],
+        ackMode: "sent",
+        autoAck: 10,
+        wires: [["out"]],
+      },
       { id: "out", type: "helper" },
     ]);
     await sim.server.waitForSubscribers(1);
@@ -70,25 +78,47 @@ describe("nso-events: ack modes and the deploy-time nso-ack check", function () 
 
   it("no warning when an nso-ack is reachable (through other nodes), behind a link node, in 'sent' mode, or with nothing blocking", async () => {
     // Nodes on a tab need a position, or the runtime takes them for config nodes.
-    await helper.load([...NSO_NODES, linkNodes] as never, [
-      { id: "tab", type: "tab" },
-      server(sim.port),
-      { id: "via", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], wires: [["m1"]] },
-      { id: "m1", type: "helper", z: "tab", x: 0, y: 0, wires: [["m2"]] },
-      { id: "m2", type: "helper", z: "tab", x: 0, y: 0, wires: [["m1", "ack"]] },
-      { id: "ack", type: "nso-ack", z: "tab", x: 0, y: 0, wires: [[]] },
-      { id: "linked", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_HA_INFO", "NOTIF_HA_INFO_SYNC"], wires: [["lo"]] },
-      { id: "lo", type: "link out", z: "tab", x: 0, y: 0, links: ["li"], wires: [] },
-      { id: "li", type: "link in", z: "tab", x: 0, y: 0, links: ["lo"], wires: [["ack"]] },
-      { id: "sent", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], ackMode: "sent", wires: [[]] },
-      { id: "plain", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_AUDIT"], wires: [[]] },
-      { id: "typed", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_AUDIT", "NOTIF_COMMIT_DIFF"], routing: "type", outputs: 3, wires: [["ack"], [], []] },
-    ] as never);
+    await helper.load(
+      [...NSO_NODES, linkNodes] as never,
+      [
+        { id: "tab", type: "tab" },
+        server(sim.port),
+        { id: "via", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], wires: [["m1"]] },
+        { id: "m1", type: "helper", z: "tab", x: 0, y: 0, wires: [["m2"]] },
+        { id: "m2", type: "helper", z: "tab", x: 0, y: 0, wires: [["m1", "ack"]] },
+        { id: "ack", type: "nso-ack", z: "tab", x: 0, y: 0, wires: [[]] },
+        { id: "linked", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_HA_INFO", "NOTIF_HA_INFO_SYNC"], wires: [["lo"]] },
+        { id: "lo", type: "link out", z: "tab", x: 0, y: 0, links: ["li"], wires: [] },
+        { id: "li", type: "link in", z: "tab", x: 0, y: 0, links: ["lo"], wires: [["ack"]] },
+        { id: "sent", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], ackMode: "sent", wires: [[]] },
+        { id: "plain", type: "nso-events", z: "tab", x: 0, y: 0, server: "srv", notifications: ["NOTIF_AUDIT"], wires: [[]] },
+        {
+          id: "typed",
+          type: "nso-events",
+          z: "tab",
+          x: 0,
+          y: 0,
+          server: "srv",
+          notifications: ["NOTIF_AUDIT", "NOTIF_COMMIT_DIFF"],
+          routing: "type",
+          outputs: 3,
+          wires: [["ack"], [], []],
+        },
+      ] as never,
+    );
     await sim.server.waitForSubscribers(1);
     // The checks run when the flows have started; the "typed" node routes its commit diffs to an
     // unwired output, so its warning proves they ran for every node before we look.
     await called(node("typed"), "warn", () => warnings("typed").some((w) => NO_ACK.test(w)));
-    assert.match(warnings("typed").find((w) => NO_ACK.test(w))!, /NOTIF_COMMIT_DIFF/);
-    for (const id of ["via", "linked", "sent", "plain"]) assert.deepEqual(warnings(id).filter((w) => NO_ACK.test(w)), [], id);
+    assert.match(
+      warnings("typed").find((w) => NO_ACK.test(w))!,
+      /NOTIF_COMMIT_DIFF/,
+    );
+    for (const id of ["via", "linked", "sent", "plain"])
+      assert.deepEqual(
+        warnings(id).filter((w) => NO_ACK.test(w)),
+        [],
+        id,
+      );
   });
 });

@@ -3,7 +3,7 @@ import helper from "node-red-node-test-helper";
 import { nodeRedPath } from "../support/node-red-path";
 import { startNsoSimulator, RunningNsoSimulator, StartNsoSimOptions } from "../../src/sim/nso";
 import { bulkDiffSpec, DEMO_DIFF } from "../../src/sim/nso/maapi";
-import { AnyNode, called, load, nextMsg, node, text } from "../support/nso-nodes";
+import { called, load, nextMsg, node, text } from "../support/nso-nodes";
 import { waitFor } from "../support/wait";
 
 /**
@@ -19,7 +19,17 @@ const REPLY_TIMEOUT_MS = 4000;
 function flow(port: number, events: Record<string, unknown> = {}): object[] {
   return [
     { id: "srv", type: "nso-server", host: "127.0.0.1", port, protoVsn: "auto", heartbeat: 0 },
-    { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], routing: "single", autoAck: 0, readDiff: true, wires: [["out"]], ...events },
+    {
+      id: "ev",
+      type: "nso-events",
+      server: "srv",
+      notifications: ["NOTIF_COMMIT_DIFF"],
+      routing: "single",
+      autoAck: 0,
+      readDiff: true,
+      wires: [["out"]],
+      ...events,
+    },
     { id: "out", type: "helper" },
   ];
 }
@@ -53,7 +63,16 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
   it("puts the changes in msg.payload.changes, keeps tctx and msg.ack, and nso-ack finishes the commit", async () => {
     await load([
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
-      { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_COMMIT_DIFF"], routing: "single", autoAck: 0, readDiff: true, wires: [["ack", "out"]] },
+      {
+        id: "ev",
+        type: "nso-events",
+        server: "srv",
+        notifications: ["NOTIF_COMMIT_DIFF"],
+        routing: "single",
+        autoAck: 0,
+        readDiff: true,
+        wires: [["ack", "out"]],
+      },
       { id: "ack", type: "nso-ack", wires: [[]] },
       { id: "out", type: "helper" },
     ]);
@@ -126,7 +145,13 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
     assert.deepEqual(c.outcomes, ["acked"]);
     const msg = await got;
     assert.equal(msg.payload.truncated, true);
-    assert.equal(node("ev").warn.getCalls().filter((x) => /auto-acked/.test(text(x.args[0]))).length, 0, "nso-ack answered, not the auto-ack");
+    assert.equal(
+      node("ev")
+        .warn.getCalls()
+        .filter((x) => /auto-acked/.test(text(x.args[0]))).length,
+      0,
+      "nso-ack answered, not the auto-ack",
+    );
   });
 
   it("the change cap and the subtree filter bound what is read", async () => {
@@ -137,7 +162,10 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
     const msg = await got;
     assert.deepEqual(c.outcomes, ["acked"]);
     assert.equal(msg.payload.changes.length, 3);
-    assert.ok(msg.payload.changes.every((x: any) => x.path.startsWith("/nacm/")), JSON.stringify(msg.payload.changes));
+    assert.ok(
+      msg.payload.changes.every((x: any) => x.path.startsWith("/nacm/")),
+      JSON.stringify(msg.payload.changes),
+    );
     assert.equal(msg.payload.truncatedReason, "max-changes");
   });
 
@@ -315,7 +343,15 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
     await start({ maapi: false });
     await load([
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
-      { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_STREAM_EVENT", "NOTIF_AUDIT"], stream: "NETCONF", streamNames: true, wires: [["out"]] },
+      {
+        id: "ev",
+        type: "nso-events",
+        server: "srv",
+        notifications: ["NOTIF_STREAM_EVENT", "NOTIF_AUDIT"],
+        stream: "NETCONF",
+        streamNames: true,
+        wires: [["out"]],
+      },
       { id: "out", type: "helper" },
     ]);
     await sim.server.waitForSubscribers(1);
@@ -330,16 +366,32 @@ describe("nso-events: read what changed (MAAPI) and gaps", function () {
     sim.server.inject({ type: "NOTIF_AUDIT", msg: "between" });
     sim.server.inject({ type: "NOTIF_STREAM_EVENT", stream: "NETCONF", values: [[1244620176, 870658415, "b"]] });
     await three;
-    assert.deepEqual(got.map((m) => m.topic), ["NOTIF_STREAM_EVENT", "NOTIF_AUDIT", "NOTIF_STREAM_EVENT"]);
+    assert.deepEqual(
+      got.map((m) => m.topic),
+      ["NOTIF_STREAM_EVENT", "NOTIF_AUDIT", "NOTIF_STREAM_EVENT"],
+    );
     assert.equal(got[0].payload.values[0].name, undefined);
     assert.equal(got[0].payload.xml, undefined);
-    assert.equal(node("ev").warn.getCalls().filter((c) => /left unnamed/.test(text(c.args[0]))).length, 1);
+    assert.equal(
+      node("ev")
+        .warn.getCalls()
+        .filter((c) => /left unnamed/.test(text(c.args[0]))).length,
+      1,
+    );
   });
 
   it("after a reconnect the node says so: one topic 'gap' message, not filled, with since/until/streamResumed", async () => {
     await load([
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
-      { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_AUDIT", "NOTIF_USER_SESSION"], routing: "type", outputs: 3, wires: [["a"], ["u"], ["o"]] },
+      {
+        id: "ev",
+        type: "nso-events",
+        server: "srv",
+        notifications: ["NOTIF_AUDIT", "NOTIF_USER_SESSION"],
+        routing: "type",
+        outputs: 3,
+        wires: [["a"], ["u"], ["o"]],
+      },
       { id: "a", type: "helper" },
       { id: "u", type: "helper" },
       { id: "o", type: "helper" },

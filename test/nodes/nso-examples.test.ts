@@ -45,7 +45,10 @@ describe("nso examples against the simulator", function () {
     const types = new Set<string>();
     for (const f of files) {
       const nodes = JSON.parse(readFileSync(join(dir, f), "utf8")) as Array<{ type: string }>;
-      assert.ok(nodes.some((n) => n.type === "comment"), `${f} has a comment node`);
+      assert.ok(
+        nodes.some((n) => n.type === "comment"),
+        `${f} has a comment node`,
+      );
       for (const n of nodes) types.add(n.type);
     }
     for (const t of ["nso-server", "nso-events", "nso-ack"]) assert.ok(types.has(t), `${t} is used in an example`);
@@ -59,7 +62,7 @@ describe("nso examples against the simulator", function () {
   ];
   for (const [file, types, blocking] of cases) {
     it(`${file} subscribes to ${types.join(" + ")}${blocking ? " and acks" : ""}`, async () => {
-      await helper.load(NODES as never, example(file, sim.port) as never);
+      await helper.load(NODES, example(file, sim.port) as never);
       const [sub] = await sim.server.waitForSubscribers(1);
       // The watchdog heartbeat of the nso-server node comes on top of the example's types.
       assert.equal(sub.mask, maskOf([...types, "NOTIF_HEARTBEAT"]));

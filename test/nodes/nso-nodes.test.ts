@@ -115,7 +115,15 @@ describe("nso nodes (node-red-node-test-helper)", function () {
   it("routing by type: one labelled output per type, plus other", async () => {
     await load([
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0 },
-      { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_AUDIT", "NOTIF_USER_SESSION"], routing: "type", outputs: 3, wires: [["a"], ["u"], ["o"]] },
+      {
+        id: "ev",
+        type: "nso-events",
+        server: "srv",
+        notifications: ["NOTIF_AUDIT", "NOTIF_USER_SESSION"],
+        routing: "type",
+        outputs: 3,
+        wires: [["a"], ["u"], ["o"]],
+      },
       { id: "a", type: "helper" },
       { id: "u", type: "helper" },
       { id: "o", type: "helper" },
@@ -172,7 +180,8 @@ describe("nso nodes (node-red-node-test-helper)", function () {
     const srv = helper.getNode("srv") as unknown as AnyNode;
     sim.server.dropConnections();
     await noSubscribers(sim);
-    if (srv.client!.lifecycle.state === "connected") await new Promise((r) => (srv.client as unknown as { lifecycle: NodeJS.EventEmitter }).lifecycle.once("state", r));
+    if (srv.client!.lifecycle.state === "connected")
+      await new Promise((r) => (srv.client as unknown as { lifecycle: NodeJS.EventEmitter }).lifecycle.once("state", r));
     const ackNode = helper.getNode("ack") as unknown as AnyNode;
     let passed = false;
     (helper.getNode("out") as unknown as AnyNode).on("input", () => (passed = true));
@@ -218,10 +227,10 @@ describe("nso nodes (node-red-node-test-helper)", function () {
       { id: "srv", type: "nso-server", host: "127.0.0.1", port: sim.port, heartbeat: 0, accessCheck: "sha256" },
       { id: "ev", type: "nso-events", server: "srv", notifications: ["NOTIF_AUDIT"], wires: [[]] },
     ];
-    await helper.load(NSO_NODES as never, f as never, { srv: { secret: "s3cret\n" } } as never);
+    await helper.load(NSO_NODES, f, { srv: { secret: "s3cret\n" } });
     await sim.server.waitForSubscribers(1);
     await helper.unload();
-    await helper.load(NSO_NODES as never, f as never, { srv: { secret: "wrong" } } as never);
+    await helper.load(NSO_NODES, f, { srv: { secret: "wrong" } });
     const ev = helper.getNode("ev") as unknown as AnyNode & { status: { getCalls(): Array<{ args: Array<{ fill?: string; text?: string }> }> } };
     await called(ev, "status", (a) => a[0]?.fill === "red" && /wrong secret/.test(a[0]?.text ?? ""));
     assert.equal(sim.server.subscribers().length, 0);

@@ -30,12 +30,12 @@ function testNodes(RED: NodeAPI) {
       done();
     });
   }
-  RED.nodes.registerType("test-server", TestServer as never);
+  RED.nodes.registerType("test-server", TestServer);
   RED.nodes.registerType("test-user", TestUser as never);
 }
 
 type StatusSpy = { calledWithMatch(s: object): boolean; lastCall: { args: Array<{ fill: string; shape: string; text: string }> } };
-const statusSpy = (id: string) => helper.getNode(id).status as unknown as StatusSpy;
+const statusSpy = (id: string) => (helper.getNode(id) as unknown as { status: StatusSpy }).status;
 
 const flow = [
   { id: "s1", type: "test-server" },
@@ -92,7 +92,7 @@ describe("nodes/lib/shared-connection (in the Node-RED runtime)", () => {
       opened.at(-1)!.fail(new Error("ECONNREFUSED"));
       lc.reconnectNow();
     }
-    const warn = helper.getNode("s1").warn as unknown as { callCount: number; args: unknown[][] };
+    const { warn } = helper.getNode("s1") as unknown as { warn: { callCount: number; args: unknown[][] } };
     const retries = warn.args.filter((a) => /ECONNREFUSED/.test(String(a[0])));
     assert.equal(retries.length, 1, JSON.stringify(warn.args));
   });

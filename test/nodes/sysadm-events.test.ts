@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import helper from "node-red-node-test-helper";
 import { nodeRedPath, requireCoreNode } from "../support/node-red-path";
 import { waitFor } from "../support/wait";
-import type { Node } from "node-red";
 import sysadmServer from "../../src/nodes/sysadm-server";
 import sysadmEvents from "../../src/nodes/sysadm-events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,7 +17,6 @@ type Msg = { topic: string; payload: any; sysadm: any };
 type Spy = { getCalls(): Array<{ args: any[] }>; callCount: number };
 const CREDS = { s1: { username: "demo", password: "demo-password" } };
 const nodesUnderTest = [sysadmServer, sysadmEvents, tlsConfigNode];
-
 
 function statuses(id: string): Array<{ fill?: string; shape?: string; text?: string }> {
   return (helper.getNode(id).status as unknown as Spy).getCalls().map((c) => c.args[0]);
@@ -53,7 +51,8 @@ describe("sysadm-server + sysadm-events nodes", function () {
       ...wires.map(([h]) => ({ id: h, type: "helper" })),
     ];
   }
-  const connected = () => waitFor("connected", () => sim!.server.subscribers("dispatcher") + sim!.server.subscribers("life-preserver") + sim!.server.subscribers("system-state") > 0);
+  const connected = () =>
+    waitFor("connected", () => sim!.server.subscribers("dispatcher") + sim!.server.subscribers("life-preserver") + sim!.server.subscribers("system-state") > 0);
 
   it("turns each event into one message: topic, payload = args, msg.sysadm", async () => {
     const s = await start();
@@ -83,11 +82,14 @@ describe("sysadm-server + sysadm-events nodes", function () {
     assert.equal(outs[0][0].topic, "system-state");
     assert.equal(outs[1][0].topic, "life-preserver");
     // Dispatcher added at run time: not in the output list, so "other".
-    helper.getNode("e1").receive({ action: "subscribe", events: ["dispatcher"] } as never);
+    helper.getNode("e1").receive({ action: "subscribe", events: ["dispatcher"] });
     await waitFor("dispatcher subscribed", () => s.server.subscribers("dispatcher") === 1);
     await s.server.dispatcherJob("generic", 1);
     await waitFor("other output", () => outs[2].length === 2);
-    assert.deepEqual(outs[2].map((m) => m.topic), ["dispatcher", "dispatcher"]);
+    assert.deepEqual(
+      outs[2].map((m) => m.topic),
+      ["dispatcher", "dispatcher"],
+    );
     s.server.dropConnections();
     await waitFor("gap marker", () => outs[2].some((m) => m.topic === "gap"));
     const gap = outs[2].find((m) => m.topic === "gap")!;
@@ -104,14 +106,14 @@ describe("sysadm-server + sysadm-events nodes", function () {
     await helper.load(nodesUnderTest, flow("life-preserver"), CREDS);
     const got = collector("h0");
     await connected();
-    helper.getNode("e1").receive({ action: "subscribe", events: "dispatcher" } as never);
+    helper.getNode("e1").receive({ action: "subscribe", events: "dispatcher" });
     await waitFor("dispatcher subscribed", () => s.server.subscribers("dispatcher") === 1);
     s.server.dropConnections();
     await waitFor("gap", () => got.some((m) => m.topic === "gap"));
     await waitFor("resubscribed", () => s.server.subscribers("dispatcher") === 1 && s.server.subscribers("life-preserver") === 1);
-    const warn = helper.getNode("e1").warn as unknown as Spy;
+    const { warn } = helper.getNode("e1") as unknown as { warn: Spy };
     assert.ok(warn.getCalls().some((c) => /gap/.test(String(c.args[0]))));
-    helper.getNode("e1").receive({ action: "unsubscribe", events: ["dispatcher"] } as never);
+    helper.getNode("e1").receive({ action: "unsubscribe", events: ["dispatcher"] });
     await waitFor("dispatcher unsubscribed", () => s.server.subscribers("dispatcher") === 0);
   });
 
@@ -120,9 +122,9 @@ describe("sysadm-server + sysadm-events nodes", function () {
     await helper.load(nodesUnderTest, flow("dispatcher"), CREDS);
     await connected();
     const e1 = helper.getNode("e1");
-    e1.receive({ action: "explode" } as never);
-    e1.receive({ action: "subscribe", events: ["life_preserver"] } as never);
-    const errors = e1.error as unknown as Spy;
+    e1.receive({ action: "explode" });
+    e1.receive({ action: "subscribe", events: ["life_preserver"] });
+    const errors = (e1 as unknown as { error: Spy }).error;
     await waitFor("two errors", () => errors.callCount >= 2);
     const texts = errors.getCalls().map((c) => String(c.args[0]?.message ?? c.args[0]));
     assert.match(texts[0], /bad-action|subscribe/);
@@ -164,7 +166,10 @@ describe("sysadm-server + sysadm-events nodes", function () {
     await waitFor("good event", () => got.length === 1);
     assert.deepEqual(got[0].payload, { ok: 1 });
     const errors = (helper.getNode("e1").error as unknown as Spy).getCalls();
-    assert.deepEqual(errors.map((c) => c.args[1]?.payload?.code), ["not-json", "frame-too-large", "too-deep"]);
+    assert.deepEqual(
+      errors.map((c) => c.args[1]?.payload?.code),
+      ["not-json", "frame-too-large", "too-deep"],
+    );
     assert.equal(s.server.connectionCount, 1);
   });
 

@@ -11,12 +11,17 @@ import { DEFAULT_WS_PORT, DEMO_PASSWORD, DEMO_USER, RunningSysadmSimulator, star
 helper.init(nodeRedPath);
 
 const core = requireCoreNode;
-const coreNodes = [core("common/20-inject.js"), core("common/90-comment.js"), core("function/10-switch.js"), core("function/15-change.js"), core("function/10-function.js")];
+const coreNodes = [
+  core("common/20-inject.js"),
+  core("common/90-comment.js"),
+  core("function/10-switch.js"),
+  core("function/15-change.js"),
+  core("function/10-function.js"),
+];
 const examplesDir = join(__dirname, "..", "..", "examples");
 
 type Msg = { topic: string; payload: any; sysadm?: any };
 type FlowNode = { id: string; type: string; url?: string; [k: string]: unknown };
-
 
 /**
  * Load an example as shipped, except: the debug nodes become helper nodes (so the test sees
@@ -38,7 +43,7 @@ async function loadExample(file: string, sim: RunningSysadmSimulator): Promise<R
       creds[n.id] = { username: DEMO_USER, password: DEMO_PASSWORD };
     }
   }
-  await helper.load([sysadmServer, sysadmEvents, ...coreNodes], flow as never, creds);
+  await helper.load([sysadmServer, sysadmEvents, ...coreNodes], flow, creds);
   for (const n of flow) {
     if (n.type === "helper") {
       (helper.getNode(n.id) as unknown as { on(e: string, fn: (m: Msg) => void): void }).on("input", (m) => seen[String(n.name)].push(m));
@@ -64,7 +69,10 @@ describe("sysadm example flows against the simulator", () => {
     const used = new Set<string>();
     for (const f of files) {
       const flow = JSON.parse(readFileSync(join(examplesDir, f), "utf8")) as FlowNode[];
-      assert.ok(flow.some((n) => n.type === "comment"), `${f} has a comment node`);
+      assert.ok(
+        flow.some((n) => n.type === "comment"),
+        `${f} has a comment node`,
+      );
       for (const n of flow) {
         assert.ok(allowed.has(n.type), `${f}: ${n.type}`);
         used.add(n.type);
@@ -107,7 +115,7 @@ describe("sysadm example flows against the simulator", () => {
     sim.server.systemState({ capacity: 95 });
     await waitFor("health", () => seen.health.length === 1);
     assert.equal(seen.health[0].sysadm.priority.level, 6);
-    helper.getNode("5a5ad3f1c0a20002").receive({} as never);
+    helper.getNode("5a5ad3f1c0a20002").receive({});
     await waitFor("unsubscribed", () => sim!.server.subscribers("system-state") === 0);
     assert.equal(sim.server.subscribers("dispatcher"), 1);
   });

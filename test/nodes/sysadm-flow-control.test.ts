@@ -60,7 +60,11 @@ describe("sysadm-events flow control", function () {
     const n = 600;
     await flood(n);
     await waitFor("all events through the delay node", () => got.length === n, 20000);
-    assert.deepEqual(got.map(seq), Array.from({ length: n }, (_, i) => i), "every event once, in order");
+    assert.deepEqual(
+      got.map(seq),
+      Array.from({ length: n }, (_, i) => i),
+      "every event once, in order",
+    );
     assert.ok(watch.maxInFlight <= 20, `in flight peaked at ${watch.maxInFlight}`);
     assert.ok(watch.maxInFlight >= 10, `the window was used (${watch.maxInFlight})`);
     assert.ok(clientOf("s1").stats.pauses >= 1, "the connection stopped reading");
@@ -118,18 +122,25 @@ describe("sysadm-events flow control", function () {
     for (let i = 1; i < windows.length; i++) assert.ok(windows[i][0] >= windows[i - 1][1], "episodes in order");
     // The newest survive, in order; the server was never held back.
     const seqs = events().map(seq);
-    assert.deepEqual([...seqs].sort((a, b) => a - b), seqs);
+    assert.deepEqual(
+      [...seqs].sort((a, b) => a - b),
+      seqs,
+    );
     assert.equal(seqs.at(-1), n - 1);
     assert.equal(clientOf("s1").stats.pauses, 0, "drop-oldest never stops reading");
   });
 
   it("a flow that keeps up is not held back", async () => {
     sim = await startSysadmSimulator({ reorder: "none" });
-    await helper.load(nodes, <never>[
-      { id: "s1", type: "sysadm-server", url: sim.server.wsUrl, keepalive: 60 },
-      { id: "e1", type: "sysadm-events", server: "s1", events: "dispatcher", routing: "single", wires: [["h0"]] },
-      { id: "h0", type: "helper" },
-    ], CREDS);
+    await helper.load(
+      nodes,
+      <never>[
+        { id: "s1", type: "sysadm-server", url: sim.server.wsUrl, keepalive: 60 },
+        { id: "e1", type: "sysadm-events", server: "s1", events: "dispatcher", routing: "single", wires: [["h0"]] },
+        { id: "h0", type: "helper" },
+      ],
+      CREDS,
+    );
     const got = collect("h0");
     watch = new FlowWatch("e1");
     await waitFor("subscribed", () => sim!.server.subscribers("dispatcher") === 1);

@@ -45,10 +45,10 @@ function sourceNode(RED: NodeAPI) {
     RED.nodes.createNode(this, config as never);
     let sends = 0;
     const send = this.send.bind(this);
-    this.send = ((m: NodeMessage) => {
+    this.send = (m: NodeMessage) => {
       sends++;
       send(m);
-    }) as never;
+    };
     const win = new FlowWindow(RED, this, config.window, { pause: () => probe.pauses++, resume: () => undefined });
     probe.win = win;
     this.on("input", (_msg: NodeMessage, _send: unknown, done: () => void) => {
@@ -79,7 +79,7 @@ describe("FlowWindow with window 0 (off) in Node-RED's routing", function () {
         { id: "valve", type: "fc-valve" },
       ] as never,
     );
-    helper.getNode("src").receive({ payload: "go" } as never);
+    helper.getNode("src").receive({ payload: "go" });
     await waitFor("all 500 at the valve", () => (valves.get("valve")?.held ?? 0) === 500);
     assert.equal(probe.sentInHandler, 500, "sent synchronously, no slices");
     assert.equal(probe.finished, 500, "counted finished as sent (nothing tracked)");
@@ -99,7 +99,7 @@ describe("FlowWindow with window 0 (off) in Node-RED's routing", function () {
         { id: "valve", type: "fc-valve" },
       ] as never,
     );
-    helper.getNode("src").receive({ payload: "go" } as never);
+    helper.getNode("src").receive({ payload: "go" });
     await waitFor("20 at the valve", () => (valves.get("valve")?.held ?? 0) === 20);
     assert.equal(probe.sentInHandler, 0, "sent in slices after the handler returned");
     assert.ok(probe.pauses >= 1);
@@ -131,7 +131,7 @@ describe("sysadm-events with window 0: no flow control, as before", function () 
         { id: "e1", type: "sysadm-events", server: "s1", events: "dispatcher", routing: "single", window: "0", wires: [["valve"]] },
         { id: "valve", type: "fc-valve" },
       ] as never,
-      { s1: { username: "demo", password: "demo-password" } } as never,
+      { s1: { username: "demo", password: "demo-password" } },
     );
     await waitFor("subscribed", () => sim!.server.subscribers("dispatcher") === 1);
     const n = 3000;

@@ -37,7 +37,8 @@ export interface PageProblems {
 
 // The editor catches errors thrown by a node definition's hooks (oneditprepare, label,
 // outputLabels, …) and only console.log/warn's them; a broken dialog would otherwise pass.
-const SWALLOWED_DEFINITION_ERROR = /^(onedit(prepare|save|cancel|delete|resize)\b|Definition error:|registerType:|RED\.events\.emit error|RED\.comms\.emit error|Node added to unknown)/;
+const SWALLOWED_DEFINITION_ERROR =
+  /^(onedit(prepare|save|cancel|delete|resize)\b|Definition error:|registerType:|RED\.events\.emit error|RED\.comms\.emit error|Node added to unknown)/;
 
 /**
  * Records uncaught page exceptions, console.error output, and the node-definition errors the

@@ -29,6 +29,5 @@ const coreNodesDir = path.join(path.dirname(require.resolve("@node-red/nodes/pac
 
 /** A core node module of the selected runtime, e.g. requireCoreNode("common/20-inject.js"). */
 export function requireCoreNode(p: string): (RED: NodeAPI) => void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(coreNodesDir, p));
 }

@@ -342,7 +342,6 @@ function runChild(): void {
   process.on("disconnect", () => process.exit(0));
 
   async function start(o: Required<Omit<EmbedOptions, "flows" | "credentials" | "startTimeoutMs" | "nodeBinary">>): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     red = require(o.nodeRedPath) as RedModule;
     const express = require(require.resolve("express", { paths: [path.dirname(o.nodeRedPath)] })) as () => http.RequestListener & {
       use(p: string, h: http.RequestListener): void;

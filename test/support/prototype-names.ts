@@ -21,5 +21,6 @@ export function assertOwnData(obj: unknown, name: string, value: unknown, where 
 /** Nothing reached Object.prototype. */
 export function assertNotPolluted(): void {
   assert.equal(({} as Record<string, unknown>).polluted, undefined, "Object.prototype was polluted");
-  for (const n of PROTOTYPE_NAMES) assert.notEqual(typeof (Object.prototype as unknown as Record<string, unknown>)[n], "string", `Object.prototype.${n} replaced`);
+  for (const n of PROTOTYPE_NAMES)
+    assert.notEqual(typeof (Object.prototype as unknown as Record<string, unknown>)[n], "string", `Object.prototype.${n} replaced`);
 }

@@ -219,15 +219,18 @@ export class FlowWindow implements TrackedOwner {
   }
 
   private startExpiry(): void {
-    this.expiryTimer = setInterval(() => {
-      if (this.inFlight === 0) {
-        clearInterval(this.expiryTimer);
-        this.expiryTimer = undefined;
-        return;
-      }
-      const n = this.tracker.expire(this, this.now() - this.maxAgeMs);
-      if (n > 0) this.events.writtenOff?.(n);
-    }, Math.min(EXPIRY_CHECK_MS, this.maxAgeMs));
+    this.expiryTimer = setInterval(
+      () => {
+        if (this.inFlight === 0) {
+          clearInterval(this.expiryTimer);
+          this.expiryTimer = undefined;
+          return;
+        }
+        const n = this.tracker.expire(this, this.now() - this.maxAgeMs);
+        if (n > 0) this.events.writtenOff?.(n);
+      },
+      Math.min(EXPIRY_CHECK_MS, this.maxAgeMs),
+    );
     this.expiryTimer.unref?.();
   }
 

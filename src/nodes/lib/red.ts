@@ -3,6 +3,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "nod
 export type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow };
 
 /** The `tls-config` node's runtime API (core node 05-tls.js). */
+/** A node's handle as its constructor fills it in: fields its users only read are set there. */
+export type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface TlsConfigNode extends Node {
   addTLSOptions(opts: Record<string, unknown>): void;
   verifyservercert?: boolean;

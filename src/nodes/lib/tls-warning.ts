@@ -8,6 +8,8 @@ import type { Node } from "node-red";
  */
 export function warnIfUnverified(node: Node, tls: Record<string, unknown> | undefined, what: string): boolean {
   if (!tls || tls.rejectUnauthorized !== false) return false;
-  node.warn(`TLS certificate verification is off for ${what}: the connection is encrypted, but anyone on the path can pose as the server and read the credentials. Fine for a lab, not for production (tls-config: tick "Verify server certificate" and give the CA).`);
+  node.warn(
+    `TLS certificate verification is off for ${what}: the connection is encrypted, but anyone on the path can pose as the server and read the credentials. Fine for a lab, not for production (tls-config: tick "Verify server certificate" and give the CA).`,
+  );
   return true;
 }

@@ -36,11 +36,11 @@ function bad(message: string): never {
 
 export function decodeDiffItem(t: Term, prefixes?: ReadonlyMap<string, string>): DecodedItem {
   if (!(t instanceof Tuple) || t.arity !== 4) bad(`diff item is not a 4-tuple: ${formatTerm(t, 120)}`);
-  const [ikp, opNum, , nv] = (t as Tuple).elements;
+  const [ikp, opNum, , nv] = t.elements;
   const op = typeof opNum === "number" ? DIFF_OPS[opNum] : undefined;
   if (!op) bad(`diff item has unknown operation ${formatTerm(opNum, 40)}`);
   const path = renderKeypath(ikp, prefixes);
-  const item: DecodedItem = { change: { op: op!, path, value: null }, ikp: ikp as Term[] };
+  const item: DecodedItem = { change: { op: op, path, value: null }, ikp: ikp as Term[] };
   switch (op) {
     case "value_set": {
       item.change.value = diffValue(nv);
@@ -49,11 +49,11 @@ export function decodeDiffItem(t: Term, prefixes?: ReadonlyMap<string, string>):
     }
     case "moved_after":
       if (!(nv instanceof Tuple)) bad("moved_after value is not a key tuple");
-      item.change.value = { after: (nv as Tuple).arity === 0 ? null : (nv as Tuple).elements.map(diffValue) };
+      item.change.value = { after: nv.arity === 0 ? null : nv.elements.map(diffValue) };
       break;
     case "attr_set": {
       if (!(nv instanceof Tuple) || nv.arity !== 2) bad("attr_set value is not {AttrId, Value}");
-      const [id, v] = (nv as Tuple).elements;
+      const [id, v] = nv.elements;
       if (typeof id !== "number" && typeof id !== "bigint") bad("attr_set attribute id is not an integer");
       const name = ATTR_NAMES[String(id)] ?? String(id);
       // not_found is how an attribute removal is sent (C_NOEXISTS, §4.4 [SRC]).

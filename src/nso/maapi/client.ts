@@ -115,7 +115,10 @@ export class MaapiClient {
     this.conn = undefined;
     const now = this.clock.now();
     if (now < this.notBefore) {
-      throw new InfraError("maapi-unavailable", `MAAPI connect failed recently (${this.lastDialError?.message ?? "unknown"}); next try in ${this.notBefore - now} ms`);
+      throw new InfraError(
+        "maapi-unavailable",
+        `MAAPI connect failed recently (${this.lastDialError?.message ?? "unknown"}); next try in ${this.notBefore - now} ms`,
+      );
     }
     this.dialing ??= (async () => {
       try {

@@ -94,7 +94,13 @@ export class MaapiConnection {
         if (reader.pending > 0) conn.onData(Buffer.alloc(0));
       };
       const onAbort = (): void => finish(new InfraError("maapi-aborted", "MAAPI connect aborted"));
-      const onClose = (): void => finish(new InfraError("nso-closed-handshake", `NSO closed the MAAPI socket during the handshake (${phase}): NSO may be in phase 0, or the IPC access check configured differently`));
+      const onClose = (): void =>
+        finish(
+          new InfraError(
+            "nso-closed-handshake",
+            `NSO closed the MAAPI socket during the handshake (${phase}): NSO may be in phase 0, or the IPC access check configured differently`,
+          ),
+        );
       const timeoutMs = opts.connectTimeoutMs ?? 3000;
       const timer = setTimeout(() => finish(new InfraError("handshake-timeout", `no MAAPI handshake within ${timeoutMs} ms`)), timeoutMs);
       if (signal?.aborted) return onAbort();
@@ -284,7 +290,8 @@ export class MaapiConnection {
   private async expectOk(op: number): Promise<Term | undefined> {
     const r = await this.nextReply();
     if (r.kind === "error") throw new MaapiError(r.op, r.ecode, r.text);
-    if (r.kind !== "ok" || r.op !== op) throw new ProtocolError("maapi-unexpected-reply", `expected the echo of op ${op}, got ${r.kind === "ok" ? `op ${r.op}` : "a bare term"}`);
+    if (r.kind !== "ok" || r.op !== op)
+      throw new ProtocolError("maapi-unexpected-reply", `expected the echo of op ${op}, got ${r.kind === "ok" ? `op ${r.op}` : "a bare term"}`);
     return r.result;
   }
 

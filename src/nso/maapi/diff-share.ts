@@ -95,7 +95,8 @@ export class SharedCommitDiff {
   /** Reader `id`'s view. Aborting `signal` leaves the read: that view settles at once as aborted. */
   view(id: string, signal?: AbortSignal): Promise<CommitDiffResult> {
     const wish = this.wishes.get(id);
-    if (!wish || !this.staying.has(id)) return Promise.resolve(failed(this.commit.thandle, "error", new InfraError("maapi-not-a-reader", `${id} is not a reader of this commit`)));
+    if (!wish || !this.staying.has(id))
+      return Promise.resolve(failed(this.commit.thandle, "error", new InfraError("maapi-not-a-reader", `${id} is not a reader of this commit`)));
     if (signal?.aborted) {
       this.leave(id);
       return Promise.resolve(failed(this.commit.thandle, "aborted", new InfraError("maapi-aborted", "reading the commit diff was aborted (node closed)")));
@@ -121,7 +122,13 @@ export class SharedCommitDiff {
   }
 
   private start(): Promise<CommitDiffResult> {
-    const req: CommitDiffRequest = { ...this.commit, budgetMs: this.read.budgetMs, maxChanges: this.read.maxChanges, subtree: this.read.subtree, signal: this.abort.signal };
+    const req: CommitDiffRequest = {
+      ...this.commit,
+      budgetMs: this.read.budgetMs,
+      maxChanges: this.read.maxChanges,
+      subtree: this.read.subtree,
+      signal: this.abort.signal,
+    };
     // run() may throw before it reads (no MAAPI client: a bad server setting): still a result.
     return Promise.resolve()
       .then(() => this.run(req))

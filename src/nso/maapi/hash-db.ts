@@ -58,7 +58,8 @@ export class HashDbReader {
       const [name, hash] = it.elements;
       // Hashes reach 2688234466 (> 2^31, SMALL_BIG on the wire) but always fit a JS number.
       const h = typeof hash === "bigint" ? Number(hash) : hash;
-      if (!(name instanceof Atom) || typeof h !== "number" || !Number.isSafeInteger(h)) throw new ProtocolError("maapi-hashdb-item", "LOAD_HASH_DB item is not {Atom, Integer}");
+      if (!(name instanceof Atom) || typeof h !== "number" || !Number.isSafeInteger(h))
+        throw new ProtocolError("maapi-hashdb-item", "LOAD_HASH_DB item is not {Atom, Integer}");
       this.db.set(h, name.name);
       this.received++;
     }

@@ -41,7 +41,7 @@ function bad(message: string): never {
 /** Validates a leaf-first name-mode keypath and returns it top-first (for XPath and DIFF_IKP_ITER). */
 export function topFirst(ikp: Term): Ikp {
   if (!Array.isArray(ikp) || ikp.length === 0) bad("keypath is not a non-empty list");
-  return (ikp as Term[]).slice().reverse();
+  return ikp.slice().reverse();
 }
 
 /**
@@ -62,9 +62,9 @@ export function renderKeypath(ikp: Term, prefixes?: ReadonlyMap<string, string>)
     if (e instanceof ImproperList && e.elements.length === 1) {
       const [uri, tag] = [e.elements[0], e.tail];
       if (!(uri instanceof Atom) || !(tag instanceof Atom)) bad("namespace element is not [Uri|Tag] of atoms (hash-mode keypath?)");
-      const u = (uri as Atom).name;
+      const u = uri.name;
       // The top node stays bare (as NSO prints it); an augment in the middle gets its prefix.
-      out += "/" + (i === 0 || u === ns ? "" : prefixOf(u, prefixes) + ":") + (tag as Atom).name;
+      out += "/" + (i === 0 || u === ns ? "" : prefixOf(u, prefixes) + ":") + tag.name;
       ns = u;
       continue;
     }
@@ -86,7 +86,7 @@ export function keyText(k: Term): string {
   else if (k instanceof Atom) s = k.name;
   else if (k instanceof ErlFloat) s = String(k.value);
   else if (k instanceof Tuple && (k.arity === 4 || k.arity === 8) && k.elements.every((x) => typeof x === "number")) {
-    s = k.arity === 4 ? k.elements.join(".") : (k.elements as number[]).map((x) => x.toString(16)).join(":");
+    s = k.arity === 4 ? k.elements.join(".") : k.elements.map((x) => x.toString(16)).join(":");
   } else if (k instanceof Tuple && k.arity === 2 && typeof k.get(0) === "number") s = keyText(k.get(1));
   else bad("key value of an unexpected kind");
   // Quote like the CLI does when a key would not read back as one word.
@@ -102,7 +102,7 @@ export function schemaKey(ikp: Term): string {
   const parts: string[] = [];
   for (const e of path) {
     if (e instanceof Tuple) continue;
-    if (e instanceof ImproperList && e.elements[0] instanceof Atom && e.tail instanceof Atom) parts.push(`{${(e.elements[0] as Atom).name}}${e.tail.name}`);
+    if (e instanceof ImproperList && e.elements[0] instanceof Atom && e.tail instanceof Atom) parts.push(`{${e.elements[0].name}}${e.tail.name}`);
     else if (e instanceof Atom) parts.push(e.name);
     else bad("keypath element of an unexpected kind");
   }
@@ -147,7 +147,11 @@ export function parseSubtree(text: string, prefixes?: ReadonlyMap<string, string
     if (s[i] === "{") {
       const end = s.indexOf("}", i);
       if (end < 0) throw new RangeError(`unterminated {keys} in ${JSON.stringify(text)}`);
-      const keys = s.slice(i + 1, end).trim().split(/\s+/).filter((k) => k !== "");
+      const keys = s
+        .slice(i + 1, end)
+        .trim()
+        .split(/\s+/)
+        .filter((k) => k !== "");
       if (keys.length === 0) throw new RangeError(`empty {keys} in ${JSON.stringify(text)}`);
       out.push(new Tuple(keys.map((k) => Buffer.from(k, "utf8"))));
       i = end + 1;

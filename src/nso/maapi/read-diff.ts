@@ -86,7 +86,7 @@ export function readCommitDiff(client: MaapiClient, req: CommitDiffRequest): Pro
   const labelled: DecodedItem[] = [];
 
   return new Promise<CommitDiffResult>((resolve) => {
-    let hard: TimerHandle | undefined;
+    let hard: TimerHandle = undefined;
     const settle = (why?: TruncationReason, err?: Error): void => {
       if (settled) return;
       settled = true;
@@ -232,7 +232,14 @@ export async function readCommitDiffAndAck(client: MaapiClient, req: CommitDiffR
     // readCommitDiff settles every outcome as a result; should a programming error escape
     // anyway, it becomes a truncated result here so the commit is still released below.
     const err = asError(e);
-    result = { thandle: req.thandle, changes: [], truncated: true, reason: "error", error: { code: "internal", message: err.message }, stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 } };
+    result = {
+      thandle: req.thandle,
+      changes: [],
+      truncated: true,
+      reason: "error",
+      error: { code: "internal", message: err.message },
+      stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 },
+    };
   }
   try {
     await ack();

@@ -3,6 +3,7 @@ import type { TagValue } from "../notifications/values";
 import type { HashDb } from "./hash-db";
 import { prefixOf } from "./keypath";
 import type { SchemaStep, YangSchema } from "./yang-schema";
+import { asText } from "../../core/describe";
 
 /**
  * Names for the tagged values of a stream event (`msg.payload.values`, notifications/values.ts)
@@ -110,7 +111,7 @@ function instancePath(kp: JsonValue[], db: HashDb | undefined, schema: YangSchem
     }
     // A hash the table does not know stays a number: visible, never silently dropped.
     if (e.ns !== undefined) uri = nameOfHash(e.ns, db) ?? "";
-    const name = nameOfHash(e.tag, db) ?? String(e.tag);
+    const name = nameOfHash(e.tag, db) ?? asText(e.tag);
     steps.push({ uri, name });
     out += `/${uri ? ns.of(uri) + ":" : ""}${name}`;
   }
@@ -128,7 +129,10 @@ function keyValueText(k: JsonValue): string {
 function xpathLiteral(s: string): string {
   if (!s.includes("'")) return `'${s}'`;
   if (!s.includes('"')) return `"${s}"`;
-  return `concat(${s.split("'").map((part) => `'${part}'`).join(`, "'", `)})`;
+  return `concat(${s
+    .split("'")
+    .map((part) => `'${part}'`)
+    .join(`, "'", `)})`;
 }
 
 /** An unknown hash as a name would not be an XML name; `_42` is. */
@@ -175,7 +179,12 @@ export function renderNotificationXml(values: readonly NamedTagValue[]): string 
     else {
       // An identityref or instance-identifier declares the prefixes its text uses.
       const decl = v.value && typeof v.value === "object" && !Array.isArray(v.value) ? (v.value as Record<string, JsonValue>).xmlns : undefined;
-      const attrs = decl && typeof decl === "object" && !Array.isArray(decl) ? Object.entries(decl).map(([p, u]) => ` xmlns:${xmlName(p)}="${esc(String(u))}"`).join("") : "";
+      const attrs =
+        decl && typeof decl === "object" && !Array.isArray(decl)
+          ? Object.entries(decl)
+              .map(([p, u]) => ` xmlns:${xmlName(p)}="${esc(asText(u))}"`)
+              .join("")
+          : "";
       out.push(`${open(v, false, attrs)}${esc(text(v.value))}</${xmlName(v.name)}>`);
     }
   }

@@ -37,10 +37,7 @@ export function encodeIterReply(r: number): Buffer {
   return b;
 }
 
-export type MaapiReply =
-  | { kind: "ok"; op: number; result?: Term }
-  | { kind: "error"; op: number; ecode: number; text: string }
-  | { kind: "term"; term: Term };
+export type MaapiReply = { kind: "ok"; op: number; result?: Term } | { kind: "error"; op: number; ecode: number; text: string } | { kind: "term"; term: Term };
 
 /** Reads one reply payload. Throws ProtocolError on bytes that are none of the three forms. */
 export function parseReply(p: Buffer, maxSize?: number): MaapiReply {

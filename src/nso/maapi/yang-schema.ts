@@ -141,7 +141,7 @@ export class YangSchemaReader {
       const label = f.get(1);
       const value = f.get(2);
       if (!Buffer.isBuffer(label) || typeof value !== "number") bad("LOAD_ALL_NS enumeration facet is not {enumeration, Label, Int}");
-      (info.labels ??= new Map()).set(value as number, (label as Buffer).toString("utf8"));
+      (info.labels ??= new Map()).set(value, (label as Buffer).toString("utf8"));
     }
     if (!info.labels) info.base = this.typeKey(d.get(1));
     this.schema.types.set(`{${ns}}${name}`, info);

@@ -16,7 +16,7 @@ export function decodeCallHome(f: Term[], where: string): Record<string, unknown
   out.port = int(f[3], `${where}.port`);
   const key = f[4];
   if (!Buffer.isBuffer(key)) bad(`${where}.ssh_host_key`, `expected a binary, got ${kindOf(key)}`);
-  out.ssh_host_key = binaryToJson(key as Buffer);
+  out.ssh_host_key = binaryToJson(key);
   out.ssh_key_alg = text(f[5], `${where}.ssh_key_alg`);
   return out;
 }

@@ -113,7 +113,7 @@ export function ipText(t: Term, where: string): { af: number; addr: string } {
     const max = v6 ? 0xffff : 0xff;
     const parts = t.elements.map((e, i) => {
       if (typeof e !== "number" || !Number.isInteger(e) || e < 0 || e > max) bad(`${where}[${i}]`, "IP address part out of range");
-      return e as number;
+      return e;
     });
     return v6 ? { af: AF_INET6, addr: ipv6Text(parts) } : { af: AF_INET, addr: parts.join(".") };
   }
@@ -131,7 +131,7 @@ function ipv6Text(p: number[]): string {
   // Longest run (>= 2) of zero groups becomes "::" (RFC 5952 §4.2).
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (p[i] !== 0) {
       i++;
       continue;

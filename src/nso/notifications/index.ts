@@ -69,9 +69,7 @@ const ACKS: Partial<Record<NotificationType, { kind: AckKind; flag?: "NOTIF_AUDI
 };
 
 /** Tag -> type, layout and ack in one lookup (one Map hit per frame instead of three lookups). */
-const BY_TAG = new Map(
-  [...TAG_TYPES].map(([tag, type]) => [tag, { type, layout: LAYOUTS[type as keyof typeof LAYOUTS], ack: ACKS[type] }] as const),
-);
+const BY_TAG = new Map([...TAG_TYPES].map(([tag, type]) => [tag, { type, layout: LAYOUTS[type as keyof typeof LAYOUTS], ack: ACKS[type] }] as const));
 
 /**
  * Decodes one notification term. A tag this version does not know gives NOTIF_UNKNOWN (with

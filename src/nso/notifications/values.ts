@@ -1,6 +1,7 @@
 import { Atom, ErlFloat, ImproperList, Term, Tuple } from "../term/types";
 import { binaryToJson, JsonValue, termToJson } from "../term/json";
 import { bad, bigInt, int, ipText, kindOf, setDatetime, text } from "./fields";
+import { asText } from "../../core/describe";
 
 /**
  * Tagged values of stream events (§9.2): `{QTag, V}` -> `{ns, tag, value}`.
@@ -25,7 +26,7 @@ export function decodeTagValues(t: Term, where: string): TagValue[] {
   return t.map((item, i) => {
     const w = `${where}[${i}]`;
     if (!(item instanceof Tuple) || item.elements.length !== 2) bad(w, `expected {Tag, Value}, got ${kindOf(item)}`);
-    const [qtag, v] = (item as Tuple).elements;
+    const [qtag, v] = item.elements;
     const { ns, tag } = qualifiedTag(qtag, `${w}.tag`);
     return { ns, tag, value: tagValue(v, `${w}.value`) };
   });
@@ -196,7 +197,7 @@ function typedValue(type: number, x: Term, where: string): JsonValue {
       return { type: name, value: ipText(x, w).addr };
     }
     case 38:
-      return { type: name, value: (Array.isArray(x) || typeof x === "string" ? oidText(x) : bad(w, `expected a list, got ${kindOf(x)}`)) };
+      return { type: name, value: Array.isArray(x) || typeof x === "string" ? oidText(x) : bad(w, `expected a list, got ${kindOf(x)}`) };
     case 3:
     case 4:
     case 5:
@@ -227,7 +228,7 @@ function keypath(x: Term, where: string): JsonValue {
 
 function oidText(x: Term[] | string): string {
   const items = typeof x === "string" ? Array.from(x, (c) => c.charCodeAt(0)) : x;
-  return items.map((n) => String(termToJson(n))).join(".");
+  return items.map((n) => asText(termToJson(n))).join(".");
 }
 
 function decimalText(v: bigint, digits: number): string {

@@ -1,13 +1,28 @@
 import * as tags from "./tags";
 import * as types from "./types";
 import type { Term } from "./types";
+import { asText } from "../../core/describe";
 
 // Module-local bindings: under tsx/esbuild each use of an imported name is a getter call.
 const { Atom, ErlFloat, ErlMap, ImproperList, Tuple } = types;
 const {
-  VERSION, SMALL_INTEGER_EXT, INTEGER_EXT, ATOM_EXT, SMALL_ATOM_UTF8_EXT, ATOM_UTF8_EXT, SMALL_TUPLE_EXT,
-  LARGE_TUPLE_EXT, NIL_EXT, BINARY_EXT, STRING_EXT, LIST_EXT, SMALL_BIG_EXT, LARGE_BIG_EXT, NEW_FLOAT_EXT,
-  MAP_EXT, MAX_ATOM_CHARS,
+  VERSION,
+  SMALL_INTEGER_EXT,
+  INTEGER_EXT,
+  ATOM_EXT,
+  SMALL_ATOM_UTF8_EXT,
+  ATOM_UTF8_EXT,
+  SMALL_TUPLE_EXT,
+  LARGE_TUPLE_EXT,
+  NIL_EXT,
+  BINARY_EXT,
+  STRING_EXT,
+  LIST_EXT,
+  SMALL_BIG_EXT,
+  LARGE_BIG_EXT,
+  NEW_FLOAT_EXT,
+  MAP_EXT,
+  MAX_ATOM_CHARS,
 } = tags;
 
 export interface EncodeOptions {
@@ -264,6 +279,6 @@ function isByte(t: Term): boolean {
 
 function describe(v: unknown): string {
   if (v === null) return "null";
-  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === "object") return v.constructor?.name ?? "object";
+  return `${typeof v} ${asText(v)}`;
 }

@@ -57,6 +57,7 @@ function binaryText(b: Buffer): string {
   if (isUtf8(b)) {
     const s = b.toString("utf8");
     // Printable text (tabs/newlines allowed) shows as <<"...">>, anything else as bytes.
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what makes a binary non-printable
     if (!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s)) {
       return '<<"' + s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t") + '">>';
     }
@@ -71,7 +72,32 @@ function floatText(v: number): string {
 }
 
 const RESERVED = new Set([
-  "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case", "catch",
-  "cond", "div", "end", "fun", "if", "let", "maybe", "not", "of", "or", "orelse", "receive", "rem",
-  "try", "when", "xor",
+  "after",
+  "and",
+  "andalso",
+  "band",
+  "begin",
+  "bnot",
+  "bor",
+  "bsl",
+  "bsr",
+  "bxor",
+  "case",
+  "catch",
+  "cond",
+  "div",
+  "end",
+  "fun",
+  "if",
+  "let",
+  "maybe",
+  "not",
+  "of",
+  "or",
+  "orelse",
+  "receive",
+  "rem",
+  "try",
+  "when",
+  "xor",
 ]);

@@ -39,7 +39,7 @@ export class Atom {
   }
 }
 
-export const atom = Atom.of;
+export const atom = (name: string): Atom => Atom.of(name);
 
 export class Tuple {
   constructor(readonly elements: Term[]) {}

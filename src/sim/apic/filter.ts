@@ -83,12 +83,12 @@ function compile(n: Node): Filter {
   switch (n.fn) {
     case "and":
     case "or": {
-      const parts = args.map((a) => compile(a as Node));
+      const parts = args.map((a) => compile(a));
       return n.fn === "and" ? (c, at) => parts.every((f) => f(c, at)) : (c, at) => parts.some((f) => f(c, at));
     }
     case "not": {
       if (args.length !== 1) throw new FilterError("not() takes one condition");
-      const f = compile(args[0] as Node);
+      const f = compile(args[0]);
       return (c, at) => !f(c, at);
     }
     case "eq":
@@ -100,7 +100,14 @@ function compile(n: Node): Filter {
       if (args.length !== 2) throw new FilterError(`${n.fn}() takes a property and a value`);
       const p = prop();
       const v = str(1);
-      const test = { eq: (d: number) => d === 0, ne: (d: number) => d !== 0, lt: (d: number) => d < 0, gt: (d: number) => d > 0, le: (d: number) => d <= 0, ge: (d: number) => d >= 0 }[n.fn];
+      const test = {
+        eq: (d: number) => d === 0,
+        ne: (d: number) => d !== 0,
+        lt: (d: number) => d < 0,
+        gt: (d: number) => d > 0,
+        le: (d: number) => d <= 0,
+        ge: (d: number) => d >= 0,
+      }[n.fn];
       return (c, at) => c === p.cls && test(cmp(at[p.attr] ?? "", v));
     }
     case "bw": {

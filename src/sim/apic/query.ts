@@ -47,7 +47,12 @@ export function parseQuery(path: string, rawQuery: string): SimQuery | undefined
   if (!["self", "children", "subtree"].includes(scope)) throw new QueryParseError(`query-target must be self, children or subtree, not ${scope}`);
   const rsp = params.get("rsp-subtree") ?? "no";
   if (!["no", "children", "full"].includes(rsp)) throw new QueryParseError(`rsp-subtree must be no, children or full, not ${rsp}`);
-  const subtreeClasses = new Set((params.get("target-subtree-class") ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  const subtreeClasses = new Set(
+    (params.get("target-subtree-class") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   let filter: Filter | undefined;
   const f = params.get("query-target-filter");
   if (f) {
@@ -69,8 +74,7 @@ export function parseQuery(path: string, rawQuery: string): SimQuery | undefined
       if (scope === "children") return parentDn(dn) === target;
       return dn === target || dn.startsWith(`${target}/`);
     };
-    matches = (c, dn, attrs) =>
-      inScope(dn) && (scope === "self" || subtreeClasses.size === 0 || subtreeClasses.has(c)) && (!filter || filter(c, attrs));
+    matches = (c, dn, attrs) => inScope(dn) && (scope === "self" || subtreeClasses.size === 0 || subtreeClasses.has(c)) && (!filter || filter(c, attrs));
   }
   return { kind, target, params, matches };
 }

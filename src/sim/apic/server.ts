@@ -131,7 +131,21 @@ function envelope(code: number, text: string): string {
 export class ApicSimulator extends EventEmitter {
   readonly store: MoStore;
   readonly policy: SimPolicy;
-  readonly stats: SimStats = { logins: 0, loginFailures: 0, tokenRefreshes: 0, logouts: 0, subscribes: 0, subscriptionRefreshes: 0, refreshFailures: 0, framesSent: 0, changes: 0, slowSocketsDropped: 0, openSockets: 0, sessions: 0, liveSubscriptions: 0 };
+  readonly stats: SimStats = {
+    logins: 0,
+    loginFailures: 0,
+    tokenRefreshes: 0,
+    logouts: 0,
+    subscribes: 0,
+    subscriptionRefreshes: 0,
+    refreshFailures: 0,
+    framesSent: 0,
+    changes: 0,
+    slowSocketsDropped: 0,
+    openSockets: 0,
+    sessions: 0,
+    liveSubscriptions: 0,
+  };
   /** The last raw request lines (`GET /api/...?...`), newest last, at most 2000: tests check exact encoding. */
   readonly requests: string[] = [];
   private readonly server: http.Server | https.Server;
@@ -494,7 +508,16 @@ export class ApicSimulator extends EventEmitter {
         return;
       }
       const now = Date.now();
-      const s: Session = { id: `sim-${++this.sessionSeq}`, user: name, createdAt: now, maxAt: now + this.o.maxLifetimeSeconds * 1000, tokenExpiresAt: 0, sockets: new Set(), subs: new Map(), pending: [] };
+      const s: Session = {
+        id: `sim-${++this.sessionSeq}`,
+        user: name,
+        createdAt: now,
+        maxAt: now + this.o.maxLifetimeSeconds * 1000,
+        tokenExpiresAt: 0,
+        sockets: new Set(),
+        subs: new Map(),
+        pending: [],
+      };
       this.sessions.add(s);
       this.stats.logins++;
       this.loginReply(res, s, this.newToken(s));

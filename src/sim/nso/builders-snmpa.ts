@@ -1,6 +1,7 @@
 import { atom, Term, Tuple, tuple } from "../../nso/term/types";
 import { SNMP_ERROR_STATUS } from "../../nso/notifications/enums";
 import { ipTerm } from "./builders";
+import { asText } from "../../core/describe";
 
 /**
  * SNMPA `{512, Inner}` as NSO 6.2.5's agent sends it (BEAM
@@ -27,8 +28,12 @@ const int = (v: unknown, dflt: number, what: string): number => {
 };
 
 function oidList(v: unknown, what: string): number[] {
-  const parts = String(v ?? "").split(".").filter((x) => x !== "").map(Number);
-  if (parts.length === 0 || parts.some((p) => !Number.isSafeInteger(p) || p < 0)) throw new RangeError(`SNMPA ${what}: expected a dotted OID, got ${JSON.stringify(v)}`);
+  const parts = asText(v ?? "")
+    .split(".")
+    .filter((x) => x !== "")
+    .map(Number);
+  if (parts.length === 0 || parts.some((p) => !Number.isSafeInteger(p) || p < 0))
+    throw new RangeError(`SNMPA ${what}: expected a dotted OID, got ${JSON.stringify(v)}`);
   return parts;
 }
 
@@ -41,7 +46,7 @@ function varbind(v: unknown, i: number): Tuple {
   else if (o.oid !== undefined) desc = tuple(2, vartype, oidList(o.oid, `vb[${i}].oid`));
   else if (typeof o.column === "string") desc = tuple(3, vartype, oidList(o.rowindex, `vb[${i}].rowindex`), atom(o.column));
   else throw new RangeError(`SNMPA vb[${i}]: needs name, oid, or column + rowindex`);
-  const value: Term = o.value === null || o.value === undefined ? 0 : Buffer.from(String(o.value), "utf8");
+  const value: Term = o.value === null || o.value === undefined ? 0 : Buffer.from(asText(o.value), "utf8");
   return tuple(desc, value);
 }
 
@@ -51,14 +56,26 @@ export function snmpaTerm(tag: number, s: Record<string, unknown>): Tuple {
   if (pdu === 1) {
     for (const k of ["request_id", "error_status", "error_index"]) {
       const v = s[k];
-      if (v !== undefined && v !== 0 && v !== "noError") throw new RangeError(`SNMPA v1 trap: ${k} cannot be sent (the v1 trap layout has no slot for it), got ${JSON.stringify(v)}`);
+      if (v !== undefined && v !== 0 && v !== "noError")
+        throw new RangeError(`SNMPA v1 trap: ${k} cannot be sent (the v1 trap layout has no slot for it), got ${JSON.stringify(v)}`);
     }
     return tuple(
       tag,
-      tuple(1, int(s.time_stamp, 4242, "time_stamp"), ipTerm(s.ip ?? "192.0.2.9"), int(s.port, 162, "port"), int(s.generic_trap, 6, "generic_trap"), int(s.specific_trap, 1, "specific_trap"), vbs.length, vbs, ipTerm(s.agent_addr ?? s.ip ?? "192.0.2.9"), oidList(s.enterprise ?? "1.3.6.1.4.1.24961", "enterprise")),
+      tuple(
+        1,
+        int(s.time_stamp, 4242, "time_stamp"),
+        ipTerm(s.ip ?? "192.0.2.9"),
+        int(s.port, 162, "port"),
+        int(s.generic_trap, 6, "generic_trap"),
+        int(s.specific_trap, 1, "specific_trap"),
+        vbs.length,
+        vbs,
+        ipTerm(s.agent_addr ?? s.ip ?? "192.0.2.9"),
+        oidList(s.enterprise ?? "1.3.6.1.4.1.24961", "enterprise"),
+      ),
     );
   }
-  let status: Term = 0;
+  let status: Term;
   if (typeof s.error_status === "string") {
     if (!STATUS_BY_NAME.has(s.error_status)) throw new RangeError(`SNMPA error_status: unknown name ${JSON.stringify(s.error_status)}`);
     status = s.error_status === "noError" ? 0 : atom(s.error_status);
@@ -67,5 +84,17 @@ export function snmpaTerm(tag: number, s: Record<string, unknown>): Tuple {
     // The agent sends the OTP atom for every non-zero status (§7 quirk).
     status = n === 0 ? 0 : atom(SNMP_ERROR_STATUS[n] ?? "genErr");
   }
-  return tuple(tag, tuple(pdu, int(s.request_id, 1, "request_id"), ipTerm(s.ip ?? "192.0.2.9"), int(s.port, 161, "port"), status, int(s.error_index, 0, "error_index"), vbs.length, vbs));
+  return tuple(
+    tag,
+    tuple(
+      pdu,
+      int(s.request_id, 1, "request_id"),
+      ipTerm(s.ip ?? "192.0.2.9"),
+      int(s.port, 161, "port"),
+      status,
+      int(s.error_index, 0, "error_index"),
+      vbs.length,
+      vbs,
+    ),
+  );
 }

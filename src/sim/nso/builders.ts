@@ -2,6 +2,7 @@ import { atom, Atom, ErlFloat, ImproperList, Term, Tuple, tuple } from "../../ns
 import { NOTIF_BITS } from "../../nso/constants";
 import { datetimeTerm } from "../../nso/datetime";
 import { snmpaTerm } from "./builders-snmpa";
+import { asText } from "../../core/describe";
 
 /**
  * Turns a notification spec (JSON from a scenario file or the control API) into the term
@@ -18,7 +19,7 @@ export interface BuildContext {
 }
 
 const U = atom("undefined");
-const bin = (v: unknown, dflt = ""): Buffer => Buffer.from(v === undefined || v === null ? dflt : String(v), "utf8");
+const bin = (v: unknown, dflt = ""): Buffer => Buffer.from(v === undefined || v === null ? dflt : asText(v), "utf8");
 const int = (v: unknown, dflt: number): number => {
   const n = v === undefined ? dflt : Number(v);
   if (!Number.isSafeInteger(n)) throw new RangeError(`expected an integer, got ${JSON.stringify(v)}`);
@@ -27,7 +28,7 @@ const int = (v: unknown, dflt: number): number => {
 const optBin = (v: unknown): Term => (v === undefined || v === null ? U : bin(v));
 
 export function ipTerm(ip: unknown): Tuple {
-  const s = String(ip ?? "127.0.0.1");
+  const s = asText(ip ?? "127.0.0.1");
   if (s.includes(":")) {
     const [head, tail] = s.split("::");
     const h = head ? head.split(":") : [];
@@ -48,7 +49,7 @@ export function uinfoTerm(u: Record<string, unknown> = {}): Tuple {
     int(u.usid, 59),
     bin(u.username ?? u.user, "admin"),
     bin(u.clearpass, ""),
-    atom(String(u.context ?? "cli")),
+    atom(asText(u.context ?? "cli")),
     int(u.proto, 4),
     ipTerm(u.ip),
     int(u.port, 0),
@@ -89,7 +90,7 @@ export function streamValues(values: unknown): Term[] {
 
 function progressTerm(s: Spec, ctx: BuildContext): Tuple {
   const type = int(s.ptype ?? s.progress_type, 3);
-  const ts = s.timestamp !== undefined ? BigInt(String(s.timestamp)) : BigInt(Date.now()) * 1000n;
+  const ts = s.timestamp !== undefined ? BigInt(asText(s.timestamp)) : BigInt(Date.now()) * 1000n;
   const duration: Term = s.duration === undefined ? U : int(s.duration, 0);
   const attrs = (Array.isArray(s.attributes) ? s.attributes : []).map((a: unknown) => {
     const [k, v] = a as [string, unknown];
@@ -101,10 +102,46 @@ function progressTerm(s: Spec, ctx: BuildContext): Tuple {
   });
   const bigTs: Term = ts <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ts) : ts;
   if (ctx.libVsn >= 0x08010000) {
-    return tuple(type, bigTs, duration, optBin(s.trace_id), optBin(s.span_id), optBin(s.parent_span_id), int(s.usid, 0), int(s.tid, 0), int(s.datastore, 2), optBin(s.context), optBin(s.subsystem), optBin(s.msg), optBin(s.annotation), attrs, links);
+    return tuple(
+      type,
+      bigTs,
+      duration,
+      optBin(s.trace_id),
+      optBin(s.span_id),
+      optBin(s.parent_span_id),
+      int(s.usid, 0),
+      int(s.tid, 0),
+      int(s.datastore, 2),
+      optBin(s.context),
+      optBin(s.subsystem),
+      optBin(s.msg),
+      optBin(s.annotation),
+      attrs,
+      links,
+    );
   }
   // Previous generation (0x07070000 <= LIB_VSN < 0x08010000): 12 + 7 NSO fields (§7.1, §15).
-  return tuple(type, bigTs, duration, int(s.usid, 0), int(s.tid, 0), int(s.datastore, 2), optBin(s.context), optBin(s.trace_id), optBin(s.subsystem), optBin(s.phase), optBin(s.msg), optBin(s.annotation), optBin(s.service), optBin(s.service_phase), optBin(s.commit_queue_id), optBin(s.node), optBin(s.device), optBin(s.device_phase), optBin(s.package));
+  return tuple(
+    type,
+    bigTs,
+    duration,
+    int(s.usid, 0),
+    int(s.tid, 0),
+    int(s.datastore, 2),
+    optBin(s.context),
+    optBin(s.trace_id),
+    optBin(s.subsystem),
+    optBin(s.phase),
+    optBin(s.msg),
+    optBin(s.annotation),
+    optBin(s.service),
+    optBin(s.service_phase),
+    optBin(s.commit_queue_id),
+    optBin(s.node),
+    optBin(s.device),
+    optBin(s.device_phase),
+    optBin(s.package),
+  );
 }
 
 /** The term for `spec` as seen by one subscriber; throws RangeError on a spec it cannot build. */
@@ -120,9 +157,23 @@ export function buildNotification(spec: Spec, ctx: BuildContext): Term {
     case "NOTIF_WEBUI":
       return tuple(B[spec.type], int(spec.logno, spec.type === "NOTIF_NETCONF" ? 86 : 1), int(spec.prio, 6), bin(spec.msg, "event"));
     case "NOTIF_COMMIT_SIMPLE":
-      return tuple(B.NOTIF_COMMIT_SIMPLE, int(spec.database, 2), uinfoTerm(spec.uinfo as Record<string, unknown>), int(spec.diff_available, 1), int(spec.flags, 0));
+      return tuple(
+        B.NOTIF_COMMIT_SIMPLE,
+        int(spec.database, 2),
+        uinfoTerm(spec.uinfo as Record<string, unknown>),
+        int(spec.diff_available, 1),
+        int(spec.flags, 0),
+      );
     case "NOTIF_COMMIT_DIFF":
-      return tuple(B.NOTIF_COMMIT_DIFF, int(spec.database, 2), uinfoTerm(spec.uinfo as Record<string, unknown>), int(spec.th, 119), int(spec.flags, 0), bin(spec.comment, ""), bin(spec.label, ""));
+      return tuple(
+        B.NOTIF_COMMIT_DIFF,
+        int(spec.database, 2),
+        uinfoTerm(spec.uinfo as Record<string, unknown>),
+        int(spec.th, 119),
+        int(spec.flags, 0),
+        bin(spec.comment, ""),
+        bin(spec.label, ""),
+      );
     case "NOTIF_USER_SESSION":
       return tuple(B.NOTIF_USER_SESSION, int(spec.session_type ?? spec.stype, 1), uinfoTerm(spec.uinfo as Record<string, unknown>), int(spec.database, 0));
     case "NOTIF_HA_INFO": {
@@ -148,9 +199,22 @@ export function buildNotification(spec: Spec, ctx: BuildContext): Term {
       return tuple(tag, progressTerm(spec, ctx));
     }
     case "NOTIF_AUDIT_NETWORK":
-      return tuple(B.NOTIF_AUDIT_NETWORK, tuple(int(spec.usid, 83), int(spec.tid, 166), bin(spec.user, "admin"), bin(spec.device, "d0"), optBin(spec.trace_id), bin(spec.config, "<rpc/>")));
+      return tuple(
+        B.NOTIF_AUDIT_NETWORK,
+        tuple(int(spec.usid, 83), int(spec.tid, 166), bin(spec.user, "admin"), bin(spec.device, "d0"), optBin(spec.trace_id), bin(spec.config, "<rpc/>")),
+      );
     case "NOTIF_COMPACTION":
-      return tuple(B.NOTIF_COMPACTION, int(spec.dbfile, 2), int(spec.compaction_type, 1), int(spec.fsize_start, 4096), int(spec.fsize_end, 2048), int(spec.fsize_last, 4096), Date.now() * 1000, int(spec.duration, 1500), int(spec.ntrans, 10));
+      return tuple(
+        B.NOTIF_COMPACTION,
+        int(spec.dbfile, 2),
+        int(spec.compaction_type, 1),
+        int(spec.fsize_start, 4096),
+        int(spec.fsize_end, 2048),
+        int(spec.fsize_last, 4096),
+        Date.now() * 1000,
+        int(spec.duration, 1500),
+        int(spec.ntrans, 10),
+      );
     case "NOTIF_CQ_PROGRESS": {
       const ts = datetimeTerm(new Date());
       const tag: Term = spec.cq_tag === undefined ? U : bin(spec.cq_tag);
@@ -178,9 +242,32 @@ export function buildNotification(spec: Spec, ctx: BuildContext): Term {
         return tuple(bin(svc), names(done ?? [], "failed_services"), names(bad ?? [], "failed_services"));
       });
       if (ctx.libVsn >= 0x07060000) {
-        return tuple(B.NOTIF_CQ_PROGRESS, int(spec.cq_type, 4), ts, int(spec.cq_id, 1), tag, devs("completed"), devs("transient"), failed, completedServices, failedServices, optBin(spec.trace_id));
+        return tuple(
+          B.NOTIF_CQ_PROGRESS,
+          int(spec.cq_type, 4),
+          ts,
+          int(spec.cq_id, 1),
+          tag,
+          devs("completed"),
+          devs("transient"),
+          failed,
+          completedServices,
+          failedServices,
+          optBin(spec.trace_id),
+        );
       }
-      return tuple(B.NOTIF_CQ_PROGRESS, int(spec.cq_type, 4), ts, tag, int(spec.cq_id, 1), devs("completed"), devs("transient"), failed, completedServices, failedServices);
+      return tuple(
+        B.NOTIF_CQ_PROGRESS,
+        int(spec.cq_type, 4),
+        ts,
+        tag,
+        int(spec.cq_id, 1),
+        devs("completed"),
+        devs("transient"),
+        failed,
+        completedServices,
+        failedServices,
+      );
     }
     case "NOTIF_COMMIT_FAILED": {
       // §7: NETCONF (2) adds the peer `IpTuple, Port` ({0,0,0,0}, 0 when unknown), EXTERNAL (3) the daemon name.

@@ -52,7 +52,14 @@ const NSO_OPTIONS: readonly OptionSpec[] = [
   { name: "port", kind: "number", port: true, default: 4569, help: "events and MAAPI port" },
   { name: "scenario", kind: "string", default: "demo", valueName: "FILE|demo|none", help: "events to play: a scenario JSON file, the built-in demo, or none" },
   { name: "secret-file", kind: "string", valueName: "FILE", help: "enable the IPC access check with the secret in FILE" },
-  { name: "event-reply-timeout", kind: "number", positive: true, default: DEFAULT_EVENT_REPLY_TIMEOUT_MS, valueName: "MS", help: "how long to wait for a subscriber's reply" },
+  {
+    name: "event-reply-timeout",
+    kind: "number",
+    positive: true,
+    default: DEFAULT_EVENT_REPLY_TIMEOUT_MS,
+    valueName: "MS",
+    help: "how long to wait for a subscriber's reply",
+  },
   { name: "proto-vsn", kind: "number", default: DEFAULT_LIB_PROTO_VSN, help: "protocol version to announce" },
   { name: "phase0", kind: "flag", help: "refuse every connection (NSO still starting)" },
 ];

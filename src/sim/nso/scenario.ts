@@ -82,7 +82,7 @@ export function runScenario(sim: NsoSimServer, scenario: Scenario, onError: (e: 
       const { delayMs: _d, wait, ...spec } = step;
       let done: Promise<unknown> = Promise.resolve();
       try {
-        const r = sim.inject(spec as Spec);
+        const r = sim.inject(spec);
         if (wait ?? spec.type === "NOTIF_COMMIT_DIFF") done = r.done;
       } catch (e) {
         onError(e as Error);

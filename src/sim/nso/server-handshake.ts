@@ -1,6 +1,16 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type * as net from "node:net";
-import { ACCESS_CHALLENGE_TAG, ACCESS_OK, ACCESS_RESPONSE_TAG, ACCESS_WRONG_SECRET, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, VSN_MODEL_TOO_SMALL, VSN_OK, VSN_PROTO_INCOMPATIBLE } from "../../nso/constants";
+import {
+  ACCESS_CHALLENGE_TAG,
+  ACCESS_OK,
+  ACCESS_RESPONSE_TAG,
+  ACCESS_WRONG_SECRET,
+  DEFAULT_LIB_PROTO_VSN,
+  DEFAULT_LIB_VSN,
+  VSN_MODEL_TOO_SMALL,
+  VSN_OK,
+  VSN_PROTO_INCOMPATIBLE,
+} from "../../nso/constants";
 import { ByteReader } from "../../nso/framing";
 import { accessResponse, challengeLength, encodeVersionReply, parseHeader, ParsedHeader } from "../../nso/handshake";
 
@@ -95,7 +105,8 @@ export class ServerHandshake {
       const b = this.reader.take(1 + challengeLength(kind));
       if (!b) return { kind: "pending" };
       const expect = accessResponse(kind, this.cfg.secret!, this.challenge!);
-      if (b[0] !== ACCESS_RESPONSE_TAG || !timingSafeEqual(b, expect)) return { kind: "rejected", reason: "Wrong secret used", bytes: Buffer.from([ACCESS_WRONG_SECRET]) };
+      if (b[0] !== ACCESS_RESPONSE_TAG || !timingSafeEqual(b, expect))
+        return { kind: "rejected", reason: "Wrong secret used", bytes: Buffer.from([ACCESS_WRONG_SECRET]) };
       this.socket.write(Buffer.from([ACCESS_OK]));
       return this.versionCheck(header);
     }

@@ -3,13 +3,7 @@ import * as net from "node:net";
 import { decodeTerm, encodeTerm } from "../../nso/term";
 import { atom, isAtom, isTuple, Term, Tuple, tuple } from "../../nso/term/types";
 import { AckHandle, AckKind, parseAck } from "../../nso/acks";
-import {
-  CLIENT_ID_EVENT_MGR,
-  DEFAULT_EVENT_REPLY_TIMEOUT_MS,
-  MIN_INTERVAL_MS,
-  NOTIF_BITS,
-  SUBSCRIPTION_DEADLINE_MS,
-} from "../../nso/constants";
+import { CLIENT_ID_EVENT_MGR, DEFAULT_EVENT_REPLY_TIMEOUT_MS, MIN_INTERVAL_MS, NOTIF_BITS, SUBSCRIPTION_DEADLINE_MS } from "../../nso/constants";
 import { datetimeMicros, datetimeTerm, readDatetime } from "../../nso/datetime";
 import { ByteReader, encodeFrame } from "../../nso/framing";
 import { ParsedHeader } from "../../nso/handshake";
@@ -19,6 +13,7 @@ import { DiffSpecItem, MaapiSimOptions, MaapiSimServer, trackCommit } from "./ma
 import { handshakeSettings, ServerHandshake, SimHandshakeOptions } from "./server-handshake";
 import { listenOn } from "../listen";
 import { StreamConfig, StreamStore } from "./streams";
+import { asText } from "../../core/describe";
 
 /**
  * A notification server that behaves like NSO 6.2.5's event manager on the wire
@@ -137,7 +132,15 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
     this.maapi =
       opts.maapi === false
         ? undefined
-        : new MaapiSimServer({ protoVsn: this.opts.protoVsn, libVsn: this.opts.libVsn, compatProtoVsns: this.opts.compatProtoVsns, maxDepth: this.opts.maxDepth, maxKeyLen: this.opts.maxKeyLen, secret: opts.secret, ...opts.maapi });
+        : new MaapiSimServer({
+            protoVsn: this.opts.protoVsn,
+            libVsn: this.opts.libVsn,
+            compatProtoVsns: this.opts.compatProtoVsns,
+            maxDepth: this.opts.maxDepth,
+            maxKeyLen: this.opts.maxKeyLen,
+            secret: opts.secret,
+            ...opts.maapi,
+          });
     this.streams = new StreamStore(
       opts.streams ?? [
         { name: "NETCONF", replay: true },
@@ -264,7 +267,9 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       const info = sub.info;
       if (!info || this.hung) continue;
       const progress = spec.type === "NOTIF_PROGRESS" || spec.type === "NOTIF_COMMIT_PROGRESS";
-      const wants = progress ? (info.mask & (NOTIF_BITS.NOTIF_PROGRESS | (spec.type === "NOTIF_COMMIT_PROGRESS" ? NOTIF_BITS.NOTIF_COMMIT_PROGRESS : 0))) !== 0 : (info.mask & bit) !== 0;
+      const wants = progress
+        ? (info.mask & (NOTIF_BITS.NOTIF_PROGRESS | (spec.type === "NOTIF_COMMIT_PROGRESS" ? NOTIF_BITS.NOTIF_COMMIT_PROGRESS : 0))) !== 0
+        : (info.mask & bit) !== 0;
       if (!wants) continue;
       if (progress && Number(spec.verbosity ?? 0) > info.verbosity) continue;
       const term = buildNotification(spec, { libVsn: info.libVsn, mask: info.mask });
@@ -310,9 +315,9 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   }
 
   private injectStream(spec: Spec): InjectResult & { subs: Subscriber[] } {
-    const name = String(spec.stream ?? "NETCONF");
+    const name = asText(spec.stream ?? "NETCONF");
     if (!this.streams.has(name)) throw new RangeError(`unknown stream ${name}`);
-    const time = datetimeTerm(spec.event_time ? String(spec.event_time) : new Date());
+    const time = datetimeTerm(spec.event_time ? asText(spec.event_time) : new Date());
     const values = streamValues(spec.values ?? []);
     const e = this.streams.record(name, time, values);
     let delivered = 0;
@@ -485,7 +490,14 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       if (typeof mask !== "number" && typeof mask !== "bigint") return this.refuse(sub, BAD_SUB());
       if (typeof hb !== "number" || typeof hc !== "number" || typeof verb !== "number") return this.refuse(sub, BAD_SUB());
       const m = Number(mask);
-      info = { ...base, legacy: false, mask: m, heartbeatMs: clamp(hb, NOTIF_BITS.NOTIF_HEARTBEAT, m), healthCheckMs: clamp(hc, NOTIF_BITS.NOTIF_HEALTH_CHECK, m), verbosity: verb };
+      info = {
+        ...base,
+        legacy: false,
+        mask: m,
+        heartbeatMs: clamp(hb, NOTIF_BITS.NOTIF_HEARTBEAT, m),
+        healthCheckMs: clamp(hc, NOTIF_BITS.NOTIF_HEALTH_CHECK, m),
+        verbosity: verb,
+      };
       if (m & NOTIF_BITS.NOTIF_STREAM_EVENT) {
         // Without a 6-tuple the real server's writer crashes; the client sees a close.
         if (!isTuple(streamInfo, 6)) return this.reject(sub.socket, "stream info is not a 6-tuple");
@@ -515,7 +527,8 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
     this.subs.set(sub.id, sub);
     this.write(sub, atom("ok"));
     if (info.heartbeatMs > 0) this.every(sub, info.heartbeatMs, () => !this.hung && this.write(sub, tuple(NOTIF_BITS.NOTIF_HEARTBEAT)));
-    if (info.healthCheckMs > 0) this.every(sub, info.healthCheckMs, () => !this.hung && !this.opts.healthFailing && this.write(sub, tuple(NOTIF_BITS.NOTIF_HEALTH_CHECK)));
+    if (info.healthCheckMs > 0)
+      this.every(sub, info.healthCheckMs, () => !this.hung && !this.opts.healthFailing && this.write(sub, tuple(NOTIF_BITS.NOTIF_HEALTH_CHECK)));
     const st = info.stream;
     if (st && st.start !== undefined) {
       for (const e of this.streams.replay(st.name, st.start, st.stop)) this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(e.time, e.values)));

@@ -40,8 +40,13 @@ export function generateSelfSigned(commonName = "SysAdm", hosts: string[] = ["lo
   );
   const signature = sign("sha256", tbs, privateKey);
   const der = seq(tbs, sigAlg, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const certPem = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
-  const keyPem = createPrivateKey(privateKey.export({ type: "pkcs8", format: "pem" })).export({ type: "pkcs8", format: "pem" }).toString();
+  const certPem = `-----BEGIN CERTIFICATE-----\n${der
+    .toString("base64")
+    .match(/.{1,64}/g)!
+    .join("\n")}\n-----END CERTIFICATE-----\n`;
+  const keyPem = createPrivateKey(privateKey.export({ type: "pkcs8", format: "pem" }))
+    .export({ type: "pkcs8", format: "pem" })
+    .toString();
   return { certPem, keyPem, fingerprint: new X509Certificate(certPem).fingerprint256 };
 }
 

@@ -25,7 +25,13 @@ function lpStamp(d = new Date()): string {
 }
 
 export type LifePreserverKind = "snapshot" | "replication-start" | "replication-finished" | "replication-failed" | "replication-progress";
-export const LIFE_PRESERVER_KINDS: readonly LifePreserverKind[] = ["snapshot", "replication-start", "replication-finished", "replication-failed", "replication-progress"];
+export const LIFE_PRESERVER_KINDS: readonly LifePreserverKind[] = [
+  "snapshot",
+  "replication-start",
+  "replication-finished",
+  "replication-failed",
+  "replication-progress",
+];
 
 /** The five life-preserver messages (§4.4); dataset names are lower-cased like the server does. */
 export function lifePreserverEvent(kind: LifePreserverKind, dataset = "tank/home", target = "backup.example.net"): Record<string, string> {
@@ -128,7 +134,12 @@ export function pkgJobEvents(pkg = "nano", steps = 3): Array<Record<string, unkn
   const id = `sysadm_pkg_install-{${randomUUID()}}`;
   const cmd = `pkg install -y ${pkg}`;
   const started = localIso();
-  const lines = [`Updating FreeBSD repository catalogue...`, `The following 1 package(s) will be affected:`, `[1/1] Installing ${pkg}...`, `[1/1] Extracting ${pkg}: 100%`].slice(0, Math.max(1, steps));
+  const lines = [
+    `Updating FreeBSD repository catalogue...`,
+    `The following 1 package(s) will be affected:`,
+    `[1/1] Installing ${pkg}...`,
+    `[1/1] Extracting ${pkg}: 100%`,
+  ].slice(0, Math.max(1, steps));
   const out: Array<Record<string, unknown>> = [];
   const details = (state: string, chunk: string, extra: Record<string, unknown> = {}) => ({
     process_id: id,
@@ -139,7 +150,13 @@ export function pkgJobEvents(pkg = "nano", steps = 3): Array<Record<string, unkn
     [cmd]: chunk,
     ...extra,
   });
-  out.push({ event_system: "sysadm/pkg", state: "pending", action: "pkg_install", pkg_log: "", process_details: { process_id: id, state: "pending", cmd_list: [cmd] } });
+  out.push({
+    event_system: "sysadm/pkg",
+    state: "pending",
+    action: "pkg_install",
+    pkg_log: "",
+    process_details: { process_id: id, state: "pending", cmd_list: [cmd] },
+  });
   out.push({ process_id: id, state: "running" });
   let log = "";
   for (const line of lines) {

@@ -40,7 +40,12 @@ export async function startSysadmSimulator(options: SysadmSimOptions = {}): Prom
     options.wssPort !== null && server.wssUrl === undefined
       ? { option: "--wss-port", host, port: options.wssPort ?? 0 }
       : { option: "--ws-port", host, port: options.wsPort ?? 0 };
-  await listenAs("sysadm", failed, () => server.listen(), () => server.close());
+  await listenAs(
+    "sysadm",
+    failed,
+    () => server.listen(),
+    () => server.close(),
+  );
   const endpoints: Record<string, string> = {};
   const ports: Record<string, number> = {};
   if (server.wssUrl) {
@@ -66,7 +71,13 @@ const SYSADM_OPTIONS: readonly OptionSpec[] = [
   { name: "token-lifetime", kind: "number", default: 900, valueName: "S", help: "sliding token lifetime in seconds" },
   { name: "auth-deadline", kind: "number", default: 30, valueName: "S", help: "close a connection not authenticated within this many seconds" },
   { name: "legacy-empty-token", kind: "flag", help: "reproduce the real server's empty-token bug" },
-  { name: "reorder", kind: "choice", choices: ["random", "reverse", "none"], default: "random", help: "reply order for pooled requests: random delays like the real server, reversed, or in order" },
+  {
+    name: "reorder",
+    kind: "choice",
+    choices: ["random", "reverse", "none"],
+    default: "random",
+    help: "reply order for pooled requests: random delays like the real server, reversed, or in order",
+  },
 ];
 
 export const sysadmSimulator: SimulatorEntry = {

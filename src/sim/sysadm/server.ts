@@ -8,7 +8,15 @@ import WebSocket, { WebSocketServer } from "ws";
 import { listenOn } from "../listen";
 import { generateSelfSigned, GeneratedCertificate } from "./certificate";
 import { errorFrame, eventFrame, replyFrame } from "./envelope";
-import { genericJobEvents, LIFE_PRESERVER_KINDS, LifePreserverKind, lifePreserverEvent, pkgJobEvents, systemStateEvent, SystemStateOptions } from "./generators";
+import {
+  genericJobEvents,
+  LIFE_PRESERVER_KINDS,
+  LifePreserverKind,
+  lifePreserverEvent,
+  pkgJobEvents,
+  systemStateEvent,
+  SystemStateOptions,
+} from "./generators";
 
 const EVENT_TYPES = new Set(["dispatcher", "life-preserver", "system-state"]);
 const CACHED = new Set(["life-preserver", "system-state"]);
@@ -90,7 +98,11 @@ export interface SimEvents {
  * event generators and a control API for tests.
  */
 export class SysadmSimServer extends EventEmitter<SimEvents> {
-  readonly opts: Required<Omit<SysadmSimOptions, "generate" | "certFile" | "operators">> & { generate: GeneratorOptions | false; certFile?: string; operators: Set<string> };
+  readonly opts: Required<Omit<SysadmSimOptions, "generate" | "certFile" | "operators">> & {
+    generate: GeneratorOptions | false;
+    certFile?: string;
+    operators: Set<string>;
+  };
   private cert: GeneratedCertificate | undefined;
   private wss: WebSocketServer | undefined;
   private ws: WebSocketServer | undefined;
@@ -111,7 +123,10 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
 
   constructor(options: SysadmSimOptions = {}) {
     super();
-    const gen = options.generate === false || options.generate === undefined ? false : { dispatcherMs: 0, lifePreserverMs: 0, systemStateFirstMs: 0, systemStateMs: 0, ...options.generate };
+    const gen =
+      options.generate === false || options.generate === undefined
+        ? false
+        : { dispatcherMs: 0, lifePreserverMs: 0, systemStateFirstMs: 0, systemStateMs: 0, ...options.generate };
     this.opts = {
       host: options.host ?? "127.0.0.1",
       wssPort: options.wssPort === undefined ? 0 : options.wssPort,
@@ -162,9 +177,7 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
     this.timers.clear();
     for (const c of [...this.conns]) c.ws.terminate();
     await Promise.all(
-      [this.httpsServer, this.httpServer].map(
-        (s) => new Promise<void>((resolve) => (s && s.listening ? s.close(() => resolve()) : resolve())),
-      ),
+      [this.httpsServer, this.httpServer].map((s) => new Promise<void>((resolve) => (s && s.listening ? s.close(() => resolve()) : resolve()))),
     );
     this.wss?.close();
     this.ws?.close();
@@ -275,7 +288,7 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
     const frameAt = (i: number): string => same ?? eventFrame(name, (args as (i: number) => unknown)(i));
     const targets = [...this.conns].filter((c) => c.subs.has(name));
     const batch = 500;
-    for (let sent = 0; sent < count; ) {
+    for (let sent = 0; sent < count;) {
       const n = Math.min(batch, count - sent);
       const frames = Array.from({ length: n }, (_, i) => frameAt(sent + i));
       await Promise.all(
@@ -409,7 +422,9 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
         // and the dispatcher without full access (operator, not wheel). Listed: what we serve.
         const full = !this.opts.operators.has(this.tokens.get(c.token)?.user ?? "");
         const rw = full ? "read/write" : "read";
-        return pooled(replyFrame(namespace, name, id, { "rpc/dispatcher": rw, "rpc/logs": rw, "sysadm/lifepreserver": "read/write", "sysadm/update": "read/write" }));
+        return pooled(
+          replyFrame(namespace, name, id, { "rpc/dispatcher": rw, "rpc/logs": rw, "sysadm/lifepreserver": "read/write", "sysadm/update": "read/write" }),
+        );
       }
       if (name === "dispatcher") {
         // Limited (operator) access: running jobs is for wheel members only (§2.3).
@@ -564,10 +579,14 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
       }, g.lifePreserverMs);
     }
     if (g.systemStateMs > 0) {
-      this.every(() => {
-        const cap = 70 + randomInt(0, 26); // now and then above 90 %: priority 6
-        this.systemState({ capacity: cap, updates: randomInt(0, 4) === 0 ? "updatesavailable" : "noupdates" });
-      }, g.systemStateMs, g.systemStateFirstMs);
+      this.every(
+        () => {
+          const cap = 70 + randomInt(0, 26); // now and then above 90 %: priority 6
+          this.systemState({ capacity: cap, updates: randomInt(0, 4) === 0 ? "updatesavailable" : "noupdates" });
+        },
+        g.systemStateMs,
+        g.systemStateFirstMs,
+      );
     }
   }
 }
@@ -584,4 +603,3 @@ function toText(data: WebSocket.RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
   return Buffer.from(data).toString("utf8");
 }
-

@@ -132,8 +132,14 @@ describe("amqp connection, links and settlement (against an in-process rhea peer
     assert.equal(c.settle(events[0].ack, { outcome: "accept" }), "accept");
     await until(() => events.length === 3, 5000, "third event after one settlement");
     assert.equal(c.acks.size, 2);
-    assert.throws(() => c.settle(events[0].ack, { outcome: "accept" }), (e: unknown) => e instanceof AckError && e.code === "ack-unknown");
-    assert.throws(() => c.settle({ nope: 1 }, { outcome: "accept" }), (e: unknown) => e instanceof AckError && e.code === "ack-bad-token");
+    assert.throws(
+      () => c.settle(events[0].ack, { outcome: "accept" }),
+      (e: unknown) => e instanceof AckError && e.code === "ack-unknown",
+    );
+    assert.throws(
+      () => c.settle({ nope: 1 }, { outcome: "accept" }),
+      (e: unknown) => e instanceof AckError && e.code === "ack-bad-token",
+    );
   });
 
   it("gives a clear error for a token whose connection is gone", async () => {
@@ -147,7 +153,10 @@ describe("amqp connection, links and settlement (against an in-process rhea peer
     const [ev] = (await got) as [ReceivedEvent];
     peer.cut();
     await once(c, "up");
-    assert.throws(() => c.settle(ev.ack, { outcome: "accept" }), (e: unknown) => e instanceof AckError && e.code === "ack-connection-gone");
+    assert.throws(
+      () => c.settle(ev.ack, { outcome: "accept" }),
+      (e: unknown) => e instanceof AckError && e.code === "ack-connection-gone",
+    );
   });
 
   it("gives a clear error for a token whose link is gone while the connection stayed", async () => {
@@ -160,7 +169,10 @@ describe("amqp connection, links and settlement (against an in-process rhea peer
     peer.sendersFor("m")[0].send({ body: phoneXml("x") });
     const [ev] = (await got) as [ReceivedEvent];
     sub.setAddress("other");
-    assert.throws(() => c.settle(ev.ack, { outcome: "accept" }), (e: unknown) => e instanceof AckError && e.code === "ack-link-gone");
+    assert.throws(
+      () => c.settle(ev.ack, { outcome: "accept" }),
+      (e: unknown) => e instanceof AckError && e.code === "ack-link-gone",
+    );
   });
 
   it("drops, counts and rejects bad messages while the link stays up", async () => {
@@ -221,7 +233,10 @@ describe("amqp connection, links and settlement (against an in-process rhea peer
     peer.cut();
     const results = await Promise.all(sends);
     assert.equal(peer.received.length, 4, "both sent again after the reconnect");
-    assert.deepEqual(results.map((r) => r.outcome), ["accepted", "accepted"]);
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ["accepted", "accepted"],
+    );
     assert.equal(snd.queued, 0);
   });
 

@@ -31,7 +31,10 @@ describe("amqp/dedup-window", () => {
   it("forgets the oldest beyond its size, and ids older than its age", () => {
     const clock = new FakeClock();
     const w = new DedupWindow<string>({ size: 2, maxAgeMs: 1000, clock });
-    for (const id of ["a", "b", "c"]) (w.admit(id), w.finished(id));
+    for (const id of ["a", "b", "c"]) {
+      w.admit(id);
+      w.finished(id);
+    }
     assert.equal(w.remembered, 2);
     assert.equal(w.admit("a"), "new", "a was pushed out by c");
     w.finished("a");

@@ -52,7 +52,8 @@ describe("amqp subscription: deliveries the listener keeps (deferAccept, manual)
     const tagOf = (ctx: EventContext) => String((ctx.delivery as unknown as PeerDelivery).tag);
     const ids = new Map<string, string>();
     const sent: Array<[string, PeerDelivery]> = [];
-    for (const outcome of ["accepted", "released", "rejected"] as const) sender.on(outcome, (ctx: EventContext) => log.push(`${outcome} ${ids.get(tagOf(ctx))}`));
+    for (const outcome of ["accepted", "released", "rejected"] as const)
+      sender.on(outcome, (ctx: EventContext) => log.push(`${outcome} ${ids.get(tagOf(ctx))}`));
     let openAtDetach: string[] | undefined;
     sender.on("sender_close", () => (openAtDetach = sent.filter(([, d]) => d.remote_state === undefined).map(([id]) => id)));
     /** An event with CallerId `s`, or `s` itself as the body when it starts with "<". */
@@ -138,7 +139,10 @@ describe("amqp subscription: deliveries the listener keeps (deferAccept, manual)
     send("g3");
     await until(() => log.length === 5, 5000, "five outcomes");
     assert.deepEqual(log, ["rejected <b1", "accepted g1", "rejected <b2", "accepted g2", "accepted g3"]);
-    assert.deepEqual(events.map((e) => idOf(e.ev)), ["g1", "g2", "g3"]);
+    assert.deepEqual(
+      events.map((e) => idOf(e.ev)),
+      ["g1", "g2", "g3"],
+    );
   });
 
   it("a settler's fail() releases the delivery as a failing listener would, and reports it", async () => {

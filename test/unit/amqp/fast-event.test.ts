@@ -18,12 +18,24 @@ function viaDom(xml: string): { name: string; payload: unknown } | "error" {
 const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,6}$/).filter((n) => !n.toLowerCase().startsWith("xml"));
 const text = fc.string({ unit: "binary", maxLength: 12 });
 const tree: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: "small" }, text, fc.dictionary(name, fc.oneof(tie("node"), fc.array(tie("node"), { minLength: 2, maxLength: 3 })), { maxKeys: 3 })),
+  node: fc.oneof(
+    { depthSize: "small" },
+    text,
+    fc.dictionary(name, fc.oneof(tie("node"), fc.array(tie("node"), { minLength: 2, maxLength: 3 })), { maxKeys: 3 }),
+  ),
 })).node;
 
 describe("amqp fast event reader (DOM-free path)", () => {
   it("reads the EventMaker's output exactly like the DOM path", () => {
-    const e = makeEvent({ PuppetReport: { Id: "c1", PuppetLog: [{ Level: "err", Message: "a < b & c" }, { Level: "info", Message: "" }] } });
+    const e = makeEvent({
+      PuppetReport: {
+        Id: "c1",
+        PuppetLog: [
+          { Level: "err", Message: "a < b & c" },
+          { Level: "info", Message: "" },
+        ],
+      },
+    });
     const fast = readSimpleEvent(e.xml, CLACKS_NS);
     assert.ok(fast);
     assert.deepEqual(fast, viaDom(e.xml));
@@ -80,7 +92,9 @@ describe("amqp fast event reader (DOM-free path)", () => {
 
   it("never accepts what the DOM parser refuses, nor reads it differently (mutation property)", () => {
     const base = makeEvent({ PhoneStatus: { CallerId: "012345", ReceiverId: "12343424", Status: "busy", Tags: { Tag: ["a", "b"] } } }).xml;
-    const mutated = fc.tuple(fc.nat(base.length), fc.nat(4), fc.string({ unit: "binary", maxLength: 4 })).map(([at, del, ins]) => base.slice(0, at) + ins + base.slice(at + del));
+    const mutated = fc
+      .tuple(fc.nat(base.length), fc.nat(4), fc.string({ unit: "binary", maxLength: 4 }))
+      .map(([at, del, ins]) => base.slice(0, at) + ins + base.slice(at + del));
     let accepted = 0;
     fc.assert(
       fc.property(mutated, (xml) => {

@@ -6,7 +6,10 @@ import { durabilityMismatch, explainDurabilityMismatch, sourceKind, terminusFor 
 // RabbitMQ 3.10.8's words when /queue/<q> is declared with the other durability, as describeError reports them.
 const refusal = (queue: string, received: boolean, current: boolean, vhost = "/") =>
   describeError(
-    { condition: "amqp:precondition-failed", description: `PRECONDITION_FAILED - inequivalent arg 'durable' for queue '${queue}' in vhost '${vhost}': received '${received}' but current is '${current}'` },
+    {
+      condition: "amqp:precondition-failed",
+      description: `PRECONDITION_FAILED - inequivalent arg 'durable' for queue '${queue}' in vhost '${vhost}': received '${received}' but current is '${current}'`,
+    },
     "session ended by the broker",
   );
 
@@ -46,7 +49,10 @@ describe("amqp queue durability: address forms, terminus, mismatch errors", () =
 
   it("says what to do about a durable queue declared transient, names the vhost, and leaves other errors alone", () => {
     const err = explainDurabilityMismatch(refusal("work", false, true), { setting: "Queue durability" });
-    assert.match(err.message, /^queue 'work' is durable but is declared transient here \(Queue durability: transient\)\. Set Queue durability to durable, or use the address \/amq\/queue\/work /);
+    assert.match(
+      err.message,
+      /^queue 'work' is durable but is declared transient here \(Queue durability: transient\)\. Set Queue durability to durable, or use the address \/amq\/queue\/work /,
+    );
     assert.match(explainDurabilityMismatch(refusal("w", true, false, "clacks"), {}).message, /rabbitmqctl delete_queue -p clacks w\)/);
     assert.doesNotMatch(explainDurabilityMismatch(refusal("w", true, false), {}).message, /Queue durability/);
     const other = new Error("amqp:not-found: no exchange 'x' in vhost '/'");

@@ -36,12 +36,37 @@ describe("amqp schema validation against Clacks-format XSDs", function () {
   it("refuses what each event's own schema forbids, and accepts the same event when fixed", async () => {
     // Each pair differs in one point only, so the refusal is owed to that point.
     const cases: Array<[string, unknown, unknown, RegExp]> = [
-      ["extra element", { PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy", Extra: "x" } }, { PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy" } }, /Extra.*not expected/],
-      ["repeated element", { PhoneStatus: { CallerId: ["1", "3"], ReceiverId: "2", Status: "busy" } }, { PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy" } }, /CallerId.*not expected/],
-      ["negative worker count", { NodeStatus: { Id: "a", Load: 0.5, Latency: 1, Workers: -1 } }, { NodeStatus: { Id: "a", Load: 0.5, Latency: 1, Workers: 1 } }, /Workers.*nonNegativeInteger/],
-      ["missing Id", { NodeStatus: { Load: 0.5, Latency: 1, Workers: 1 } }, { NodeStatus: { Id: "a", Load: 0.5, Latency: 1, Workers: 1 } }, /Missing child.*\}Id/],
+      [
+        "extra element",
+        { PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy", Extra: "x" } },
+        { PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy" } },
+        /Extra.*not expected/,
+      ],
+      [
+        "repeated element",
+        { PhoneStatus: { CallerId: ["1", "3"], ReceiverId: "2", Status: "busy" } },
+        { PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy" } },
+        /CallerId.*not expected/,
+      ],
+      [
+        "negative worker count",
+        { NodeStatus: { Id: "a", Load: 0.5, Latency: 1, Workers: -1 } },
+        { NodeStatus: { Id: "a", Load: 0.5, Latency: 1, Workers: 1 } },
+        /Workers.*nonNegativeInteger/,
+      ],
+      [
+        "missing Id",
+        { NodeStatus: { Load: 0.5, Latency: 1, Workers: 1 } },
+        { NodeStatus: { Id: "a", Load: 0.5, Latency: 1, Workers: 1 } },
+        /Missing child.*\}Id/,
+      ],
       ["content in an empty event", { ClientPoll: { Client: "c1" } }, { ClientPoll: {} }, /content is not allowed/],
-      ["an event outside the namespace", `<Event xmlns="urn:other"><ClientPoll/></Event>`, `<Event xmlns="${CLACKS_NS}"><ClientPoll/></Event>`, /No matching global declaration/],
+      [
+        "an event outside the namespace",
+        `<Event xmlns="urn:other"><ClientPoll/></Event>`,
+        `<Event xmlns="${CLACKS_NS}"><ClientPoll/></Event>`,
+        /No matching global declaration/,
+      ],
     ];
     for (const [what, bad, good, reason] of cases) {
       const xmlOf = (e: unknown) => (typeof e === "string" ? e : makeEvent(e).xml);
@@ -58,7 +83,10 @@ describe("amqp schema validation against Clacks-format XSDs", function () {
     const repeated = await validator.validate(xml);
     assert.equal(repeated.valid, false);
     assert.equal(repeated.errors.length, 1, repeated.errors.join("\n"));
-    assert.match(repeated.errors[0], /^line 4, \/Event\/PhoneStatus\/CallerId\[2\]: Element '\{http:\/\/www\.gonicus\.de\/Events\}CallerId': This element is not expected/);
+    assert.match(
+      repeated.errors[0],
+      /^line 4, \/Event\/PhoneStatus\/CallerId\[2\]: Element '\{http:\/\/www\.gonicus\.de\/Events\}CallerId': This element is not expected/,
+    );
     const extra = await validator.validate(makeEvent({ PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy", Extra: "x" } }).xml);
     assert.match(extra.errors.join("\n"), /^line 1, \/Event\/PhoneStatus\/Extra: .*Extra'?: This element is not expected/);
     const typed = await validator.validate(makeEvent({ NodeStatus: { Id: "a", Load: 0.5, Latency: 1, Workers: -1 } }).xml);

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { Element, Node, parseXmlDocument } from "slimdom";
+import { Node, parseXmlDocument } from "slimdom";
 import type { Message } from "rhea";
 import { ProtocolError } from "../../../src/core/errors";
 import { errorCode } from "../../support/error-code";
@@ -17,7 +17,7 @@ const nested = (n: number, leaf = "x"): string => `<Event xmlns="${CLACKS_NS}"><
 
 function domDepth(n: Node, d = 0): number {
   let max = d;
-  for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) max = Math.max(max, domDepth(c as Element, d + 1));
+  for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) max = Math.max(max, domDepth(c, d + 1));
   return max;
 }
 
@@ -41,7 +41,15 @@ describe("amqp xml-limits: depth and element count before any DOM or XQuery", ()
     const tree: fc.Memo<string> = fc.memo((n) =>
       n <= 1
         ? fc.constantFrom("t", "", "<e/>", "<e a='>'/>", "<!--<x>-->", "<![CDATA[<y>]]>")
-        : fc.array(fc.oneof(tree(n - 1), tree(n - 1).map((c) => `<e k="/>v>">${c}</e>`)), { maxLength: 3 }).map((cs) => cs.join("")),
+        : fc
+            .array(
+              fc.oneof(
+                tree(n - 1),
+                tree(n - 1).map((c) => `<e k="/>v>">${c}</e>`),
+              ),
+              { maxLength: 3 },
+            )
+            .map((cs) => cs.join("")),
     );
     fc.assert(
       fc.property(tree(6), fc.integer({ min: 1, max: 9 }), (body, limit) => {
@@ -56,13 +64,22 @@ describe("amqp xml-limits: depth and element count before any DOM or XQuery", ()
   it("counts elements when asked to (the XQuery path)", () => {
     const wide = `<Event xmlns="${CLACKS_NS}"><W>${"<i>1</i>".repeat(98)}</W></Event>`; // 100 elements
     checkXmlShape(wide, { maxDepth: 64, maxElements: 100 });
-    assert.equal(code(() => checkXmlShape(wide, { maxDepth: 64, maxElements: 99 })), "xml-too-many-elements");
+    assert.equal(
+      code(() => checkXmlShape(wide, { maxDepth: 64, maxElements: 99 })),
+      "xml-too-many-elements",
+    );
   });
 
   it("parseEvent refuses a document deeper than 64 levels by default, before building a DOM", () => {
     assert.equal(parseEvent(nested(62)).name, "Deep"); // 64 levels
-    assert.equal(code(() => parseEvent(nested(63))), "xml-too-deep");
-    assert.equal(code(() => parseEvent(nested(16000))), "xml-too-deep");
+    assert.equal(
+      code(() => parseEvent(nested(63))),
+      "xml-too-deep",
+    );
+    assert.equal(
+      code(() => parseEvent(nested(16000))),
+      "xml-too-deep",
+    );
     assert.equal(parseEvent(nested(200), { maxDepth: 202 }).name, "Deep");
   });
 
@@ -89,12 +106,18 @@ describe("amqp xml-limits: depth and element count before any DOM or XQuery", ()
 
   it("the configured depth holds on the fast path and the DOM path alike", () => {
     const d = new EventDecoder({ maxDepth: 6 });
-    assert.deepEqual(d.decode({ body: nested(4) } as Message), { kind: "event", name: "Deep", payload: { a: { a: { a: { a: "x" } } } }, xml: nested(4) });
-    assert.equal(code(() => d.decode({ body: nested(5) } as Message)), "xml-too-deep");
+    assert.deepEqual(d.decode({ body: nested(4) }), { kind: "event", name: "Deep", payload: { a: { a: { a: { a: "x" } } } }, xml: nested(4) });
+    assert.equal(
+      code(() => d.decode({ body: nested(5) })),
+      "xml-too-deep",
+    );
     // The DOM path (an attribute keeps the fast reader out) refuses at the same level.
     const attr = (n: number) => nested(n).replace("<Deep>", '<Deep k="v">');
-    assert.equal(d.decode({ body: attr(4) } as Message).kind, "event");
-    assert.equal(code(() => d.decode({ body: attr(5) } as Message)), "xml-too-deep");
+    assert.equal(d.decode({ body: attr(4) }).kind, "event");
+    assert.equal(
+      code(() => d.decode({ body: attr(5) })),
+      "xml-too-deep",
+    );
     // The fast reader alone declines (returns undefined) rather than recursing past the limit.
     assert.equal(readSimpleEvent(nested(5), CLACKS_NS, 6), undefined);
     assert.ok(readSimpleEvent(nested(4), CLACKS_NS, 6));
@@ -110,7 +133,7 @@ describe("amqp xml-limits: depth and element count before any DOM or XQuery", ()
 });
 
 describe("amqp redelivery-limit: a message that keeps failing is given up", () => {
-  const m = (body: string, extra: Partial<Message> = {}): Message => ({ body, message_id: "id-1", ...extra }) as Message;
+  const m = (body: string, extra: Partial<Message> = {}): Message => ({ body, message_id: "id-1", ...extra });
 
   it("gives up on the third failure of the same message, counting by content on RabbitMQ (no delivery-count)", () => {
     const f = new FailureCounter();

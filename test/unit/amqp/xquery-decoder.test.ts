@@ -17,7 +17,7 @@ let $e := ./f:Event
 return $e/f:NodeAnnounce or $e/f:NodeLeave or $e/f:NodeCapabilities or $e/f:NodeStatus`;
 
 const phone = (status: string) => makeEvent({ PhoneStatus: { CallerId: "012345", ReceiverId: "12343424", Status: status } }).xml;
-const msg = (xml: string, extra: Partial<Message> = {}): Message => ({ body: rheaMessage.data_section(Buffer.from(xml)), ...extra }) as Message;
+const msg = (xml: string, extra: Partial<Message> = {}): Message => ({ body: rheaMessage.data_section(Buffer.from(xml)), ...extra });
 
 describe("amqp XQuery filter and event decoder", () => {
   it("runs the seed's query as written (Qpid semantics: document node context, EBV)", () => {
@@ -53,9 +53,18 @@ describe("amqp XQuery filter and event decoder", () => {
   });
 
   it("refuses queries that can never compile, at construction", () => {
-    assert.throws(() => new XQueryFilter("let $x := "), (e: unknown) => e instanceof InfraError && e.code === "xquery-invalid");
-    assert.throws(() => new XQueryFilter("./g:Event"), (e: unknown) => e instanceof InfraError && e.code === "xquery-invalid");
-    assert.throws(() => new XQueryFilter("foo:bar()"), (e: unknown) => e instanceof InfraError && e.code === "xquery-invalid");
+    assert.throws(
+      () => new XQueryFilter("let $x := "),
+      (e: unknown) => e instanceof InfraError && e.code === "xquery-invalid",
+    );
+    assert.throws(
+      () => new XQueryFilter("./g:Event"),
+      (e: unknown) => e instanceof InfraError && e.code === "xquery-invalid",
+    );
+    assert.throws(
+      () => new XQueryFilter("foo:bar()"),
+      (e: unknown) => e instanceof InfraError && e.code === "xquery-invalid",
+    );
   });
 
   it("keeps only safe, atomic application properties as variables", () => {
@@ -71,7 +80,7 @@ describe("amqp XQuery filter and event decoder", () => {
     assert.deepEqual(r.payload, { CallerId: "012345", ReceiverId: "12343424", Status: "busy" });
     assert.equal(d.decode(msg(makeEvent({ NodeLeave: { Id: "a" } }).xml)).kind, "filtered");
     // amqp-value string bodies are accepted too
-    assert.equal(d.decode({ body: phone("idle") } as Message).kind, "event");
+    assert.equal(d.decode({ body: phone("idle") }).kind, "event");
   });
 
   it("throws ProtocolErrors for hostile bodies, oversize before any decoding", () => {
@@ -88,7 +97,7 @@ describe("amqp XQuery filter and event decoder", () => {
     assert.equal(codeOf(msg("x".repeat(600))), "xml-too-large");
     assert.equal(codeOf(msg(`<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><Event xmlns="${CLACKS_NS}"><A>&e;</A></Event>`)), "xml-doctype");
     assert.equal(codeOf(msg("<Event")), "xml-malformed");
-    assert.equal(codeOf({ body: 42 } as Message), "body-not-text");
+    assert.equal(codeOf({ body: 42 }), "body-not-text");
   });
 
   it("passes raw bodies through untouched, naming them from clacks_event or the subject", () => {
@@ -97,12 +106,12 @@ describe("amqp XQuery filter and event decoder", () => {
     assert.equal(r.kind, "raw");
     if (r.kind !== "raw") return;
     assert.ok(Buffer.isBuffer(r.payload));
-    assert.equal((r.payload as Buffer).toString(), "not xml");
+    assert.equal(r.payload.toString(), "not xml");
     assert.equal(r.name, "Foo");
     assert.equal(nameFromMessage({ application_properties: { clacks_event: "Bar" }, subject: "x.event.Foo" } as unknown as Message), "Bar");
     assert.equal(nameFromMessage({ subject: "plain" } as unknown as Message), undefined);
     const obj = { a: 1 };
-    const r2 = d.decode({ body: obj } as Message);
+    const r2 = d.decode({ body: obj });
     assert.equal(r2.kind === "raw" && r2.payload, obj);
   });
 });

@@ -19,9 +19,14 @@ describe("apic/frames", () => {
   });
 
   it("accepts a scalar id and several MOs per frame", () => {
-    const f = decodeFrame('{"subscriptionId":"7","imdata":[{"a":{"attributes":{"dn":"x","status":"created"}}},{"b":{"attributes":{"dn":"y","status":"modified"}}}]}');
+    const f = decodeFrame(
+      '{"subscriptionId":"7","imdata":[{"a":{"attributes":{"dn":"x","status":"created"}}},{"b":{"attributes":{"dn":"y","status":"modified"}}}]}',
+    );
     assert.deepEqual(f.ids, ["7"]);
-    assert.deepEqual(f.changes.map((c) => c.class), ["a", "b"]);
+    assert.deepEqual(
+      f.changes.map((c) => c.class),
+      ["a", "b"],
+    );
   });
 
   it("refuses ids that lost digits as JSON numbers", () => {
@@ -33,11 +38,24 @@ describe("apic/frames", () => {
       '{"subscriptionId":["1"],"imdata":[5,{"a":{}},{"a":{"attributes":{"status":"created"}}},{"a":{"attributes":{"dn":"d","status":"weird"}}},{"a":{"attributes":{"dn":"d","status":"created"}},"b":{}},{"ok":{"attributes":{"dn":"d","status":"created","n":3}}}]}',
     );
     assert.deepEqual(f.skipped, ["item-not-object", "item-without-attributes", "item-without-dn", "unknown-status", "item-not-one-class"]);
-    assert.deepEqual(f.changes.map((c) => c.attributes), [{ dn: "d", status: "created", n: "3" }]);
+    assert.deepEqual(
+      f.changes.map((c) => c.attributes),
+      [{ dn: "d", status: "created", n: "3" }],
+    );
   });
 
   it("throws a ProtocolError for frames that are unusable as a whole", () => {
-    for (const bad of ["", "not json", "[]", "null", '{"imdata":[]}', '{"subscriptionId":[],"imdata":[]}', '{"subscriptionId":["1"]}', "<?xml version=\"1.0\"?><imdata/>", '{"subscriptionId":["1"],"imdata":[{"a":{"attributes":{"dn":"x"']) {
+    for (const bad of [
+      "",
+      "not json",
+      "[]",
+      "null",
+      '{"imdata":[]}',
+      '{"subscriptionId":[],"imdata":[]}',
+      '{"subscriptionId":["1"]}',
+      '<?xml version="1.0"?><imdata/>',
+      '{"subscriptionId":["1"],"imdata":[{"a":{"attributes":{"dn":"x"',
+    ]) {
       assert.throws(() => decodeFrame(bad), ProtocolError, bad);
     }
   });
@@ -86,7 +104,10 @@ describe("apic/envelope", () => {
   });
 
   it("puts APIC's own words in the message", () => {
-    assert.throws(() => decodeReply(401, env("401", "Username or password is incorrect"), "aaaLogin"), /aaaLogin: Username or password is incorrect \(HTTP 401, APIC code 401\)/);
+    assert.throws(
+      () => decodeReply(401, env("401", "Username or password is incorrect"), "aaaLogin"),
+      /aaaLogin: Username or password is incorrect \(HTTP 401, APIC code 401\)/,
+    );
     assert.equal(envelopeError({ imdata: [{ fvTenant: {} }] }), undefined);
   });
 

@@ -48,7 +48,7 @@ describe("apic client: where a gap window starts", function () {
     const lastFrameAt = x.clock.now();
     const gap = await silentLoss(x, 700);
     assert.equal(gap.since, lastFrameAt, "since = the last frame received");
-    assert.ok(gap.since! <= 700 && 700 <= gap.until, `the change at 700 lies in [${gap.since}, ${gap.until}]`);
+    assert.ok(gap.since <= 700 && 700 <= gap.until, `the change at 700 lies in [${gap.since}, ${gap.until}]`);
   });
 
   it("with no change at all, since is the last pong received", async () => {
@@ -57,13 +57,19 @@ describe("apic client: where a gap window starts", function () {
     await waitFor("the pong", () => x.c.lastHeardAt === PING_MS);
     const gap = await silentLoss(x, PING_MS + 300);
     assert.equal(gap.since, PING_MS, "since = the last pong received");
-    assert.ok(gap.since! <= PING_MS + 300 && PING_MS + 300 <= gap.until);
+    assert.ok(gap.since <= PING_MS + 300 && PING_MS + 300 <= gap.until);
   });
 
   it("a query that had lapsed before the connection went keeps the earlier start of its gap", async () => {
     const s = await rig.sim();
     const clock = new FakeClock();
-    const c = rig.client({ hosts: [s.url], clock, pingIntervalMs: 0, queryRetryInitialMs: 60_000, backoff: new Backoff({ initialMs: 100, maxMs: 100, jitter: 0 }) });
+    const c = rig.client({
+      hosts: [s.url],
+      clock,
+      pingIntervalMs: 0,
+      queryRetryInitialMs: 60_000,
+      backoff: new Backoff({ initialMs: 100, maxMs: 100, jitter: 0 }),
+    });
     const col = new Collector();
     c.subscribe({ kind: "class", target: "fvTenant", options: "refresh-timeout=10" }, col);
     c.start();

@@ -18,7 +18,8 @@ describe("apic/query", () => {
     const q = buildQuery({
       kind: "dn",
       target: "uni/tn-A",
-      options: 'query-target=children&target-subtree-class=vzBrCP&query-target-filter=not(wcard(vzBrCP.dn,"__ui_"))&rsp-subtree-class=vzSubj,tagInst,vzRtIf&rsp-subtree=children&order-by=vzBrCP.dn|asc&page=0&page-size=15',
+      options:
+        'query-target=children&target-subtree-class=vzBrCP&query-target-filter=not(wcard(vzBrCP.dn,"__ui_"))&rsp-subtree-class=vzSubj,tagInst,vzRtIf&rsp-subtree=children&order-by=vzBrCP.dn|asc&page=0&page-size=15',
     });
     assert.equal(
       q.path,
@@ -27,7 +28,7 @@ describe("apic/query", () => {
   });
 
   it("never double-encodes an escape the user already made, but escapes a lone %", () => {
-    const q = buildQuery({ kind: "class", target: "fvTenant", options: { "query-target-filter": 'eq(fvTenant.name,%22a%22)', x: "50%off" } });
+    const q = buildQuery({ kind: "class", target: "fvTenant", options: { "query-target-filter": "eq(fvTenant.name,%22a%22)", x: "50%off" } });
     assert.equal(q.path, "/api/class/fvTenant.json?query-target-filter=eq(fvTenant.name,%22a%22)&x=50%25off");
   });
 
@@ -86,7 +87,11 @@ describe("apic/query", () => {
   });
 
   it("parses option strings and loose specs", () => {
-    assert.deepEqual(parseOptions("?a=1&&b=x=y&c"), [["a", "1"], ["b", "x=y"], ["c", ""]]);
+    assert.deepEqual(parseOptions("?a=1&&b=x=y&c"), [
+      ["a", "1"],
+      ["b", "x=y"],
+      ["c", ""],
+    ]);
     assert.deepEqual(normaliseSpec({ kind: "dn", target: "uni", options: "" }), { kind: "dn", target: "uni" });
     assert.throws(() => normaliseSpec("fvTenant"), QueryError);
     assert.throws(() => normaliseSpec({ kind: "class", target: 5 }), /target must be a string/);

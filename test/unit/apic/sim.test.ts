@@ -6,6 +6,7 @@ import { MoStore, parentDn } from "../../../src/sim/apic/mo-store";
 import { Trickle } from "../../../src/sim/apic/trickle";
 import { parseQuery, runQuery } from "../../../src/sim/apic/query";
 import { waitOn } from "./helpers";
+import { wsText } from "../../support/ws-text";
 
 const env = (body: string) => JSON.parse(body).imdata[0].error.attributes as { code: string; text: string };
 
@@ -32,14 +33,17 @@ describe("apic simulator: filters and queries", () => {
     assert.equal(parentDn("uni"), "");
   });
 
-  it("answers class, DN, children and subtree queries with status \"\" and paging", () => {
+  it('answers class, DN, children and subtree queries with status "" and paging', () => {
     const store = new MoStore(() => 0);
     store.seed();
     const q = (p: string, qs = "") => runQuery(parseQuery(p, qs)!, store).map((o) => Object.values(o)[0].attributes.dn);
     assert.equal(q("/api/class/fvTenant.json").length, 5);
     assert.deepEqual(q("/api/node/mo/uni/tn-demo.json"), ["uni/tn-demo"]);
     assert.deepEqual(q("/api/mo/uni/tn-demo.json", "query-target=children").sort(), ["uni/tn-demo/BD-bd1", "uni/tn-demo/ap-web"]);
-    assert.deepEqual(q("/api/mo/uni/tn-demo.json", "query-target=subtree&target-subtree-class=fvAEPg"), ["uni/tn-demo/ap-web/epg-front", "uni/tn-demo/ap-web/epg-back"]);
+    assert.deepEqual(q("/api/mo/uni/tn-demo.json", "query-target=subtree&target-subtree-class=fvAEPg"), [
+      "uni/tn-demo/ap-web/epg-front",
+      "uni/tn-demo/ap-web/epg-back",
+    ]);
     assert.deepEqual(q("/api/class/fvTenant.json", "query-target-filter=eq(fvTenant.name,%22shop%22)"), ["uni/tn-shop"]);
     assert.deepEqual(q("/api/class/fvTenant.json", "page=1&page-size=2"), ["uni/tn-mgmt", "uni/tn-demo"]);
     assert.deepEqual(q("/api/class/topology/pod-1/node-101/faultInst.json").length, 1);
@@ -90,7 +94,13 @@ describe("apic simulator: filters and queries", () => {
     assert.deepEqual(Object.keys(m.attrs).sort(), ["childAction", "descr", "dn", "modTs", "rn", "status"]);
     store.create("fvAp", "uni/tn-a/ap-b", {});
     const d = store.delete("uni/tn-a", true);
-    assert.deepEqual(d.map((x) => [x.dn, x.attrs]), [["uni/tn-a/ap-b", { dn: "uni/tn-a/ap-b", status: "deleted" }], ["uni/tn-a", { dn: "uni/tn-a", status: "deleted" }]]);
+    assert.deepEqual(
+      d.map((x) => [x.dn, x.attrs]),
+      [
+        ["uni/tn-a/ap-b", { dn: "uni/tn-a/ap-b", status: "deleted" }],
+        ["uni/tn-a", { dn: "uni/tn-a", status: "deleted" }],
+      ],
+    );
   });
 });
 
@@ -161,7 +171,7 @@ describe("apic simulator: REST, socket and control API", function () {
     const token = JSON.parse((await login()).body).imdata[0].aaaLogin.attributes.token as string;
     const ws = await openSocket(token);
     const frames: string[] = [];
-    ws.on("message", (d) => frames.push(String(d)));
+    ws.on("message", (d) => frames.push(wsText(d)));
     const a = JSON.parse((await get("/api/class/fvTenant.json?subscription=yes", token)).body).subscriptionId;
     const b = JSON.parse((await get("/api/mo/uni/tn-demo.json?subscription=yes", token)).body).subscriptionId;
     s.sim.modify("uni/tn-demo", { descr: "x" });
@@ -189,7 +199,7 @@ describe("apic simulator: REST, socket and control API", function () {
     const closed = new Promise<number>((r) => ws.once("close", (code) => r(code)));
     assert.deepEqual((await post("kill-sockets?mode=close")).body, { killed: 1 });
     assert.equal(await closed, 1001);
-    assert.equal((await (await fetch(`${s.url}/_sim/stats`)).json() as { logins: number }).logins, 1);
+    assert.equal(((await (await fetch(`${s.url}/_sim/stats`)).json()) as { logins: number }).logins, 1);
     await post("fail?mode=error");
     assert.equal((await get("/api/class/fvTenant.json", token)).status, 503);
     await post("fail?mode=off");
@@ -201,7 +211,11 @@ describe("apic simulator: REST, socket and control API", function () {
   it("config POSTs change the tree and write an aaaModLR record", async () => {
     s = await startApicSimulator();
     const token = JSON.parse((await login()).body).imdata[0].aaaLogin.attributes.token as string;
-    const r = await fetch(`${s.url}/api/mo/uni.json`, { method: "POST", headers: { Cookie: `APIC-cookie=${token}` }, body: JSON.stringify({ fvTenant: { attributes: { dn: "uni/tn-p", name: "p" } } }) });
+    const r = await fetch(`${s.url}/api/mo/uni.json`, {
+      method: "POST",
+      headers: { Cookie: `APIC-cookie=${token}` },
+      body: JSON.stringify({ fvTenant: { attributes: { dn: "uni/tn-p", name: "p" } } }),
+    });
     assert.equal(r.status, 200);
     assert.ok(s.sim.store.get("uni/tn-p"));
     const audit = JSON.parse((await get("/api/class/aaaModLR.json", token)).body).imdata;
@@ -230,7 +244,18 @@ describe("apic simulator: REST, socket and control API", function () {
     };
     const trickle = new Trickle(s.sim, random);
     for (let i = 0; i < 200; i++) trickle.step();
-    for (const k of ["faultInst:created", "faultInst:modified", "faultInst:deleted", "eventRecord:created", "fvTenant:created", "fvTenant:modified", "fvTenant:deleted", "fvAEPg:created", "fvAEPg:deleted", "aaaModLR:created"]) {
+    for (const k of [
+      "faultInst:created",
+      "faultInst:modified",
+      "faultInst:deleted",
+      "eventRecord:created",
+      "fvTenant:created",
+      "fvTenant:modified",
+      "fvTenant:deleted",
+      "fvAEPg:created",
+      "fvAEPg:deleted",
+      "aaaModLR:created",
+    ]) {
       assert.ok(seen.has(k), `${k} in ${[...seen].join(" ")}`);
     }
   });

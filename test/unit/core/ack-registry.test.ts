@@ -10,7 +10,10 @@ describe("core/ack-registry", () => {
     const copy = JSON.parse(JSON.stringify(token));
     assert.deepEqual(Object.keys(copy).sort(), ["connection", "id", "kind", "server"]);
     assert.equal(reg.take(copy).handle, handle);
-    assert.throws(() => reg.take(copy), (e: AckError) => e.code === "ack-unknown");
+    assert.throws(
+      () => reg.take(copy),
+      (e: AckError) => e.code === "ack-unknown",
+    );
   });
 
   it("refuses a token from a connection that no longer exists, saying so", () => {
@@ -20,7 +23,10 @@ describe("core/ack-registry", () => {
     const token = reg.issue("audit", 1);
     reg.beginConnection();
     assert.deepEqual(dropped, ["audit:connection-gone"]);
-    assert.throws(() => reg.take(token), (e: AckError) => e.code === "ack-connection-gone" && /no longer exists/.test(e.message));
+    assert.throws(
+      () => reg.take(token),
+      (e: AckError) => e.code === "ack-connection-gone" && /no longer exists/.test(e.message),
+    );
   });
 
   it("refuses tokens of another config node, of the wrong kind, or not tokens at all", () => {
@@ -28,11 +34,23 @@ describe("core/ack-registry", () => {
     reg.beginConnection();
     const other = new AckRegistry("cfg2");
     other.beginConnection();
-    assert.throws(() => reg.take(other.issue("diff", 1)), (e: AckError) => e.code === "ack-wrong-server");
+    assert.throws(
+      () => reg.take(other.issue("diff", 1)),
+      (e: AckError) => e.code === "ack-wrong-server",
+    );
     const t = reg.issue("diff", 1);
-    assert.throws(() => reg.take(t, "ha"), (e: AckError) => e.code === "ack-wrong-kind");
-    assert.throws(() => reg.take("abc"), (e: AckError) => e.code === "ack-bad-token");
-    assert.throws(() => reg.take({ server: "cfg1", connection: "x", kind: "diff", id: "1" }), (e: AckError) => e.code === "ack-bad-token");
+    assert.throws(
+      () => reg.take(t, "ha"),
+      (e: AckError) => e.code === "ack-wrong-kind",
+    );
+    assert.throws(
+      () => reg.take("abc"),
+      (e: AckError) => e.code === "ack-bad-token",
+    );
+    assert.throws(
+      () => reg.take({ server: "cfg1", connection: "x", kind: "diff", id: "1" }),
+      (e: AckError) => e.code === "ack-bad-token",
+    );
   });
 
   it("evicts the oldest open handle beyond the cap and reports it", () => {
@@ -49,7 +67,10 @@ describe("core/ack-registry", () => {
 
   it("cannot issue without a connection", () => {
     const reg = new AckRegistry("c");
-    assert.throws(() => reg.issue("d", 1), (e: AckError) => e.code === "ack-no-connection");
+    assert.throws(
+      () => reg.issue("d", 1),
+      (e: AckError) => e.code === "ack-no-connection",
+    );
     reg.beginConnection();
     reg.endConnection();
     assert.throws(() => reg.issue("d", 1), AckError);
@@ -66,7 +87,10 @@ describe("core/ack-registry: tokens that must not settle anything", () => {
     after.beginConnection();
     const fresh = after.issue("diff", "commit B");
     assert.notEqual(fresh.connection, kept.connection);
-    assert.throws(() => after.take(kept), (e: AckError) => e.code === "ack-connection-gone" && /earlier connection/.test(e.message));
+    assert.throws(
+      () => after.take(kept),
+      (e: AckError) => e.code === "ack-connection-gone" && /earlier connection/.test(e.message),
+    );
     assert.equal(after.size, 1, "commit B is still open");
     assert.equal(after.take(fresh).handle, "commit B");
   });
@@ -75,8 +99,14 @@ describe("core/ack-registry: tokens that must not settle anything", () => {
     const reg = new AckRegistry<string>("cfg1");
     reg.beginConnection();
     const audit = reg.issue("audit", "usid 59");
-    assert.throws(() => reg.take({ ...audit, kind: "diff" }), (e: AckError) => e.code === "ack-wrong-kind" && /issued for audit/.test(e.message));
-    assert.throws(() => reg.take(audit, ["diff", "ha"]), (e: AckError) => e.code === "ack-wrong-kind");
+    assert.throws(
+      () => reg.take({ ...audit, kind: "diff" }),
+      (e: AckError) => e.code === "ack-wrong-kind" && /issued for audit/.test(e.message),
+    );
+    assert.throws(
+      () => reg.take(audit, ["diff", "ha"]),
+      (e: AckError) => e.code === "ack-wrong-kind",
+    );
     assert.equal(reg.size, 1, "the audit is still open");
     assert.equal(reg.take(audit, ["diff", "audit"]).handle, "usid 59");
   });
@@ -85,7 +115,10 @@ describe("core/ack-registry: tokens that must not settle anything", () => {
     const reg = new AckRegistry<string>("cfg1");
     reg.beginConnection();
     reg.issue("diff", "commit");
-    assert.throws(() => reg.take({ server: "cfg1", connection: "cfg1#1", kind: "diff", id: 1 }), (e: AckError) => e.code === "ack-unknown-connection" && /never issued/.test(e.message));
+    assert.throws(
+      () => reg.take({ server: "cfg1", connection: "cfg1#1", kind: "diff", id: 1 }),
+      (e: AckError) => e.code === "ack-unknown-connection" && /never issued/.test(e.message),
+    );
     assert.equal(reg.size, 1);
   });
 
@@ -95,7 +128,11 @@ describe("core/ack-registry: tokens that must not settle anything", () => {
     const tokens = Array.from({ length: 50 }, (_, i) => reg.issue("diff", i));
     const t = tokens[10];
     // Neighbouring ids of a real token: none of them is another open handle.
-    for (const d of [-2, -1, 1, 2]) assert.throws(() => reg.take({ ...t, id: t.id + d }), (e: AckError) => e.code === "ack-unknown");
+    for (const d of [-2, -1, 1, 2])
+      assert.throws(
+        () => reg.take({ ...t, id: t.id + d }),
+        (e: AckError) => e.code === "ack-unknown",
+      );
     assert.equal(reg.size, 50);
   });
 });

@@ -49,8 +49,15 @@ describe("core/lifecycle", () => {
     attempts[3].established();
     assert.equal(states.at(-1)!.reconnected, true);
     assert.deepEqual(seq(), [
-      "connecting", "waiting-to-retry", "connecting", "waiting-to-retry", "connecting", "connected",
-      "waiting-to-retry", "connecting", "connected",
+      "connecting",
+      "waiting-to-retry",
+      "connecting",
+      "waiting-to-retry",
+      "connecting",
+      "connected",
+      "waiting-to-retry",
+      "connecting",
+      "connected",
     ]);
   });
 
@@ -115,7 +122,10 @@ describe("core/lifecycle", () => {
     attempts[0].onEnd(() => ran++);
     attempts[0].fail(new Error("lost"));
     assert.equal(ran, 1);
-    assert.deepEqual(errors.map((e) => e.message), ["listener bug"]);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      ["listener bug"],
+    );
     assert.equal(lc.state, "waiting-to-retry");
     lc.stop();
   });
@@ -149,9 +159,9 @@ describe("core/lifecycle", () => {
     let calls = 0;
     const lc = new ConnectionLifecycle({
       clock,
-      open: async () => {
+      open: () => {
         calls++;
-        throw new Error("ENOTFOUND");
+        return Promise.reject(new Error("ENOTFOUND"));
       },
     });
     const seen = new Promise<StateChange>((resolve) => lc.on("state", (s) => s.state === "waiting-to-retry" && resolve(s)));

@@ -5,7 +5,10 @@ describe("core/pause-gate", () => {
   it("pauses on the first holder and resumes when the last one lets go", () => {
     const calls: boolean[] = [];
     let t = 100;
-    const g = new PauseGate((p) => calls.push(p), () => t);
+    const g = new PauseGate(
+      (p) => calls.push(p),
+      () => t,
+    );
     g.hold("a");
     g.hold("b");
     g.hold("a");

@@ -3,7 +3,7 @@ import type { HealthCard, HealthReport } from "../../../src/nodes/lib/health";
 import { escapeLabel, metricsText } from "../../../src/nodes/lib/health-metrics";
 
 // A maintained parser of the exposition format, not a pattern written for this test.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const parse = require("parse-prometheus-text-format") as (
   text: string,
 ) => Array<{ name: string; help: string; type: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;

@@ -14,14 +14,19 @@ function setup(maxOpen?: number) {
     owner: "srv",
     clock,
     maxOpen,
-    release: async (t: AckToken) => {
-      const h = upstream.take(t).handle;
-      released.push(h);
-      return h;
-    },
+    // The executor runs at once, so a stale token still gives a rejected promise, not a throw.
+    release: (t: AckToken) =>
+      new Promise<AckHandle>((resolve) => {
+        const h = upstream.take(t).handle;
+        released.push(h);
+        resolve(h);
+      }),
   });
   const notify = (h: AckHandle, recipients: Array<{ id: string; autoAckMs?: number }>) =>
-    fan.split(upstream.issue(h.kind, h), recipients.map((r) => ({ id: r.id, autoAckMs: r.autoAckMs ?? 0 })));
+    fan.split(
+      upstream.issue(h.kind, h),
+      recipients.map((r) => ({ id: r.id, autoAckMs: r.autoAckMs ?? 0 })),
+    );
   return { clock, upstream, released, fan, notify };
 }
 

@@ -28,7 +28,10 @@ describe("nso/handover: what a consumer misses while its node is replaced", () =
     clock.advance(4999);
     assert.equal(expired.length, 0);
     clock.advance(1);
-    assert.deepEqual(expired.map((x) => x.events), [["commit"]]);
+    assert.deepEqual(
+      expired.map((x) => x.events),
+      [["commit"]],
+    );
     assert.equal(h.get("ev"), undefined);
   });
 

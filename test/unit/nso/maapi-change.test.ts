@@ -46,7 +46,15 @@ describe("nso maapi: diff items to changes", () => {
   });
 
   it("refuses items that are not a diff item with a ProtocolError", () => {
-    const bad: Term[] = [atom("x"), tuple(1, 2, 3), item([NCS], 9), item([NCS], 5, Buffer.from("x")), item([NCS], 6, 7), item([], 1), tuple([NCS], atom("created"), U, U)];
+    const bad: Term[] = [
+      atom("x"),
+      tuple(1, 2, 3),
+      item([NCS], 9),
+      item([NCS], 5, Buffer.from("x")),
+      item([NCS], 6, 7),
+      item([], 1),
+      tuple([NCS], atom("created"), U, U),
+    ];
     for (const t of bad) assert.throws(() => decodeDiffItem(t), ProtocolError);
   });
 

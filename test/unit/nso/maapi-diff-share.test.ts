@@ -4,12 +4,30 @@ import type { CommitDiffRequest, CommitDiffResult } from "../../../src/nso/maapi
 
 const stats = { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: true, durationMs: 1 };
 const change = (path: string) => ({ op: "created" as const, path, value: null });
-const result = (paths: string[], more: Partial<CommitDiffResult> = {}): CommitDiffResult => ({ thandle: 5, changes: paths.map(change), truncated: false, stats, ...more });
+const result = (paths: string[], more: Partial<CommitDiffResult> = {}): CommitDiffResult => ({
+  thandle: 5,
+  changes: paths.map(change),
+  truncated: false,
+  stats,
+  ...more,
+});
 
 describe("nso/maapi/diff-share: one read of a commit for several readers", () => {
   it("merges settings: shortest budget, largest cap, a subtree only when all readers name the same", () => {
-    assert.deepEqual(mergeWishes([{ budgetMs: 5000, maxChanges: 10, subtree: "/nacm" }, { budgetMs: 2000, maxChanges: 500, subtree: "/nacm" }]), { budgetMs: 2000, maxChanges: 500, subtree: "/nacm" });
-    assert.deepEqual(mergeWishes([{ budgetMs: 5000, maxChanges: 10, subtree: "/nacm" }, { budgetMs: 5000, maxChanges: 10 }]), { budgetMs: 5000, maxChanges: 10, subtree: undefined });
+    assert.deepEqual(
+      mergeWishes([
+        { budgetMs: 5000, maxChanges: 10, subtree: "/nacm" },
+        { budgetMs: 2000, maxChanges: 500, subtree: "/nacm" },
+      ]),
+      { budgetMs: 2000, maxChanges: 500, subtree: "/nacm" },
+    );
+    assert.deepEqual(
+      mergeWishes([
+        { budgetMs: 5000, maxChanges: 10, subtree: "/nacm" },
+        { budgetMs: 5000, maxChanges: 10 },
+      ]),
+      { budgetMs: 5000, maxChanges: 10, subtree: undefined },
+    );
   });
 
   it("spells a typed subtree the way change paths are spelt", () => {
@@ -21,10 +39,16 @@ describe("nso/maapi/diff-share: one read of a commit for several readers", () =>
     const read = { budgetMs: 5000, maxChanges: 100 };
     const r = result(["/devices/device{ce0}", "/devices/device{ce0}/address", "/nacm/rule-list{admin}", "/devices/device{ce1}", "/devicesX"]);
     const devices = viewFor(r, { budgetMs: 5000, maxChanges: 100, subtree: "/devices/device" }, read);
-    assert.deepEqual(devices.changes.map((c) => c.path), ["/devices/device{ce0}", "/devices/device{ce0}/address", "/devices/device{ce1}"]);
+    assert.deepEqual(
+      devices.changes.map((c) => c.path),
+      ["/devices/device{ce0}", "/devices/device{ce0}/address", "/devices/device{ce1}"],
+    );
     assert.equal(devices.truncated, false);
     const capped = viewFor(r, { budgetMs: 5000, maxChanges: 2, subtree: "/devices" }, read);
-    assert.deepEqual(capped.changes.map((c) => c.path), ["/devices/device{ce0}", "/devices/device{ce0}/address"]);
+    assert.deepEqual(
+      capped.changes.map((c) => c.path),
+      ["/devices/device{ce0}", "/devices/device{ce0}/address"],
+    );
     assert.equal(capped.truncated, true);
     assert.equal(capped.reason, "max-changes");
     // The read itself ran out of budget: every view may lack changes.
@@ -60,7 +84,10 @@ describe("nso/maapi/diff-share: one read of a commit for several readers", () =>
     share.leave("c");
     assert.equal(reqs[0].signal!.aborted, false, "a still reads");
     finish(result(["/nacm/x"]));
-    assert.deepEqual((await va).changes.map((c) => c.path), ["/nacm/x"]);
+    assert.deepEqual(
+      (await va).changes.map((c) => c.path),
+      ["/nacm/x"],
+    );
     // Both readers of another commit leave: its read is aborted.
     let signal: AbortSignal | undefined;
     const other = new SharedCommitDiff(

@@ -7,7 +7,21 @@
 import { strict as assert } from "node:assert";
 import { encodeTerm } from "../../../src/nso/term";
 import type { Term } from "../../../src/nso/term/types";
-import { parseSubtree, decodeDiffItem, encodeDiffIter, encodeIterReply, encodeRequest, ITER_RECURSE, ITER_STOP, maapiHeader, MaapiClient, MaapiConnection, parseReply, readCommitDiff, topFirst } from "../../../src/nso/maapi";
+import {
+  parseSubtree,
+  decodeDiffItem,
+  encodeDiffIter,
+  encodeIterReply,
+  encodeRequest,
+  ITER_RECURSE,
+  ITER_STOP,
+  maapiHeader,
+  MaapiClient,
+  MaapiConnection,
+  parseReply,
+  readCommitDiff,
+  topFirst,
+} from "../../../src/nso/maapi";
 import { canonicalTerm, parseTermText } from "./term-support";
 import { conversation, MaapiFrame, readMaapiFrames, ReplayServer } from "./maapi-support";
 
@@ -66,7 +80,9 @@ describe("nso maapi: golden frames from a real NSO 6.2.5", () => {
       else if ((m = /^<<(\d+):32, Th=(-?\d+):32>>(?: \+\+ (.*))?$/.exec(c))) built = variants(m[3], (t) => encodeRequest(Number(m![1]), Number(m![2]), t));
       else if ((m = /^<<(\d+):32>>(?: \(no argument\)| \+\+ (.*))?$/.exec(c))) {
         const op = Number(m[1]);
-        built = ["ITER_RECURSE", "ITER_CONTINUE", "ITER_STOP", "ITER_REPLY_5"].includes(f.step) ? [encodeIterReply(op)] : variants(m[2], (t) => encodeRequest(op, undefined, t));
+        built = ["ITER_RECURSE", "ITER_CONTINUE", "ITER_STOP", "ITER_REPLY_5"].includes(f.step)
+          ? [encodeIterReply(op)]
+          : variants(m[2], (t) => encodeRequest(op, undefined, t));
       } else throw new Error(`line ${f.line}: unhandled comment ${c}`);
       const frames = built.map((b) => Buffer.concat([len(b), b]).toString("hex"));
       assert.ok(frames.includes(hex), `line ${f.line} ${f.step}: ${hex} not in ${frames.join(" / ")}`);
@@ -127,7 +143,10 @@ describe("nso maapi: our client replayed against the captured NSO answers", () =
     assert.deepEqual(r.changes, [{ op: "value_set", path: "/devices/global-settings/connect-timeout", value: { type: "C_UINT32", value: 125 } }]);
     assert.equal(r.truncated, false);
     assert.equal(r.stats.detached, true);
-    assert.deepEqual(server!.received.map((b) => b.toString("hex")), outs(conv));
+    assert.deepEqual(
+      server!.received.map((b) => b.toString("hex")),
+      outs(conv),
+    );
   });
 
   it("P06: the XPath labels of commit A are requested byte for byte and read back", async () => {
@@ -136,7 +155,7 @@ describe("nso maapi: our client replayed against the captured NSO answers", () =
     await conn.attach(687, 271);
     const labelled: Term[][] = [];
     await conn.diffIterate(687, 0, undefined, (item) => {
-      const d = decodeDiffItem(item as Term);
+      const d = decodeDiffItem(item);
       if (d.labelRaw) labelled.push(topFirst(d.ikp));
       return ITER_RECURSE;
     });
@@ -144,7 +163,10 @@ describe("nso maapi: our client replayed against the captured NSO answers", () =
     for (const ctx of labelled) for (const e of ["string(.)", "name(.)", "local-name(.)", "namespace-uri(.)"]) answers.push(await conn.xpath(687, e, ctx));
     await conn.detach(687);
     conn.destroy();
-    assert.deepEqual(server!.received.map((b) => b.toString("hex")), outs(conv));
+    assert.deepEqual(
+      server!.received.map((b) => b.toString("hex")),
+      outs(conv),
+    );
     assert.deepEqual(
       answers.filter((_, i) => i % 4 === 0),
       ["reject-unknown", "southbound-locked", "ned:netconf", "raw", "permit", "read", "deny", "create"],
@@ -175,7 +197,7 @@ describe("nso maapi: our client replayed against the captured NSO answers", () =
     assert.equal(r.truncated, true);
     assert.equal(r.reason, "error");
     assert.equal(r.error?.code, "maapi-error");
-    assert.match(r.error!.message, /CONFD_ERR_NOEXISTS "User sess 276 doesn't exist"/);
+    assert.match(r.error.message, /CONFD_ERR_NOEXISTS "User sess 276 doesn't exist"/);
     assert.deepEqual(r.changes, []);
   });
 
@@ -196,7 +218,7 @@ describe("nso maapi: our client replayed against the captured NSO answers", () =
     await conn.attach(946, 371);
     const paths: string[] = [];
     await conn.diffIterate(946, 0, parseSubtree("/nacm:nacm"), (item) => {
-      paths.push(decodeDiffItem(item as Term).change.path);
+      paths.push(decodeDiffItem(item).change.path);
       return ITER_RECURSE;
     });
     conn.destroy();
@@ -220,4 +242,3 @@ function variants(text: string | undefined, build: (t?: Term) => Buffer): Buffer
   const head = b.subarray(0, b.length - encodeTerm(t).length);
   return [b, Buffer.concat([head, encodeTerm(t, { atoms: "utf8" })])];
 }
-

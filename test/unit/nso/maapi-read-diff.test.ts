@@ -54,8 +54,9 @@ describe("nso maapi: readCommitDiff contract", () => {
     assert.equal(failed.ackError, "event socket gone");
     const ctl = new AbortController();
     ctl.abort();
-    const aborted = await readCommitDiffAndAck(client, { thandle: 7, signal: ctl.signal }, async () => {
+    const aborted = await readCommitDiffAndAck(client, { thandle: 7, signal: ctl.signal }, () => {
       acks++;
+      return Promise.resolve();
     });
     assert.equal(aborted.reason, "aborted");
     assert.equal(acks, 3);
@@ -95,7 +96,13 @@ describe("nso maapi: readCommitDiff contract", () => {
 
   it("asks XPath once per leaf and value, not once per list entry (labels cached per connection)", async () => {
     const spec: DiffSpecItem[] = [];
-    for (let i = 0; i < 200; i++) spec.push({ op: "value_set", path: `/devices/device{d${i}}/state/admin-state`, value: { vtype: 28, value: i % 2 }, label: i % 2 ? "locked" : "unlocked" });
+    for (let i = 0; i < 200; i++)
+      spec.push({
+        op: "value_set",
+        path: `/devices/device{d${i}}/state/admin-state`,
+        value: { vtype: 28, value: i % 2 },
+        label: i % 2 ? "locked" : "unlocked",
+      });
     sim.store.block({ th: 10, usid: 59, diff: spec });
     const r = await readCommitDiff(client, { thandle: 10, usid: 59 });
     assert.equal(r.stats.labelled, 200);
@@ -150,14 +157,23 @@ describe("nso maapi: readCommitDiff contract", () => {
       "values",
     );
     const named = nameTagValues(values, db);
-    assert.deepEqual(named.map((v) => v.name), ["netconf-config-change", "changed-by", "username", "session-id", "changed-by", "edit", "operation", "edit", "netconf-config-change"]);
+    assert.deepEqual(
+      named.map((v) => v.name),
+      ["netconf-config-change", "changed-by", "username", "session-id", "changed-by", "edit", "operation", "edit", "netconf-config-change"],
+    );
     assert.equal(named[0].nsUri, "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications");
     assert.equal(
       renderNotificationXml(named),
       '<netconf-config-change xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"><changed-by><username>admin</username><session-id>7</session-id></changed-by><edit><operation>1</operation></edit></netconf-config-change>',
     );
     // Unknown hashes keep their number; hostile text is escaped; unbalanced input does not throw.
-    const odd = nameTagValues([{ ns: 0, tag: 42, value: "<&>" }, { ns: 0, tag: 43, value: { type: "C_XMLEND" } }], new HashDb());
+    const odd = nameTagValues(
+      [
+        { ns: 0, tag: 42, value: "<&>" },
+        { ns: 0, tag: 43, value: { type: "C_XMLEND" } },
+      ],
+      new HashDb(),
+    );
     assert.equal(renderNotificationXml(odd), "<_42>&lt;&amp;&gt;</_42></_43>");
   });
 });

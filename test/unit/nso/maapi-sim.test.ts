@@ -93,7 +93,10 @@ describe("nso maapi simulator", () => {
     const first = await r.call(encodeDiffIter(816, 1, 0));
     assert.equal(first.kind, "term");
     assert.deepEqual(await r.call(encodeIterReply(5)), { kind: "error", op: 5, ecode: 51, text: "Unknown MAAPI operation" });
-    assert.equal(term(await r.call(encodeDiffIter(816, 1, 0))), encodeTerm(tuple(atom("badstate"), Buffer.from("Can't do diff_iterate while iterating"))).toString("hex"));
+    assert.equal(
+      term(await r.call(encodeDiffIter(816, 1, 0))),
+      encodeTerm(tuple(atom("badstate"), Buffer.from("Can't do diff_iterate while iterating"))).toString("hex"),
+    );
     assert.deepEqual(await r.call(encodeRequest(221, 816)), { kind: "ok", op: 221 });
   });
 

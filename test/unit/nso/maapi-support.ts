@@ -38,7 +38,17 @@ export function readMaapiFrames(file = MAAPI_FRAMES_FILE): MaapiFrame[] {
     const hex = truncated ? hexField.slice(0, hexField.indexOf("...")) : hexField;
     if (hex !== "-" && !/^([0-9a-f]{2})+$/.test(hex)) throw new Error(`line ${n + 1}: bad hex`);
     const next = lines[n + 1] ?? "";
-    out.push({ line: n + 1, step, dir, conn, client, phase, bytes: hex === "-" ? null : Buffer.from(hex, "hex"), truncated, comment: next.startsWith("#    ") ? next.slice(5) : null });
+    out.push({
+      line: n + 1,
+      step,
+      dir,
+      conn,
+      client,
+      phase,
+      bytes: hex === "-" ? null : Buffer.from(hex, "hex"),
+      truncated,
+      comment: next.startsWith("#    ") ? next.slice(5) : null,
+    });
   }
   return out;
 }

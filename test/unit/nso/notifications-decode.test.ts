@@ -200,7 +200,29 @@ describe("nso notifications: types not in the capture", () => {
 
   it("PROGRESS: the inferred no-trace-id generation (11/18-tuple) and big numbers", () => {
     const old = dec(
-      tuple(16777216, tuple(2, 1795372452602840, 99, 5, 6, 4, b("cli"), b("sub"), b("ph"), b("msg"), atom("undefined"), b("/svc"), undef, 2n ** 60n, undef, undef, undef, undef)),
+      tuple(
+        16777216,
+        tuple(
+          2,
+          1795372452602840,
+          99,
+          5,
+          6,
+          4,
+          b("cli"),
+          b("sub"),
+          b("ph"),
+          b("msg"),
+          atom("undefined"),
+          b("/svc"),
+          undef,
+          2n ** 60n,
+          undef,
+          undef,
+          undef,
+          undef,
+        ),
+      ),
     ).payload;
     assert.equal(old.usid, 5);
     assert.equal(old.datastoreName, "operational");
@@ -213,7 +235,10 @@ describe("nso notifications: types not in the capture", () => {
       { name: "commit_queue_id", type: 2, typeName: "number", number: "1152921504606846976" },
     ]);
     const user = dec(
-      tuple(65536, tuple(3, 1, undef, b("t"), b("s"), undef, 0, 0, 0, undef, undef, b("m"), undef, [tuple(b("my-attr"), b("v")), tuple(atom("package"), b("p"))], [])),
+      tuple(
+        65536,
+        tuple(3, 1, undef, b("t"), b("s"), undef, 0, 0, 0, undef, undef, b("m"), undef, [tuple(b("my-attr"), b("v")), tuple(atom("package"), b("p"))], []),
+      ),
     ).payload;
     assert.deepEqual(user.attributes, [
       { name: "my-attr", type: 1, typeName: "string", string: "v" },

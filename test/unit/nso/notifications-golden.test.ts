@@ -91,7 +91,20 @@ describe("nso notifications: golden frames from a real NSO 6.2.5", () => {
       const uinfo = n.payload.uinfo as Record<string, unknown> | undefined;
       if (uinfo && (uinfo.context === "webui" || uinfo.context === "rest")) {
         webSessions++;
-        assert.deepEqual(Object.keys(uinfo).sort(), ["addr", "af", "context", "flags", "flagsNames", "logintime", "port", "proto", "protoName", "snmp_v3_ctx", "username", "usid"]);
+        assert.deepEqual(Object.keys(uinfo).sort(), [
+          "addr",
+          "af",
+          "context",
+          "flags",
+          "flagsNames",
+          "logintime",
+          "port",
+          "proto",
+          "protoName",
+          "snmp_v3_ctx",
+          "username",
+          "usid",
+        ]);
       }
     }
     assert.ok(webSessions >= 3, `saw ${webSessions} web sessions`);
@@ -101,11 +114,15 @@ describe("nso notifications: golden frames from a real NSO 6.2.5", () => {
     for (const f of notes) {
       const n = decode(f);
       const want =
-        n.type === "NOTIF_COMMIT_DIFF" ? "diff"
-        : n.type === "NOTIF_AUDIT" && f.subscriber === "auditsync" ? "audit"
-        : n.type === "NOTIF_AUDIT_NETWORK" && f.subscriber === "anetsync" ? "audit_network"
-        : n.type === "NOTIF_HA_INFO" && f.subscriber === "hasync" ? "ha"
-        : undefined;
+        n.type === "NOTIF_COMMIT_DIFF"
+          ? "diff"
+          : n.type === "NOTIF_AUDIT" && f.subscriber === "auditsync"
+            ? "audit"
+            : n.type === "NOTIF_AUDIT_NETWORK" && f.subscriber === "anetsync"
+              ? "audit_network"
+              : n.type === "NOTIF_HA_INFO" && f.subscriber === "hasync"
+                ? "ha"
+                : undefined;
       assert.equal(n.ackKind, want, `line ${f.line} ${f.name}/${f.subscriber}`);
       // Without a mask every ackable type says which ack it would take.
       if (["NOTIF_AUDIT", "NOTIF_AUDIT_NETWORK", "NOTIF_HA_INFO", "NOTIF_COMMIT_DIFF"].includes(n.type)) assert.ok(decode(f, false).ackKind);
@@ -164,7 +181,7 @@ describe("nso notifications: golden frames from a real NSO 6.2.5", () => {
   });
 
   it("PROGRESS, current generation: trace/span ids, attributes, links", () => {
-    const p = first("PROGRESS", (f) => f.subscriber === "progress" && f.comment!.includes("commit_queue_id") && f.comment!.includes("<<\"bd306620")).payload;
+    const p = first("PROGRESS", (f) => f.subscriber === "progress" && f.comment!.includes("commit_queue_id") && f.comment!.includes('<<"bd306620')).payload;
     assert.equal(p.type, 1);
     assert.equal(p.trace_id, "bd306620-dc1b-4034-8a31-6d74b9f5a5a8");
     assert.equal(p.span_id, "3b98139c63da6e52");
@@ -181,7 +198,7 @@ describe("nso notifications: golden frames from a real NSO 6.2.5", () => {
   });
 
   it("PROGRESS, previous generation (LIB_VSN 0x07070100): same keys, extras as attributes", () => {
-    const p = first("PROGRESS", (f) => f.subscriber === "progold" && f.comment!.includes("<<\"d1\">>")).payload;
+    const p = first("PROGRESS", (f) => f.subscriber === "progold" && f.comment!.includes('<<"d1">>')).payload;
     assert.equal(p.trace_id, "bd306620-dc1b-4034-8a31-6d74b9f5a5a8");
     assert.equal(p.subsystem, "commit-queue");
     assert.equal(p.msg, "push configuration");
@@ -192,7 +209,7 @@ describe("nso notifications: golden frames from a real NSO 6.2.5", () => {
     ]);
     assert.deepEqual(p.links, []);
     // The same event seen by a current-generation subscriber carries the same facts.
-    const now = first("PROGRESS", (f) => f.subscriber === "progress" && f.comment!.includes("{device,<<\"d1\">>}")).payload;
+    const now = first("PROGRESS", (f) => f.subscriber === "progress" && f.comment!.includes('{device,<<"d1">>}')).payload;
     assert.equal(now.msg, p.msg);
     assert.equal(now.trace_id, p.trace_id);
   });

@@ -46,7 +46,10 @@ describe("nso notifications: unexpected shapes", () => {
     rejects(tuple(64, 5), /NOTIF_HA_INFO\[1\]/);
     rejects(tuple(524288, atom("bogus")), /NOTIF_STREAM_EVENT\[1\]: unexpected atom/);
     rejects(tuple(524288, tuple(tuple(19, tuple(1)), [])), /event_time/);
-    rejects(tuple(524288, tuple(tuple(19, tuple(2026, 1, 1, 0, 0, 0, 0, 0, 0)), [tuple(new ImproperList([1], 2), tuple(1, 2, 3))])), /values\[0\]\.value: unexpected value a 3-tuple/);
+    rejects(
+      tuple(524288, tuple(tuple(19, tuple(2026, 1, 1, 0, 0, 0, 0, 0, 0)), [tuple(new ImproperList([1], 2), tuple(1, 2, 3))])),
+      /values\[0\]\.value: unexpected value a 3-tuple/,
+    );
     rejects(tuple(16777216, tuple(1, 2, 3)), /NOTIF_PROGRESS\[1\]: expected a tuple of 15 or 12 or 19 or 11 or 18/);
     rejects(tuple(512, tuple(5, 1, tuple(127, 0, 0, 1), 1, 0, 0, 2, [])), /NumVb says 2 but 0/);
     rejects(tuple(32, 1, tuple(1, b("u"), b(""), b("cli"), 1, tuple(300, 0, 0, 1), 0, 0, b(""), 0), 0), /uinfo\.addr\[0\]: IP address part out of range/);

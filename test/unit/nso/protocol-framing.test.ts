@@ -5,21 +5,28 @@ import { ByteReader, encodeFrame, FrameTooLarge } from "../../../src/nso/framing
 describe("nso protocol: framing", () => {
   it("reassembles frames split at every byte boundary", () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }), (payloads, cuts) => {
-        const all = Buffer.concat(payloads.map((p) => encodeFrame(p)));
-        const r = new ByteReader(1000);
-        const out: Buffer[] = [];
-        let pos = 0;
-        let i = 0;
-        while (pos < all.length) {
-          const n = cuts[i++ % cuts.length];
-          r.push(all.subarray(pos, pos + n));
-          pos += n;
-          for (let f = r.nextFrame(); f; f = r.nextFrame()) out.push(Buffer.from(f));
-        }
-        assert.deepEqual(out.map((b) => b.toString("hex")), payloads.map((p) => Buffer.from(p).toString("hex")));
-        assert.equal(r.pending, 0);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }),
+        (payloads, cuts) => {
+          const all = Buffer.concat(payloads.map((p) => encodeFrame(p)));
+          const r = new ByteReader(1000);
+          const out: Buffer[] = [];
+          let pos = 0;
+          let i = 0;
+          while (pos < all.length) {
+            const n = cuts[i++ % cuts.length];
+            r.push(all.subarray(pos, pos + n));
+            pos += n;
+            for (let f = r.nextFrame(); f; f = r.nextFrame()) out.push(Buffer.from(f));
+          }
+          assert.deepEqual(
+            out.map((b) => b.toString("hex")),
+            payloads.map((p) => Buffer.from(p).toString("hex")),
+          );
+          assert.equal(r.pending, 0);
+        },
+      ),
     );
   });
 
@@ -39,7 +46,10 @@ describe("nso protocol: framing", () => {
     const big = encodeFrame(Buffer.alloc(1000, 1));
     const next = encodeFrame(Buffer.from("ok"));
     r.push(big.subarray(0, 100));
-    assert.throws(() => r.nextFrame(), (e: unknown) => e instanceof FrameTooLarge && /1000 bytes exceeds/.test((e as Error).message));
+    assert.throws(
+      () => r.nextFrame(),
+      (e: unknown) => e instanceof FrameTooLarge && /1000 bytes exceeds/.test((e as Error).message),
+    );
     assert.equal(r.nextFrame(), undefined);
     assert.ok(r.skipping);
     r.push(Buffer.concat([big.subarray(100), next]));

@@ -68,7 +68,10 @@ describe("nso protocol: handshake", () => {
 
   it("turns code 2 into a model-size error with the server's needs", () => {
     const r = parseVersionReply(Buffer.from(REAL.replyMaxDepth, "hex"));
-    assert.throws(() => checkVersionReply(r, 82), (e: unknown) => e instanceof VersionRejected && e.code === "nso-model-size-rejected" && /14\/5/.test(e.message));
+    assert.throws(
+      () => checkVersionReply(r, 82),
+      (e: unknown) => e instanceof VersionRejected && e.code === "nso-model-size-rejected" && /14\/5/.test(e.message),
+    );
   });
 
   it("rejects truncated replies and headers", () => {
@@ -81,7 +84,12 @@ describe("nso protocol: handshake", () => {
     const challenge = Buffer.alloc(16, 7);
     const md5 = accessResponse("md5", secret, challenge);
     assert.equal(md5[0], 12);
-    assert.equal(md5.subarray(1).toString("hex"), createHash("md5").update(Buffer.concat([secret, challenge])).digest("hex"));
+    assert.equal(
+      md5.subarray(1).toString("hex"),
+      createHash("md5")
+        .update(Buffer.concat([secret, challenge]))
+        .digest("hex"),
+    );
     const sha = accessResponse("sha256", secret, Buffer.alloc(32, 9));
     assert.equal(sha.length, 33);
   });

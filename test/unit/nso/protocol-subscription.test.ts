@@ -32,7 +32,10 @@ describe("nso protocol: subscription", () => {
     assert.equal(wire(subscriptionTerm({ mask: maskOf(["NOTIF_COMMIT_DIFF"]) })), REAL.diff);
     assert.equal(wire(subscriptionTerm({ mask: maskOf(["NOTIF_HEARTBEAT", "NOTIF_HEALTH_CHECK"]), heartbeatMs: 1000, healthCheckMs: 1000 })), REAL.hbhc);
     assert.equal(wire(subscriptionTerm({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF" } })), REAL.streamnc);
-    assert.equal(wire(subscriptionTerm({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "ncs-events", startTime: "2020-01-01T00:00:00Z" } })), REAL.streamev);
+    assert.equal(
+      wire(subscriptionTerm({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "ncs-events", startTime: "2020-01-01T00:00:00Z" } })),
+      REAL.streamev,
+    );
   });
 
   it("sends intervals only with their bit (1 s when unset), and the verbosity only with a progress bit", () => {
@@ -59,7 +62,10 @@ describe("nso protocol: subscription", () => {
     assert.throws(() => subscriptionTerm({ mask: maskOf(["NOTIF_AUDIT_SYNC"]) }), /NOTIF_AUDIT_SYNC needs NOTIF_AUDIT/);
     assert.throws(() => subscriptionTerm({ mask: maskOf(["NOTIF_HA_INFO_SYNC", "NOTIF_AUDIT"]) }), /needs NOTIF_HA_INFO/);
     assert.throws(() => subscriptionTerm({ mask: maskOf(["NOTIF_STREAM_EVENT"]) }), /stream name/);
-    assert.throws(() => subscriptionTerm({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", stopTime: "2026-01-01" } }), /stop time needs a start time/);
+    assert.throws(
+      () => subscriptionTerm({ mask: maskOf(["NOTIF_STREAM_EVENT"]), stream: { name: "NETCONF", stopTime: "2026-01-01" } }),
+      /stop time needs a start time/,
+    );
     assert.throws(() => subscriptionTerm({ mask: 1, verbosity: 9 }), /verbosity/);
   });
 

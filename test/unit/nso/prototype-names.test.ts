@@ -53,7 +53,9 @@ describe("nso: names such as constructor, toString, __proto__ in terms stay plai
 
   it("progress attribute names are values in {name, ...}, never keys", () => {
     for (const name of PROTOTYPE_NAMES) {
-      const p = dec(tuple(65536, tuple(3, 1, undef, b("t"), b("s"), undef, 0, 0, 0, undef, undef, b("m"), undef, [tuple(b(name), b("v")), tuple(atom(name), 2)], []))).payload;
+      const p = dec(
+        tuple(65536, tuple(3, 1, undef, b("t"), b("s"), undef, 0, 0, 0, undef, undef, b("m"), undef, [tuple(b(name), b("v")), tuple(atom(name), 2)], [])),
+      ).payload;
       assertJsonSafe(p);
       assert.deepEqual(p.attributes, [
         { name, type: 1, typeName: "string", string: "v" },

@@ -99,7 +99,10 @@ describe("nso stream names: NSO's own XML for a real netconf-config-change", () 
     assert.equal(path("it's", s), `/ncs:devices/ncs:device[ncs:name="it's"]`);
     assert.equal(path(`a'b"c`, s), `/ncs:devices/ncs:device[ncs:name=concat('a', "'", 'b"c')]`);
     assert.equal(path("d1"), "/ncs:devices/ncs:device{d1}");
-    assert.equal(renderNotificationXml(nameTagValues(kp("<d>"), db, s)), `<target xmlns="${NCN}" xmlns:ncs="${NCS}">/ncs:devices/ncs:device[ncs:name='&lt;d&gt;']</target>`);
+    assert.equal(
+      renderNotificationXml(nameTagValues(kp("<d>"), db, s)),
+      `<target xmlns="${NCN}" xmlns:ncs="${NCS}">/ncs:devices/ncs:device[ncs:name='&lt;d&gt;']</target>`,
+    );
   });
 
   it("enumerations follow typedef chains; names given by UseIKP 1 work the same", () => {
@@ -149,6 +152,6 @@ describe("nso LOAD_ALL_NS reader", () => {
     rd.add(parseTermText("[eof]"));
     assert.throws(() => rd.add(parseTermText("[end_of_ns]")), ProtocolError);
     assert.throws(() => new YangSchemaReader().add(parseTermText("[{node,[a],undefined,2,undefined,1,1,[],[],2}]")), /outside a namespace/);
-    assert.throws(() => new YangSchemaReader().add(parseTermText("[{ns,<<\"x\">>,p,1,<<>>,<<>>}]")), ProtocolError);
+    assert.throws(() => new YangSchemaReader().add(parseTermText('[{ns,<<"x">>,p,1,<<>>,<<>>}]')), ProtocolError);
   });
 });

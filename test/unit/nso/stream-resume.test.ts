@@ -38,7 +38,11 @@ describe("nso stream resume: which completions reach the flow", () => {
     r.subscribed(false);
     assert.deepEqual(feed(r, true, event("2026-01-01T00:00:00Z", "a")), ["deliver"]);
     r.subscribed(true);
-    assert.deepEqual(feed(r, true, event("2026-01-01T00:00:00Z", "a"), event("2026-01-01T00:00:01Z", "b"), replayComplete), ["duplicate", "deliver", "deliver"]);
+    assert.deepEqual(feed(r, true, event("2026-01-01T00:00:00Z", "a"), event("2026-01-01T00:00:01Z", "b"), replayComplete), [
+      "duplicate",
+      "deliver",
+      "deliver",
+    ]);
     const resumingAfter = r.resuming;
     r.subscribed(true);
     assert.deepEqual(feed(r, true, replayComplete), ["resume-complete"]);

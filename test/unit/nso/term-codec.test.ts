@@ -2,20 +2,7 @@
 import { strict as assert } from "node:assert";
 import { deflateSync } from "node:zlib";
 import fc from "fast-check";
-import {
-  atom,
-  Atom,
-  decodeTerm,
-  encodeTerm,
-  ErlFloat,
-  ErlMap,
-  formatTerm,
-  ImproperList,
-  Term,
-  termToJson,
-  tuple,
-  Tuple,
-} from "../../../src/nso/term";
+import { atom, Atom, decodeTerm, encodeTerm, ErlFloat, ErlMap, formatTerm, ImproperList, Term, termToJson, tuple, Tuple } from "../../../src/nso/term";
 
 const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ""), "hex");
 const dec = (h: string): Term => decodeTerm(hex(h));
@@ -82,7 +69,7 @@ describe("nso term codec: types", () => {
     it("NEW_FLOAT both ways, keeping 1.0 a float", () => {
       const t = decodeTerm(encodeTerm(new ErlFloat(1)));
       assert.ok(t instanceof ErlFloat);
-      assert.equal((t as ErlFloat).value, 1);
+      assert.equal(t.value, 1);
       assert.equal(enc(new ErlFloat(1.5)), "8346" + "3ff8000000000000");
       assert.equal((dec("83 46 c0 09 21 fb 54 44 2d 18") as ErlFloat).value, -3.141592653589793);
     });
@@ -157,7 +144,7 @@ describe("nso term codec: types", () => {
       assert.equal(enc(Buffer.alloc(0)), "836d00000000");
     });
 
-    it("STRING (charlist) is a latin-1 string; \"\" and [] are NIL", () => {
+    it('STRING (charlist) is a latin-1 string; "" and [] are NIL', () => {
       assert.equal(dec("83 6b 00 03 01 02 ff"), "\x01\x02\xff");
       assert.deepEqual(dec("83 6a"), []);
       assert.equal(enc(""), "836a");
@@ -175,8 +162,8 @@ describe("nso term codec: types", () => {
     it("proper lists, improper lists ([Ns|Tag]) and nested list tails", () => {
       const t = dec("83 6c 00 00 00 01 62 4a 2f 65 90 62 7d 5a bd 43"); // [1244620176|2103098691]
       assert.ok(t instanceof ImproperList);
-      assert.deepEqual((t as ImproperList).elements, [1244620176]);
-      assert.equal((t as ImproperList).tail, 2103098691);
+      assert.deepEqual(t.elements, [1244620176]);
+      assert.equal(t.tail, 2103098691);
       assert.equal(enc(t), "836c00000001624a2f6590627d5abd43");
       // an "improper" list whose tail is a list is written as the flat proper list, as Erlang does
       assert.equal(enc(new ImproperList([atom("a")], [atom("b")])), enc([atom("a"), atom("b")]));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 
 // `npm start -- <options>`: the demo's command line and environment, checked without starting it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const demo = require("../../../scripts/demo.js") as {
   parseArgs(argv: string[], env?: Record<string, string>): Record<string, unknown>;
   usage(): string;
@@ -34,7 +34,11 @@ describe("package/demo command line", () => {
       [[], { INFRA_EVENTS_SYSADM_WS_PORT: "-1" }, /INFRA_EVENTS_SYSADM_WS_PORT must be a port number/],
     ];
     for (const [argv, env, msg] of bad) {
-      assert.throws(() => demo.parseArgs(argv, env), (e: Error) => e instanceof demo.UsageError && msg.test(e.message), argv.join(" "));
+      assert.throws(
+        () => demo.parseArgs(argv, env),
+        (e: Error) => e instanceof demo.UsageError && msg.test(e.message),
+        argv.join(" "),
+      );
     }
   });
 });

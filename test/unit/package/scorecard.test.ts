@@ -33,7 +33,7 @@ interface Scorecard {
 }
 
 const repoRoot = path.resolve(__dirname, "../../..");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const scorecard = require(path.join(repoRoot, "scripts/scorecard.js")) as Scorecard;
 const pkgRoot = path.resolve(process.env.INFRA_EVENTS_PKG_ROOT || repoRoot);
 
@@ -188,9 +188,23 @@ describe("scorecard checker catches what it is meant to catch", () => {
     ],
     ["example that is not JSON", () => ({ ...GOOD_FILES, "examples/fx-basic.json": "[{" }), ["package EX", "fx-events N02"]],
     ["non-config node in no example", () => ({ ...GOOD_FILES, "examples/fx-basic.json": "[]" }), ["fx-events N02"]],
-    ["editor file missing", () => Object.fromEntries(Object.entries(GOOD_FILES).filter(([k]) => k !== "nodes/fx-server.html")), [
-      "fx-server N00", "fx-server N02", "fx-server CAT", "fx-server DEF", "fx-server OUT", "fx-server TPL", "fx-server HLP", "fx-server I18N", "fx-server CRED", "fx-server TXT", "fx-server ICON",
-    ]],
+    [
+      "editor file missing",
+      () => Object.fromEntries(Object.entries(GOOD_FILES).filter(([k]) => k !== "nodes/fx-server.html")),
+      [
+        "fx-server N00",
+        "fx-server N02",
+        "fx-server CAT",
+        "fx-server DEF",
+        "fx-server OUT",
+        "fx-server TPL",
+        "fx-server HLP",
+        "fx-server I18N",
+        "fx-server CRED",
+        "fx-server TXT",
+        "fx-server ICON",
+      ],
+    ],
     [
       "registerType through a variable (not literal)",
       () => mutate("nodes/fx-server.html", "RED.nodes.registerType('fx-server',", "var T = 'fx-server'; RED.nodes.registerType(T,"),
@@ -199,14 +213,36 @@ describe("scorecard checker catches what it is meant to catch", () => {
     ["wrong category", () => mutate("nodes/fx-events.html", "category: 'infra events'", "category: 'network'"), ["fx-events CAT"]],
     ["no colour on a palette node", () => mutate("nodes/fx-events.html", "color: '#A6BBCF',", ""), ["fx-events DEF"]],
     ["variable outputs without outputLabels", () => mutate("nodes/fx-events.html", /outputLabels: function \(i\) \{[^}]*\},/, ""), ["fx-events OUT"]],
-    ["editor script that throws", () => mutate("nodes/fx-events.html", "var TYPES", "null.x; var TYPES"), [
-      "fx-events N00", "fx-events N02", "fx-events CAT", "fx-events DEF", "fx-events OUT", "fx-events TPL", "fx-events HLP", "fx-events I18N", "fx-events CRED", "fx-events TXT", "fx-events ICON",
-    ]],
-    ["no edit template", () => mutate("nodes/fx-events.html", 'data-template-name="fx-events"', 'data-template-name="fx-other"'), ["fx-events TPL", "fx-events TXT"]],
+    [
+      "editor script that throws",
+      () => mutate("nodes/fx-events.html", "var TYPES", "null.x; var TYPES"),
+      [
+        "fx-events N00",
+        "fx-events N02",
+        "fx-events CAT",
+        "fx-events DEF",
+        "fx-events OUT",
+        "fx-events TPL",
+        "fx-events HLP",
+        "fx-events I18N",
+        "fx-events CRED",
+        "fx-events TXT",
+        "fx-events ICON",
+      ],
+    ],
+    [
+      "no edit template",
+      () => mutate("nodes/fx-events.html", 'data-template-name="fx-events"', 'data-template-name="fx-other"'),
+      ["fx-events TPL", "fx-events TXT"],
+    ],
     ["help without Inputs on a node with an input", () => mutate("nodes/fx-events.html", "<h3>Inputs</h3>", "<h3>Input</h3>"), ["fx-events HLP"]],
     ["help without Outputs", () => mutate("nodes/fx-events.html", "<h3>Outputs</h3>", "<h3>Ports</h3>"), ["fx-events HLP"]],
     ["help without Details on a config node", () => mutate("nodes/fx-server.html", "<h3>Details</h3>", "<h3>More</h3>"), ["fx-server HLP"]],
-    ["help that does not open with a paragraph", () => mutate("nodes/fx-server.html", "<p>Connection to a fixture server.</p>", "Connection"), ["fx-server HLP"]],
+    [
+      "help that does not open with a paragraph",
+      () => mutate("nodes/fx-server.html", "<p>Connection to a fixture server.</p>", "Connection"),
+      ["fx-server HLP"],
+    ],
     ["Inputs without message-properties", () => mutate("nodes/fx-events.html", 'class="message-properties"', 'class="props"'), ["fx-events HLP"]],
     ["data-i18n key missing from the catalogue", () => mutate("nodes/fx-server.html", "fx-server.label.host", "fx-server.label.hots"), ["fx-server I18N"]],
     ["this._ key missing", () => mutate("nodes/fx-events.html", 'this._("fx-events.label.other")', 'this._("fx-events.label.otherwise")'), ["fx-events I18N"]],
@@ -215,10 +251,22 @@ describe("scorecard checker catches what it is meant to catch", () => {
     ["attribute-form data-i18n key missing", () => mutate("nodes/fx-events.html", "[html]fx-events.tip", "[html]fx-events.tips"), ["fx-events I18N"]],
     ["catalogue missing", () => Object.fromEntries(Object.entries(GOOD_FILES).filter(([k]) => !k.endsWith("fx-server.json"))), ["fx-server I18N"]],
     ["catalogue that is not JSON", () => ({ ...GOOD_FILES, "nodes/locales/en-US/fx-server.json": "{" }), ["fx-server I18N"]],
-    ["credential name also in defaults", () => mutate("nodes/fx-server.html", 'host: { value: "localhost", required: true }', 'host: { value: "localhost" }, password: { value: "" }'), ["fx-server CRED"]],
-    ["secret-looking default not declared as credential", () => mutate("nodes/fx-events.html", 'name: { value: "" },', 'name: { value: "" }, apiToken: { value: "" }, clientSecret: { value: "" },'), ["fx-events CRED"]],
+    [
+      "credential name also in defaults",
+      () => mutate("nodes/fx-server.html", 'host: { value: "localhost", required: true }', 'host: { value: "localhost" }, password: { value: "" }'),
+      ["fx-server CRED"],
+    ],
+    [
+      "secret-looking default not declared as credential",
+      () => mutate("nodes/fx-events.html", 'name: { value: "" },', 'name: { value: "" }, apiToken: { value: "" }, clientSecret: { value: "" },'),
+      ["fx-events CRED"],
+    ],
     ["hard-coded label text", () => mutate("nodes/fx-server.html", '<span data-i18n="fx-server.label.host"></span>', "Host"), ["fx-server TXT"]],
-    ["hard-coded title attribute", () => mutate("nodes/fx-server.html", 'id="node-config-input-host"', 'id="node-config-input-host" title="The host name"'), ["fx-server TXT"]],
+    [
+      "hard-coded title attribute",
+      () => mutate("nodes/fx-server.html", 'id="node-config-input-host"', 'id="node-config-input-host" title="The host name"'),
+      ["fx-server TXT"],
+    ],
     ["icon that exists nowhere", () => mutate("nodes/fx-events.html", '"bridge.svg"', '"infra-nothing.svg"'), ["fx-events ICON"]],
   ];
   for (const [name, files, expected] of cases) {

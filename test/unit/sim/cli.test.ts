@@ -30,8 +30,8 @@ function sim(args: readonly string[]): Run {
   children.push(child);
   let out = "";
   let err = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once("close", (code, signal) => res({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
@@ -41,7 +41,10 @@ async function runToEnd(args: readonly string[]): Promise<{ code: number | null;
   const r = sim(args);
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`infra-events-sim ${args.join(" ")} did not exit by itself (is it listening?)\n${r.stdout()}${r.stderr()}`)), EXIT_BOUND_MS);
+    timer = setTimeout(
+      () => rej(new Error(`infra-events-sim ${args.join(" ")} did not exit by itself (is it listening?)\n${r.stdout()}${r.stderr()}`)),
+      EXIT_BOUND_MS,
+    );
   });
   try {
     const { code } = await Promise.race([r.exited, bound]);
@@ -212,7 +215,24 @@ describe("infra-events-sim (the built binary)", function () {
       ["sysadm", ["sysadm", "--wss-port", "0", "--ws-port", "0", "--quiet", "--cert-file", "CERT"], ["sysadm wss", "sysadm ws"]],
       [
         "all",
-        ["all", "--nso-port", "0", "--nso-scenario", "none", "--apic-port", "0", "--apic-trickle", "0", "--sysadm-wss-port", "0", "--sysadm-ws-port", "0", "--sysadm-quiet", "--sysadm-cert-file", "CERT"],
+        [
+          "all",
+          "--nso-port",
+          "0",
+          "--nso-scenario",
+          "none",
+          "--apic-port",
+          "0",
+          "--apic-trickle",
+          "0",
+          "--sysadm-wss-port",
+          "0",
+          "--sysadm-ws-port",
+          "0",
+          "--sysadm-quiet",
+          "--sysadm-cert-file",
+          "CERT",
+        ],
         ["nso events", "apic rest", "sysadm wss", "sysadm ws"],
       ],
     ];
@@ -246,12 +266,27 @@ describe("infra-events-sim (the built binary)", function () {
       held = await holdPort();
       const r = await runToEnd(["sysadm", "--wss-port", "0", "--ws-port", String(held.port), "--quiet", "--cert-file", join(dir, "c.crt")]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`^infra-events-sim: sysadm simulator: port ${held.port} on 127\\.0\\.0\\.1 is already in use \\(choose another with --ws-port,`));
+      assert.match(
+        r.stderr,
+        new RegExp(`^infra-events-sim: sysadm simulator: port ${held.port} on 127\\.0\\.0\\.1 is already in use \\(choose another with --ws-port,`),
+      );
     });
 
     it("all: the last simulator's port in use closes the ones already started and names the prefixed option", async () => {
       held = await holdPort();
-      const r = await runToEnd(["all", "--nso-port", "0", "--apic-port", "0", "--sysadm-wss-port", "0", "--sysadm-ws-port", String(held.port), "--sysadm-cert-file", join(dir, "c.crt")]);
+      const r = await runToEnd([
+        "all",
+        "--nso-port",
+        "0",
+        "--apic-port",
+        "0",
+        "--sysadm-wss-port",
+        "0",
+        "--sysadm-ws-port",
+        String(held.port),
+        "--sysadm-cert-file",
+        join(dir, "c.crt"),
+      ]);
       assert.equal(r.code, 1);
       assert.equal(r.stdout, "", "nothing is announced before everything started");
       assert.match(r.stderr, new RegExp(`sysadm simulator: port ${held.port} .*already in use \\(choose another with --sysadm-ws-port,`));

@@ -46,17 +46,41 @@ describe("sim options: one declaration for parsing, validation and help", () => 
     assert.equal(o.number("port"), 0);
     assert.equal(o.number("ws-port"), 8080);
     assert.equal(o.string("user"), "demo");
-    assert.match(usageError(() => resolveOptions(SPECS, { prot: 0 })), /unknown option --prot \(did you mean --port\?\)/);
-    assert.match(usageError(() => resolveOptions(SPECS, { quiet: "yes" })), /--quiet is a flag/);
+    assert.match(
+      usageError(() => resolveOptions(SPECS, { prot: 0 })),
+      /unknown option --prot \(did you mean --port\?\)/,
+    );
+    assert.match(
+      usageError(() => resolveOptions(SPECS, { quiet: "yes" })),
+      /--quiet is a flag/,
+    );
   });
 
   it("rejects unknown options, naming them and the options they were probably meant to be", () => {
-    assert.equal(usageError(() => parseArgv(SPECS, ["--bogus", "1"])), "unknown option --bogus");
-    assert.equal(usageError(() => parseArgv(SPECS, ["--prot", "1"])), "unknown option --prot (did you mean --port?)");
-    assert.equal(usageError(() => parseArgv([SPECS[1]], ["--port", "1"])), "unknown option --port (did you mean --ws-port?)");
-    assert.equal(usageError(() => parseArgv(SPECS, ["-p", "1"])), "unknown option -p");
-    assert.match(usageError(() => parseArgv(SPECS, ["extra"])), /unexpected argument "extra"/);
-    assert.equal(usageError(() => parseArgv(SPECS, ["--bogus"], { explainUnknown: (n) => `say more about ${n}` })), "say more about bogus");
+    assert.equal(
+      usageError(() => parseArgv(SPECS, ["--bogus", "1"])),
+      "unknown option --bogus",
+    );
+    assert.equal(
+      usageError(() => parseArgv(SPECS, ["--prot", "1"])),
+      "unknown option --prot (did you mean --port?)",
+    );
+    assert.equal(
+      usageError(() => parseArgv([SPECS[1]], ["--port", "1"])),
+      "unknown option --port (did you mean --ws-port?)",
+    );
+    assert.equal(
+      usageError(() => parseArgv(SPECS, ["-p", "1"])),
+      "unknown option -p",
+    );
+    assert.match(
+      usageError(() => parseArgv(SPECS, ["extra"])),
+      /unexpected argument "extra"/,
+    );
+    assert.equal(
+      usageError(() => parseArgv(SPECS, ["--bogus"], { explainUnknown: (n) => `say more about ${n}` })),
+      "say more about bogus",
+    );
   });
 
   it("rejects bad values, naming the option and the value", () => {
@@ -76,7 +100,12 @@ describe("sim options: one declaration for parsing, validation and help", () => 
       [["--port", "1", "--port", "2"], /^--port is given twice$/],
       [["--tls-key", "k.pem"], /^--tls-key and --tls-cert go together$/],
     ];
-    for (const [args, expected] of cases) assert.match(usageError(() => parseArgv(SPECS, args)), expected, args.join(" "));
+    for (const [args, expected] of cases)
+      assert.match(
+        usageError(() => parseArgv(SPECS, args)),
+        expected,
+        args.join(" "),
+      );
     assert.deepEqual(parseArgv(SPECS, ["--port", "65535"]), { port: "65535" }, "the highest port is fine");
   });
 
@@ -92,7 +121,10 @@ describe("sim options: one declaration for parsing, validation and help", () => 
 
   it("treats reading an undeclared option as a bug in the simulator, not a usage error", () => {
     const o = resolveOptions(SPECS, {});
-    assert.throws(() => o.number("prot"), (e: Error) => !(e instanceof UsageError) && /not declared/.test(e.message));
+    assert.throws(
+      () => o.number("prot"),
+      (e: Error) => !(e instanceof UsageError) && /not declared/.test(e.message),
+    );
     assert.throws(() => o.number("user"), /is a string, not a number/);
   });
 
@@ -102,7 +134,10 @@ describe("sim options: one declaration for parsing, validation and help", () => 
       assert.equal(new Set(names).size, names.length, s.name);
       const defaults = Object.fromEntries(s.options.flatMap((o) => (o.kind !== "flag" && o.default !== undefined ? [[o.name, o.default]] : [])));
       resolveOptions(s.options, defaults);
-      assert.ok(s.options.some((o) => o.kind === "number" && o.port), `${s.name} declares its port(s)`);
+      assert.ok(
+        s.options.some((o) => o.kind === "number" && o.port),
+        `${s.name} declares its port(s)`,
+      );
     }
   });
 });

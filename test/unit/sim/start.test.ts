@@ -37,7 +37,11 @@ describe("simulator start(): the launcher API", () => {
     apic: { trickle: 0 },
     sysadm: { quiet: true },
   };
-  const optionsFor = (name: string, ports: Record<string, number>) => ({ ...quiet[name], ...(name === "sysadm" ? { "cert-file": join(dir, "c.crt") } : {}), ...ports });
+  const optionsFor = (name: string, ports: Record<string, number>) => ({
+    ...quiet[name],
+    ...(name === "sysadm" ? { "cert-file": join(dir, "c.crt") } : {}),
+    ...ports,
+  });
 
   for (const s of simulators) {
     it(`${s.name}: every port option at 0 is bound, and ports/endpoints report the real ones`, async () => {
@@ -58,7 +62,10 @@ describe("simulator start(): the launcher API", () => {
     const nso = findSimulator("nso")!;
     await assert.rejects(nso.start({ prot: 0 }), (e: Error) => e instanceof UsageError && e.message === "unknown option --prot (did you mean --port?)");
     await assert.rejects(findSimulator("sysadm")!.start({ port: 0 }), (e: Error) => e instanceof UsageError && /--wss-port or --ws-port/.test(e.message));
-    await assert.rejects(nso.start({ port: 70000 }), (e: Error) => e instanceof UsageError && /--port must be a port from 0 to 65535.*got 70000/.test(e.message));
+    await assert.rejects(
+      nso.start({ port: 70000 }),
+      (e: Error) => e instanceof UsageError && /--port must be a port from 0 to 65535.*got 70000/.test(e.message),
+    );
   });
 
   it("a port in use is a ListenError naming the simulator, the port and the option", async () => {
@@ -69,9 +76,18 @@ describe("simulator start(): the launcher API", () => {
       assert.equal(e.message, `nso simulator: port ${port} on 127.0.0.1 is already in use (choose another with --port, or 0 for any free port)`);
       return true;
     });
-    await assert.rejects(findSimulator("apic")!.start({ port, trickle: 0 }), (e: Error) => e instanceof ListenError && e.simulator === "apic" && e.port === port);
+    await assert.rejects(
+      findSimulator("apic")!.start({ port, trickle: 0 }),
+      (e: Error) => e instanceof ListenError && e.simulator === "apic" && e.port === port,
+    );
     const sysadm = findSimulator("sysadm")!;
-    await assert.rejects(sysadm.start(optionsFor("sysadm", { "wss-port": port, "ws-port": 0 })), (e: Error) => e instanceof ListenError && e.option === "--wss-port");
-    await assert.rejects(sysadm.start(optionsFor("sysadm", { "wss-port": 0, "ws-port": port })), (e: Error) => e instanceof ListenError && e.option === "--ws-port");
+    await assert.rejects(
+      sysadm.start(optionsFor("sysadm", { "wss-port": port, "ws-port": 0 })),
+      (e: Error) => e instanceof ListenError && e.option === "--wss-port",
+    );
+    await assert.rejects(
+      sysadm.start(optionsFor("sysadm", { "wss-port": 0, "ws-port": port })),
+      (e: Error) => e instanceof ListenError && e.option === "--ws-port",
+    );
   });
 });

@@ -22,7 +22,10 @@ describe("sysadm/auth-backoff", () => {
     }
     assert.equal(delays[0], 1000);
     assert.equal(delays[1], 2000);
-    assert.ok(delays.slice(2).every((d) => d >= 660_000), String(delays));
+    assert.ok(
+      delays.slice(2).every((d) => d >= 660_000),
+      String(delays),
+    );
     for (const at of failuresAt) {
       const inWindow = failuresAt.filter((x) => x >= at && x - at < 600_000).length;
       assert.ok(inWindow < 5, `server would count ${inWindow} failures`);

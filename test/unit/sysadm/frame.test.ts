@@ -45,31 +45,64 @@ describe("sysadm/frame", () => {
   });
 
   it("refuses what is not one JSON object, with a code per reason", () => {
-    assert.equal(code(() => decodeFrame("hello", limits)), "not-json");
-    assert.equal(code(() => decodeFrame("id\nQUJDRA==", limits)), "not-json");
-    assert.equal(code(() => decodeFrame("{not json", limits)), "bad-json");
-    assert.equal(code(() => decodeFrame('{"a":1}{"b":2}', limits)), "bad-json");
-    assert.equal(code(() => decodeFrame("[1,2]", limits)), "not-json");
-    assert.equal(code(() => decodeFrame('{"id":"","name":"x"}', limits)), "bad-envelope");
-    assert.equal(code(() => decodeFrame('{"id":7,"name":"x","namespace":"rpc","args":{}}', limits)), "bad-envelope");
-    assert.equal(code(() => decodeFrame('{"id":"","name":"response","namespace":"rpc","args":{}}', limits)), "uncorrelated");
+    assert.equal(
+      code(() => decodeFrame("hello", limits)),
+      "not-json",
+    );
+    assert.equal(
+      code(() => decodeFrame("id\nQUJDRA==", limits)),
+      "not-json",
+    );
+    assert.equal(
+      code(() => decodeFrame("{not json", limits)),
+      "bad-json",
+    );
+    assert.equal(
+      code(() => decodeFrame('{"a":1}{"b":2}', limits)),
+      "bad-json",
+    );
+    assert.equal(
+      code(() => decodeFrame("[1,2]", limits)),
+      "not-json",
+    );
+    assert.equal(
+      code(() => decodeFrame('{"id":"","name":"x"}', limits)),
+      "bad-envelope",
+    );
+    assert.equal(
+      code(() => decodeFrame('{"id":7,"name":"x","namespace":"rpc","args":{}}', limits)),
+      "bad-envelope",
+    );
+    assert.equal(
+      code(() => decodeFrame('{"id":"","name":"response","namespace":"rpc","args":{}}', limits)),
+      "uncorrelated",
+    );
   });
 
   it("refuses a frame above the size limit before parsing it", () => {
     const big = JSON.stringify({ args: { x: "y".repeat(5000) }, id: "", name: "dispatcher", namespace: "events" });
-    assert.equal(code(() => decodeFrame(Buffer.from(big), limits)), "frame-too-large");
+    assert.equal(
+      code(() => decodeFrame(Buffer.from(big), limits)),
+      "frame-too-large",
+    );
   });
 
   it("refuses hostile nesting without overflowing the stack", () => {
     const deep = `{"args":${"[".repeat(100000)}${"]".repeat(100000)},"id":"","name":"dispatcher","namespace":"events"}`;
-    assert.equal(code(() => decodeFrame(deep, { maxFrameBytes: 1 << 20, maxDepth: 64 })), "too-deep");
+    assert.equal(
+      code(() => decodeFrame(deep, { maxFrameBytes: 1 << 20, maxDepth: 64 })),
+      "too-deep",
+    );
     const ok = `{"args":${"[".repeat(8)}${"]".repeat(8)},"id":"","name":"dispatcher","namespace":"events"}`;
     assert.equal(decodeFrame(ok, limits).kind, "event");
   });
 
   it("checks the depth under an own __proto__ key too", () => {
     const deep = `{"args":{"__proto__":${"[".repeat(20)}${"]".repeat(20)}},"id":"","name":"dispatcher","namespace":"events"}`;
-    assert.equal(code(() => decodeFrame(deep, limits)), "too-deep");
+    assert.equal(
+      code(() => decodeFrame(deep, limits)),
+      "too-deep",
+    );
   });
 
   it("keeps __proto__ keys as plain data (no prototype pollution)", () => {
@@ -80,13 +113,20 @@ describe("sysadm/frame", () => {
 
   it("never throws anything but a ProtocolError, whatever the bytes", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), fc.json()), (input) => {
-        try {
-          decodeFrame(input, limits);
-        } catch (e) {
-          if (!(e instanceof ProtocolError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+          fc.json(),
+        ),
+        (input) => {
+          try {
+            decodeFrame(input, limits);
+          } catch (e) {
+            if (!(e instanceof ProtocolError)) throw e;
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -7,9 +7,10 @@ import { HubUser, SysadmClient, SysadmEvent, SysadmHub } from "../../../src/sysa
 class FakeClient extends EventEmitter {
   applied: string[][] = [];
   fail: Error | undefined;
-  async setSubscriptions(types: readonly string[]): Promise<void> {
-    if (this.fail) throw this.fail;
+  setSubscriptions(types: readonly string[]): Promise<void> {
+    if (this.fail) return Promise.reject(this.fail);
     this.applied.push([...types]);
+    return Promise.resolve();
   }
 }
 

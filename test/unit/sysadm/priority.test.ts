@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { categoryFor, parsePriority } from "../../../src/sysadm/priority";
 
 describe("sysadm/priority", () => {
@@ -20,6 +21,6 @@ describe("sysadm/priority", () => {
   });
 
   it("gives null for anything else instead of failing the event", () => {
-    for (const v of [undefined, null, 3, "", "high", "- Warning", {}, "x".repeat(500)]) assert.equal(parsePriority(v), null, String(v));
+    for (const v of [undefined, null, 3, "", "high", "- Warning", {}, "x".repeat(500)]) assert.equal(parsePriority(v), null, inspect(v));
   });
 });

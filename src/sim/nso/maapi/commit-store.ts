@@ -86,7 +86,11 @@ export class BlockedCommitStore extends EventEmitter<CommitStoreEvents> {
  * subscriber can attach) and release it when the delivery's ack wait settles. `outcomes` is
  * the `done` promise of NsoSimServer.inject: one entry per blocking subscriber.
  */
-export function trackCommit(store: BlockedCommitStore, c: { th: number; usid: number; diff?: readonly DiffSpecItem[] }, outcomes: Promise<ReadonlyArray<"acked" | "timeout" | "closed">>): BlockedCommit {
+export function trackCommit(
+  store: BlockedCommitStore,
+  c: { th: number; usid: number; diff?: readonly DiffSpecItem[] },
+  outcomes: Promise<ReadonlyArray<"acked" | "timeout" | "closed">>,
+): BlockedCommit {
   const commit = store.block(c);
   void outcomes.then(
     (o) => store.release(c.th, o.length === 0 ? "no-subscribers" : o.includes("timeout") ? "timeout" : o.includes("closed") ? "closed" : "acked"),

@@ -1,6 +1,7 @@
 import { parseSubtree } from "../../../nso/maapi/keypath";
 import { atom, Atom, ImproperList, Term, Tuple, tuple } from "../../../nso/term/types";
 import { ipTerm } from "../builders";
+import { asText } from "../../../core/describe";
 
 /**
  * Scenario diffs: what a simulated commit changed, written the way a user reads it, turned
@@ -66,8 +67,9 @@ function defaultText(v: Term): string {
   if (Buffer.isBuffer(v)) return v.toString("utf8");
   if (typeof v === "number") return String(v);
   if (v instanceof Atom) return v.name;
-  if (v instanceof Tuple && v.arity === 2 && typeof v.get(1) === "number") return String(v.get(1));
-  if (v instanceof Tuple && (v.arity === 4 || v.arity === 8)) return v.elements.join(v.arity === 4 ? "." : ":");
+  const second = v instanceof Tuple && v.arity === 2 ? v.get(1) : undefined;
+  if (typeof second === "number") return String(second);
+  if (v instanceof Tuple && (v.arity === 4 || v.arity === 8)) return v.elements.map((x) => asText(x)).join(v.arity === 4 ? "." : ":");
   return "";
 }
 
@@ -79,7 +81,7 @@ export function compileDiff(spec: readonly DiffSpecItem[]): SimDiffItem[] {
     try {
       topFirst = parseSubtree(s.path);
     } catch (e) {
-      throw new RangeError(`diff[${i}]: ${(e as Error).message}`);
+      throw new RangeError(`diff[${i}]: ${(e as Error).message}`, { cause: e });
     }
     let value: Term = atom("undefined");
     if (op === 4) value = valueTerm(s.value);

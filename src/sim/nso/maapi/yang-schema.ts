@@ -22,7 +22,23 @@ const tagpath = (topFirst: Step[]): Term[] => topFirst.map((s) => (typeof s === 
 /** `{node, Tagpath, TypeRef, Primitive, Default, Min, Max, Children, Keys, Flags, Actions, Cmp, Notifs, MetaData, MountId}`. */
 function node(path: Step[], o: { typeRef?: Term; primitive?: number; keys?: string[]; flags?: number } = {}): Term {
   const keys = (o.keys ?? []).map((k) => atom(k));
-  return tuple(atom("node"), tagpath(path), o.typeRef ?? U, o.primitive ?? 2, U, 0, keys.length ? atom("unbounded") : 1, [], keys, o.flags ?? (keys.length ? 1 : 0), [], 0, [], [], U);
+  return tuple(
+    atom("node"),
+    tagpath(path),
+    o.typeRef ?? U,
+    o.primitive ?? 2,
+    U,
+    0,
+    keys.length ? atom("unbounded") : 1,
+    [],
+    keys,
+    o.flags ?? (keys.length ? 1 : 0),
+    [],
+    0,
+    [],
+    [],
+    U,
+  );
 }
 
 /** `{type, Name, derived, {restriction, Base, [{enumeration, Label, Int}]}}`. */
@@ -35,14 +51,23 @@ const ENUM = 28;
 
 export const SIM_SCHEMA_ITEMS: readonly Term[] = [
   ns(NC, "nc", 1109124855, "2011-06-01", "ietf-netconf"),
-  enumType("edit-operation-type", [["merge", "0"], ["replace", "1"], ["create", "2"], ["delete", "3"], ["remove", "4"]]),
+  enumType("edit-operation-type", [
+    ["merge", "0"],
+    ["replace", "1"],
+    ["create", "2"],
+    ["delete", "3"],
+    ["remove", "4"],
+  ]),
   atom("end_of_ns"),
   ns(NCN, "ncn", 1244620176, "2012-02-06", "ietf-netconf-notifications"),
   node(["netconf-config-change"], { flags: 256 }),
   node(["netconf-config-change", "datastore"], { typeRef: atom("t2150244354"), primitive: ENUM }),
   node(["netconf-config-change", "edit"], { flags: 1 }),
   node(["netconf-config-change", "edit", "operation"], { typeRef: tuple(atom(NC), atom("edit-operation-type")), primitive: ENUM }),
-  enumType("t2150244354", [["running", "0"], ["startup", "1"]]),
+  enumType("t2150244354", [
+    ["running", "0"],
+    ["startup", "1"],
+  ]),
   atom("end_of_ns"),
   ns(NCS, "ncs", 469622343, "2024-04-09", "tailf-ncs"),
   node(["devices"], { flags: 256 }),
@@ -50,9 +75,17 @@ export const SIM_SCHEMA_ITEMS: readonly Term[] = [
   node(["devices", "device", "state", "admin-state"], { typeRef: atom("admin-state"), primitive: ENUM }),
   node(["devices", "authgroups", "group"], { keys: ["name"] }),
   node(["devices", "global-settings", "trace"], { typeRef: atom("trace-flag"), primitive: ENUM }),
-  enumType("admin-state", [["locked", "0"], ["unlocked", "1"], ["southbound-locked", "2"]]),
+  enumType("admin-state", [
+    ["locked", "0"],
+    ["unlocked", "1"],
+    ["southbound-locked", "2"],
+  ]),
   // As a real NSO 6.2.5 sent it (docs/nso-maapi.md).
-  enumType("trace-flag", [["pretty", "2"], ["raw", "1"], ["false", "0"]]),
+  enumType("trace-flag", [
+    ["pretty", "2"],
+    ["raw", "1"],
+    ["false", "0"],
+  ]),
   atom("end_of_ns"),
   ns(NACM, "nacm", 1987107027, "2018-02-14", "ietf-netconf-acm"),
   node(["nacm", "groups", "group"], { keys: ["name"] }),
@@ -60,4 +93,3 @@ export const SIM_SCHEMA_ITEMS: readonly Term[] = [
   node(["nacm", "rule-list", "rule"], { keys: ["name"] }),
   atom("end_of_ns"),
 ];
-

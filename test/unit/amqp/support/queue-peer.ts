@@ -60,9 +60,14 @@ export class QueuePeer {
 
   /** Record the terminus; declare or refuse like RabbitMQ. True when the link may stay. */
   private attached(ctx: EventContext, role: "source" | "target", t: Record<string, unknown>): boolean {
-    const address = String(t.address ?? "");
+    const address = typeof t.address === "string" ? t.address : "";
     const durable = Number(t.durable ?? 0);
-    this.seen.push({ role, address, durable, expiry_policy: t.expiry_policy === undefined ? undefined : String(t.expiry_policy) });
+    this.seen.push({
+      role,
+      address,
+      durable,
+      expiry_policy: t.expiry_policy === undefined ? undefined : typeof t.expiry_policy === "string" ? t.expiry_policy : JSON.stringify(t.expiry_policy),
+    });
     const m = /^\/queue\/(.+)$/.exec(address);
     if (!m) return true;
     const want = durable > 0;

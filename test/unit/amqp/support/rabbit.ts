@@ -34,7 +34,7 @@ export async function deleteQueue(name: string): Promise<void> {
 
 /** Delete queues of vhost "/" in one rabbitmqctl call (each call costs ~0.4 s of Erlang start-up). */
 export async function deleteQueues(names: string[]): Promise<void> {
-  const safe = names.filter((n) => /^[\w.\-]+$/.test(n));
+  const safe = names.filter((n) => /^[\w.-]+$/.test(n));
   if (safe.length === 0) return;
   const list = safe.map((n) => `<<"${n}">>`).join(",");
   await ctl(

@@ -36,11 +36,11 @@ function heapTop(): number {
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 200);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const { SchemaValidator } = require("../../../../src/amqp/schema-validator") as { SchemaValidator: typeof SchemaValidatorT };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const { makeEvent } = require("../../../../src/amqp/event-maker") as typeof import("../../../../src/amqp/event-maker");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const { SchemaFolder } = require("./schema-folder") as typeof import("./schema-folder");
   const folder = new SchemaFolder();
   const good = makeEvent({ PhoneStatus: { CallerId: "1", ReceiverId: "2", Status: "busy" } }).xml;
