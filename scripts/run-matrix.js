@@ -17,7 +17,16 @@ const { ensureNr5Env, cacheDir } = require("./node22-env");
 
 const root = path.resolve(__dirname, "..");
 const runTests = path.join(__dirname, "run-tests.js");
-const NR5_TARGETS = ["test/nodes", "test/integration/pack-install.test.ts", "test/e2e"];
+const NR5_TARGETS = ["test/nodes", "test/integration/pack-install.test.ts"];
+// The demo and the browser tests start their own Node-RED runtime in the test process: they run in a
+// process of their own, so no state a node test left in the runtime singletons (hooks, flow
+// events) can reach them.
+const OWN_PROCESS = ["test/integration/demo.test.ts", "test/e2e"];
+const integrationRest = fs
+  .readdirSync(path.join(root, "test", "integration"))
+  .filter((f) => f.endsWith(".test.ts") && !OWN_PROCESS.includes(`test/integration/${f}`))
+  .map((f) => `test/integration/${f}`);
+const NR4_TARGETS = ["test/unit", "test/nodes", ...integrationRest];
 const nr5Only = process.argv.includes("--nr5-only");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ie-matrix-"));
 
@@ -60,10 +69,14 @@ try {
   console.log(`nr5 runtime: ${nr5Error}`);
 }
 
-if (!nr5Only) results.push(run("node20-nr4", process.execPath, [], {}));
+if (!nr5Only) {
+  results.push(run("node20-nr4", process.execPath, NR4_TARGETS, {}));
+  results.push(run("node20-nr4-runtime", process.execPath, OWN_PROCESS, {}));
+}
 if (nr5) {
   console.log(`\n=== ${NR5_TARGETS.join(", ")} on Node ${nr5.nodeVersion} + Node-RED ${nr5.nodeRedVersion} ===`);
   results.push(run("node22-nr5", nr5.nodeBin, NR5_TARGETS, { INFRA_EVENTS_NODE_RED: nr5.nodeRedDir }));
+  results.push(run("node22-nr5-browser", nr5.nodeBin, ["test/e2e"], { INFRA_EVENTS_NODE_RED: nr5.nodeRedDir }));
 } else {
   results.push({ label: "Node 22 + Node-RED 5", passes: 0, failures: 1, pending: 0, seconds: 0, note: `not run: ${nr5Error.split("\n")[0]}` });
 }
