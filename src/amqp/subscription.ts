@@ -7,6 +7,7 @@ import { asError, ProtocolError } from "../core/errors";
 import type { AmqpConnection } from "./connection";
 import { guardCredit } from "./credit-guard";
 import { guardDispositions } from "./disposition-guard";
+import { guardSessionWindow } from "./session-window";
 import { DecoderOptions, EventDecoder } from "./event-decoder";
 import { DedupWindow } from "./dedup-window";
 import { amqpEventId } from "./event-id";
@@ -255,6 +256,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     });
     guardCredit(session, r, () => this.onOverrun());
     guardDispositions(session);
+    guardSessionWindow(session);
     r.on("message", (ctx: EventContext) => this.onMessage(ctx));
     return r;
   }
@@ -449,6 +451,14 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
     if (this.acceptScheduled) return;
     this.acceptScheduled = true;
     setImmediate(() => this.flushAccepts(true));
+  }
+
+  /**
+   * Send the accepts asked for so far now, not after this turn: amqp1-events does so when
+   * Node-RED begins stopping flows, before any node (its broker config node too) is closed.
+   */
+  acceptNow(): void {
+    this.flushAccepts(true);
   }
 
   private flushAccepts(grant: boolean): void {

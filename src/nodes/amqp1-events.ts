@@ -149,7 +149,11 @@ export = function (RED: NodeAPI) {
       // hold without passing it on: the core delay node calls done() on its whole queue. Such a
       // message was not processed: it goes back to the broker instead of being accepted.
       let stopping = false;
-      res.on(RED.events, "flows:stopping", () => (stopping = true));
+      res.on(RED.events, "flows:stopping", () => {
+        stopping = true;
+        // What the flow finished before the stop is accepted while the connection is surely up.
+        s.acceptNow();
+      });
       res.on(RED.events, "flows:started", () => (stopping = false));
       const finished = (st: EventSettler, timedOut: boolean) => {
         // Written off (the flow never finished it): release, so the broker delivers it again
