@@ -11,7 +11,6 @@ export * from "./settlement";
 export * from "./subscription";
 export * from "./xml-event";
 export * from "./xquery-filter";
-export * from "./broker-handle";
 export * from "./fast-event";
 export * from "./protocol-probe";
 export * from "./credit-guard";

@@ -1,5 +1,4 @@
 export * from "./client";
-export * from "./controller-handle";
 export * from "./envelope";
 export * from "./frames";
 export * from "./overlap";

@@ -5,8 +5,3 @@ export * from "./clock";
 export * from "./drops";
 export * from "./errors";
 export * from "./lifecycle";
-export * from "./resources";
-export * from "./redact";
-export * from "./routing";
-export * from "./status";
-export * from "./users";

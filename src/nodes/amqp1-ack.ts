@@ -1,9 +1,10 @@
+import type { BrokerHandle } from "./lib/handles";
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { isGapNotice } from "./lib/gap";
 import { AckError, checkToken } from "../core/ack-registry";
 import { asError } from "../core/errors";
-import { StatusThrottle } from "../core/status";
-import { Outcome, parseOutcome, BrokerHandle } from "../amqp";
+import { StatusThrottle } from "./lib/status";
+import { Outcome, parseOutcome } from "../amqp";
 import { DELIVERY_KIND } from "../amqp/subscription";
 
 /**

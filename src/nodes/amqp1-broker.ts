@@ -1,4 +1,5 @@
-import { withoutUserInfo, withoutUserInfoError } from "../core/redact";
+import type { BrokerHandle } from "./lib/handles";
+import { withoutUserInfo, withoutUserInfoError } from "./lib/redact";
 import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
@@ -6,17 +7,8 @@ import { warnIfUnverified } from "./lib/tls-warning";
 import { trackHealth } from "./lib/health";
 import { amqpHealth } from "./lib/health-channels";
 import { asError } from "../core/errors";
-import {
-  AMQP091_ONLY_HINT,
-  AMQP091_ONLY_STATUS,
-  AmqpConnection,
-  BrokerHandle,
-  formatBrokerUrl,
-  parseBrokerUrls,
-  parseSaslMechanism,
-  ProtocolCheck,
-} from "../amqp";
-import { disconnectedStatus } from "../core/status";
+import { AMQP091_ONLY_HINT, AMQP091_ONLY_STATUS, AmqpConnection, formatBrokerUrl, parseBrokerUrls, parseSaslMechanism, ProtocolCheck } from "../amqp";
+import { disconnectedStatus } from "./lib/status";
 
 /**
  * amqp1-broker: one AMQP 1.0 connection (rhea) shared by every amqp1-events/-send node that

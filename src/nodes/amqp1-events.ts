@@ -1,12 +1,13 @@
+import type { BrokerHandle } from "./lib/handles";
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { gapMessage } from "./lib/gap";
 import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
-import { NodeResources } from "../core/resources";
+import { NodeResources } from "./lib/resources";
 import { SharedUse } from "./lib/shared-use";
-import { OutputRouter, parseKeyList } from "../core/routing";
-import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
+import { OutputRouter, parseKeyList } from "./lib/routing";
+import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "./lib/status";
 import { asError } from "../core/errors";
-import { AckMode, EventFormat, EventSettler, EventSubscription, ReceivedEvent, BrokerHandle, ReattachInfo } from "../amqp";
+import { AckMode, EventFormat, EventSettler, EventSubscription, ReceivedEvent, ReattachInfo } from "../amqp";
 import { depthSetting } from "../amqp/xml-limits";
 
 /**

@@ -1,9 +1,10 @@
+import type { BrokerHandle } from "./lib/handles";
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
-import { NodeResources } from "../core/resources";
+import { NodeResources } from "./lib/resources";
 import { SharedUse } from "./lib/shared-use";
-import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "../core/status";
+import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "./lib/status";
 import { asError, InfraError } from "../core/errors";
-import { CLACKS_NS, EventSender, makeEvent, SchemaValidator, BrokerHandle, toBusEvent } from "../amqp";
+import { CLACKS_NS, EventSender, makeEvent, SchemaValidator, toBusEvent } from "../amqp";
 
 /**
  * amqp1-send (the EventMaker): builds a Clacks event from msg.payload (an object like

@@ -2,15 +2,15 @@ import type { Node, NodeAPI, NodeDef } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
-import { withoutUrlCredentials, withoutUserInfo } from "../core/redact";
+import { withoutUrlCredentials, withoutUserInfo } from "./lib/redact";
 import { trackHealth } from "./lib/health";
 import { apicHealth } from "./lib/health-channels";
 import { ApicClient } from "../apic/client";
-import type { ApicControllerHandle } from "../apic/controller-handle";
+import type { ApicControllerHandle } from "./lib/handles";
 import { ApicError } from "../apic/envelope";
-import { errorStatus, NodeStatus } from "../core/status";
-import type { StatusTarget } from "../core/users";
-import { badHosts, parseHosts } from "../apic/settings";
+import { errorStatus, NodeStatus } from "./lib/status";
+import type { StatusTarget } from "./lib/users";
+import { badHosts, parseHosts } from "./lib/apic-settings";
 
 type ApicControllerNode = Node & ApicControllerHandle;
 

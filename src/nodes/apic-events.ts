@@ -4,15 +4,15 @@ import { gapMessage } from "./lib/gap";
 import { DropEpisode, FlowWindow, FlowWindowStats, SendOptions } from "./lib/flow-window";
 import { windowSetting } from "./lib/window-setting";
 import type { DropReport } from "../apic/client";
-import type { ApicControllerHandle } from "../apic/controller-handle";
-import { configuredSpecs, routerFor, STATUS_OUTPUTS } from "../apic/settings";
+import type { ApicControllerHandle } from "./lib/handles";
+import { configuredSpecs, routerFor, STATUS_OUTPUTS } from "./lib/apic-settings";
 import { buildQuery, normaliseSpec } from "../apic/query";
 import type { LocalSubscription, SubscriptionListener } from "../apic/subscription";
 import type { ApicEvent, ApicGap, SubscriptionSpec } from "../apic/types";
 import { apicEventId } from "../apic/event-id";
 import { asError } from "../core/errors";
-import { NodeResources } from "../core/resources";
-import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/status";
+import { NodeResources } from "./lib/resources";
+import { connectedStatus, errorStatus, NodeStatus, shortCount } from "./lib/status";
 
 /**
  * apic-events: one message per managed-object change from the queries it subscribes to,

@@ -3,9 +3,9 @@ import type { DoneFn, SendFn } from "./lib/red";
 import { AckError, checkToken } from "../core/ack-registry";
 import { asError, InfraError } from "../core/errors";
 import { ACK_KINDS } from "../nso/acks";
-import { StatusThrottle } from "../core/status";
+import { StatusThrottle } from "./lib/status";
 import { isGapNotice } from "./lib/gap";
-import type nsoServer from "./nso-server";
+import type { NsoServerHandle } from "./lib/handles";
 
 /**
  * nso-ack: answers a blocking NSO notification from msg.ack (diff-done, audit sync,
@@ -30,7 +30,7 @@ function nsoAck(RED: NodeAPI): void {
         done();
         return;
       }
-      let server: nsoServer.ServerNode | null;
+      let server: NsoServerHandle | null;
       let kind: string;
       try {
         const token = checkToken(msg.ack);
@@ -39,7 +39,7 @@ function nsoAck(RED: NodeAPI): void {
           const hint = kind === "amqp1-delivery" ? ": it comes from amqp1-events, settle it with amqp1-ack" : "";
           throw new AckError("ack-wrong-kind", `msg.ack is a ${kind} token${hint}; nso-ack answers NSO notifications (${ACK_KINDS.join(", ")})`);
         }
-        server = RED.nodes.getNode(token.server) as (nsoServer.ServerNode & { type?: string }) | null;
+        server = RED.nodes.getNode(token.server) as (NsoServerHandle & { type?: string }) | null;
         if (!server) {
           throw new AckError(
             "ack-connection-gone",

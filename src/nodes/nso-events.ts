@@ -3,9 +3,9 @@ import { gapMessage } from "./lib/gap";
 import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
 import { statusTarget } from "./lib/shared-connection";
 import { reaches } from "./lib/wire-reach";
-import { OutputRouter, parseKeyList } from "../core/routing";
-import { connectedStatus, errorStatus, shortCount } from "../core/status";
-import { NodeResources } from "../core/resources";
+import { OutputRouter, parseKeyList } from "./lib/routing";
+import { connectedStatus, errorStatus, shortCount } from "./lib/status";
+import { NodeResources } from "./lib/resources";
 import { FLAG_BITS, isNotifBitName, NotifBitName, VERBOSITY } from "../nso/constants";
 import type { ConsumerWish } from "../nso/mux";
 import { notificationTag } from "../nso/fast-decode";
@@ -17,9 +17,9 @@ import { nameTagValues, needsSchema, renderNotificationXml } from "../nso/maapi/
 import type { TagValue } from "../nso/notifications/values";
 import { asError } from "../core/errors";
 import { nsoEventId } from "../nso/event-id";
-import type nsoServer from "./nso-server";
+import type { Delivery, NsoServerHandle, NsoUser } from "./lib/handles";
 
-type NsoEvent = nsoServer.Event;
+type NsoEvent = Delivery;
 
 /**
  * nso-events: one message per NSO notification. msg.topic = the Python constant name,
@@ -120,7 +120,7 @@ function nsoEvents(RED: NodeAPI): void {
   function NsoEvents(this: Node, config: NsoEventsDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const server = RED.nodes.getNode(config.server) as nsoServer.ServerNode | null;
+    const server = RED.nodes.getNode(config.server) as NsoServerHandle | null;
     const types = parseKeyList(config.notifications);
     if (!server) {
       node.status(errorStatus("no nso-server configured"));
@@ -391,7 +391,7 @@ function nsoEvents(RED: NodeAPI): void {
       emit(ev, msg);
     };
 
-    const user: nsoServer.User = {
+    const user: NsoUser = {
       id: node.id,
       wish,
       diff,

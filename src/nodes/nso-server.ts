@@ -1,23 +1,22 @@
-import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import type { NodeAPI, NodeDef } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
-import { withoutUserInfo } from "../core/redact";
-import type { StatusTarget } from "../core/users";
-import { InfraError, ProtocolError } from "../core/errors";
-import { errorStatus } from "../core/status";
+import { withoutUserInfo } from "./lib/redact";
+import { InfraError } from "../core/errors";
+import { errorStatus } from "./lib/status";
 import { NsoClient, NsoEvent } from "../nso/client";
-import { ConsumerWish, SubscriptionMux } from "../nso/mux";
+import { SubscriptionMux } from "../nso/mux";
 import { DEFAULT_HOST, DEFAULT_NSO_PORT } from "../nso/constants";
 import { AccessCheck, resolveSecret } from "../nso/handshake";
 import { DEFAULT_MAX_FRAME_SIZE } from "../nso/framing";
-import { AckError, AckToken } from "../core/ack-registry";
+import { AckError } from "../core/ack-registry";
 import { AckKind } from "../nso/acks";
-import { AckFanIn, ShareAnswer } from "../nso/ack-fanin";
+import { AckFanIn } from "../nso/ack-fanin";
 import { MaapiClient } from "../nso/maapi/client";
 import { readCommitDiff } from "../nso/maapi/read-diff";
-import type { CommitDiffResult } from "../nso/maapi/read-diff";
-import { DiffWish, SharedCommitDiff } from "../nso/maapi/diff-share";
+import { SharedCommitDiff } from "../nso/maapi/diff-share";
 import { Handover, Hold, leaveHandoff, takeHandoff } from "../nso/handover";
 import type { OverflowMode } from "./lib/flow-window";
+import type { Delivery, NsoGapInfo, NsoServerHandle, NsoUser } from "./lib/handles";
 import { trackHealth } from "./lib/health";
 import { nsoHealth } from "./lib/health-channels";
 
@@ -45,68 +44,6 @@ interface NsoServerDef extends NodeDef {
   overflow?: string;
 }
 
-/** One commit's diff as one user sees it: the one read, cut to the user's own settings. */
-interface DiffReader {
-  read(signal?: AbortSignal): Promise<CommitDiffResult>;
-  /** The user will not read it (closed first): the read goes on for the others, or stops. */
-  leave(): void;
-}
-
-/** What a user receives: the notification, its own ack share, and its view of a commit's diff. */
-interface Delivery extends NsoEvent {
-  /** When it was read from the socket (ms since epoch). */
-  at?: number;
-  ack?: AckToken;
-  diff?: DiffReader;
-}
-
-/** What an nso-events node registers with the server. */
-interface NsoUser extends StatusTarget {
-  wish: ConsumerWish;
-  /** Set when the user reads what changed in a commit (MAAPI). */
-  diff?: DiffWish;
-  /** False: not taken, the node is closing (the server holds it for the node's successor). */
-  deliver(ev: Delivery): boolean;
-  /** A frame was dropped (bad input from NSO); reported once per reason. */
-  dropped(err: ProtocolError): void;
-  autoAcked(typeName: string, kind: string): void;
-  warn(text: string): void;
-  /** The connection was lost and is back: events sent in between may be missing. */
-  gap(info: GapInfo): void;
-}
-
-/** What nso-events puts in its `topic: "gap"` message. */
-interface GapInfo {
-  server: string;
-  /** When the connection was lost (ISO 8601). */
-  since: string;
-  reconnectedAt: string;
-  /** The stream subscription was resumed from the last event received (replay closes that part). */
-  streamResumed: boolean;
-  reason: string;
-}
-
-interface NsoServerNode extends Node {
-  readonly endpoint: string;
-  readonly client: NsoClient;
-  /** What a user's window does when its flow falls behind. */
-  readonly overflow: OverflowMode;
-  /** Stop reading the socket for this user (its flow is a window behind); it reads again once no user holds it. */
-  hold(userId: string): void;
-  release(userId: string): void;
-  register(user: NsoUser): void;
-  deregister(user: NsoUser, removed?: boolean): void;
-  /** A closing user could not pass on a notification it had taken (read at `at`): its successor hears of the gap. */
-  unsent(userId: string, at?: number): void;
-  /** Answer one user's share of a blocking notification (`released`: NSO got its ack). */
-  ack(token: unknown): Promise<ShareAnswer>;
-  /**
-   * The MAAPI client of this NSO (same host, port, access check and secret as the event
-   * socket), created the first time a node asks for it; its socket is dialled on demand.
-   */
-  maapi(): MaapiClient;
-}
-
 const TYPE_OF_KIND: Record<AckKind, string> = { diff: "NOTIF_COMMIT_DIFF", audit: "NOTIF_AUDIT", audit_network: "NOTIF_AUDIT_NETWORK", ha: "NOTIF_HA_INFO" };
 
 function intSetting(v: string | number | undefined, dflt: number, what: string): number {
@@ -117,7 +54,7 @@ function intSetting(v: string | number | undefined, dflt: number, what: string):
 }
 
 function nsoServer(RED: NodeAPI): void {
-  function NsoServer(this: NsoServerNode & { credentials?: { secret?: string } }, config: NsoServerDef) {
+  function NsoServer(this: NsoServerHandle & { credentials?: { secret?: string } }, config: NsoServerDef) {
     RED.nodes.createNode(this, config);
     const node = this;
     const host = config.host || DEFAULT_HOST;
@@ -305,7 +242,7 @@ function nsoServer(RED: NodeAPI): void {
       subscribedOnce = true;
       heardAt = Date.now();
       if (reconnect && lost) {
-        const info: GapInfo = {
+        const info: NsoGapInfo = {
           server: node.endpoint,
           since: lost.at.toISOString(),
           reconnectedAt: new Date().toISOString(),
@@ -435,15 +372,6 @@ function nsoServer(RED: NodeAPI): void {
   RED.nodes.registerType("nso-server", NsoServer as unknown as Parameters<NodeAPI["nodes"]["registerType"]>[1], {
     credentials: { secret: { type: "password" } },
   });
-}
-
-// The types other NSO node files need, reachable through `import type x from "./nso-server"`.
-// eslint-disable-next-line @typescript-eslint/no-namespace
-namespace nsoServer {
-  export type User = NsoUser;
-  export type ServerNode = NsoServerNode;
-  export type Gap = GapInfo;
-  export type Event = Delivery;
 }
 
 export = nsoServer;

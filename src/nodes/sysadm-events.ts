@@ -1,15 +1,15 @@
-import { withoutUserInfo } from "../core/redact";
+import { withoutUserInfo } from "./lib/redact";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { statusTarget } from "./lib/shared-connection";
 import { GAP_TOPIC, gapMessage } from "./lib/gap";
 import { DropEpisode, FlowWindow, FlowWindowStats, SendOptions } from "./lib/flow-window";
 import { windowSetting } from "./lib/window-setting";
-import { OutputRouter, parseKeyList } from "../core/routing";
-import { connectedStatus, errorStatus, NodeStatus, shortCount } from "../core/status";
+import { OutputRouter, parseKeyList } from "./lib/routing";
+import { connectedStatus, errorStatus, NodeStatus, shortCount } from "./lib/status";
 import { InfraError } from "../core/errors";
-import { NodeResources } from "../core/resources";
+import { NodeResources } from "./lib/resources";
 import { EVENT_TYPES, isEventType, SysadmEvent, GapInfo } from "../sysadm";
-import type { SysadmServerHandle, SysadmUser } from "../sysadm";
+import type { SysadmServerHandle, SysadmUser } from "./lib/handles";
 import { sysadmEventId } from "../sysadm/event-id";
 
 /** What sysadm-server offers its users (see sysadm-server.ts). */

@@ -1,4 +1,4 @@
-import { withoutUserInfo, withoutUserInfoError } from "../core/redact";
+import { withoutUserInfo, withoutUserInfoError } from "./lib/redact";
 import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
@@ -6,7 +6,8 @@ import { warnIfUnverified } from "./lib/tls-warning";
 import { trackHealth } from "./lib/health";
 import { sysadmHealth } from "./lib/health-channels";
 import { asError } from "../core/errors";
-import { SysadmClient, SysadmHub, SysadmServerHandle, SysadmUser, TlsVerifyMode } from "../sysadm";
+import { SysadmClient, SysadmHub, TlsVerifyMode } from "../sysadm";
+import type { SysadmServerHandle, SysadmUser } from "./lib/handles";
 
 /**
  * sysadm-server: one authenticated WebSocket to a TrueOS sysadm server, shared by every

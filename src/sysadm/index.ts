@@ -9,4 +9,3 @@ export * from "./subscriptions";
 export * from "./tls";
 export * from "./types";
 export * from "./hub";
-export * from "./server-handle";

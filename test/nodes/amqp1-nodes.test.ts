@@ -8,7 +8,7 @@ import brokerNode from "../../src/nodes/amqp1-broker";
 import eventsNode from "../../src/nodes/amqp1-events";
 import sendNode from "../../src/nodes/amqp1-send";
 import ackNode from "../../src/nodes/amqp1-ack";
-import type { BrokerHandle } from "../../src/amqp";
+import type { BrokerHandle } from "../../src/nodes/lib/handles";
 import { makeEvent } from "../../src/amqp";
 import { clacksSchemaDir } from "../unit/amqp/support/clacks-schemas";
 import { cleanupNewQueues, CuttableRelay, listQueues, queueNames, RABBIT, RABBIT_URL, uniq } from "../unit/amqp/support/rabbit";

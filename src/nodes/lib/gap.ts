@@ -1,5 +1,5 @@
 import type { NodeMessage } from "./red";
-import { withoutUserInfo } from "../../core/redact";
+import { withoutUserInfo } from "./redact";
 import { noteGap } from "./health";
 
 /**

@@ -2,7 +2,7 @@ import type { Node, NodeAPI } from "./red";
 import type { GapChannel, GapPayload } from "./gap";
 import type { FlowWindowStats } from "./flow-window";
 import type { ConnectionLifecycle, StateChange } from "../../core/lifecycle";
-import { withoutUserInfo } from "../../core/redact";
+import { withoutUserInfo } from "./redact";
 import { BUCKET_MS, RateHistory } from "./health-rate";
 
 /**

@@ -1,8 +1,8 @@
 import type { Node } from "node-red";
 import { ConnectionLifecycle, StateChange } from "../../core/lifecycle";
-import { NodeStatus, statusForState, StatusThrottle } from "../../core/status";
-import { StatusTarget, UsersRegistry } from "../../core/users";
-import { withoutUserInfo } from "../../core/redact";
+import { NodeStatus, statusForState, StatusThrottle } from "./status";
+import { StatusTarget, UsersRegistry } from "./users";
+import { withoutUserInfo } from "./redact";
 
 /**
  * Binds a config node's shared connection to Node-RED: users registry (connect on first

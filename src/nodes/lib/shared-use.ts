@@ -1,5 +1,5 @@
 import type { Node } from "./red";
-import type { NodeResources } from "../../core/resources";
+import type { NodeResources } from "./resources";
 
 /** A config node's users registry as a user node sees it (BrokerHandle, controllers, …). */
 export interface SharedRegistry<U> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { NodeStatus } from "../../../src/core/status";
-import { UsersRegistry } from "../../../src/core/users";
+import { NodeStatus } from "../../../src/nodes/lib/status";
+import { UsersRegistry } from "../../../src/nodes/lib/users";
 import { FakeClock } from "../../support/fake-clock";
 
 function user(id: string) {

@@ -1,5 +1,5 @@
-import { Clock, systemClock, TimerHandle } from "./clock";
-import type { StateChange } from "./lifecycle";
+import { Clock, systemClock, TimerHandle } from "../../core/clock";
+import type { StateChange } from "../../core/lifecycle";
 
 /** The shape Node-RED's `node.status()` takes; kept here so core needs no Node-RED import. */
 export interface NodeStatus {

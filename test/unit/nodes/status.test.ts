@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connectedStatus, NodeStatus, shortCount, statusForState, StatusThrottle } from "../../../src/core/status";
+import { connectedStatus, NodeStatus, shortCount, statusForState, StatusThrottle } from "../../../src/nodes/lib/status";
 import { FakeClock } from "../../support/fake-clock";
 
 describe("core/status", () => {

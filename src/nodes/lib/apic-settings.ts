@@ -1,6 +1,6 @@
-import { OutputRouter, parseKeyList } from "../core/routing";
-import { normaliseSpec, QueryError } from "./query";
-import type { SubscriptionSpec } from "./types";
+import { OutputRouter, parseKeyList } from "./routing";
+import { normaliseSpec, QueryError } from "../../apic/query";
+import type { SubscriptionSpec } from "../../apic/types";
 
 /**
  * Turning what a user typed into the editor into library settings. Kept here (not in the

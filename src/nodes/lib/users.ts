@@ -1,4 +1,4 @@
-import { Clock, systemClock, TimerHandle } from "./clock";
+import { Clock, systemClock, TimerHandle } from "../../core/clock";
 import type { NodeStatus } from "./status";
 
 /** What the registry needs from a user node: something that can show a status. */

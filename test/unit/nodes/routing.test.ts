@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OutputRouter, parseKeyList } from "../../../src/core/routing";
+import { OutputRouter, parseKeyList } from "../../../src/nodes/lib/routing";
 
 describe("core/routing", () => {
   it("routes each key to its output and unknown keys to the trailing 'other' output", () => {

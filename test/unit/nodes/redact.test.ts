@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { withoutUserInfo, withoutUserInfoError } from "../../../src/core/redact";
+import { withoutUserInfo, withoutUserInfoError } from "../../../src/nodes/lib/redact";
 
 describe("core/redact", () => {
   it("removes user:password@ from one URL or a list, and leaves clean URLs alone", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { NodeResources } from "../../../src/core/resources";
+import { NodeResources } from "../../../src/nodes/lib/resources";
 
 describe("core/resources", () => {
   it("removes exactly the listeners it added, leaving others alone", () => {
