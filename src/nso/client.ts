@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import * as net from "node:net";
+import type * as net from "node:net";
 import { AckError, AckRegistry, AckToken } from "../core/ack-registry";
 import { Backoff } from "../core/backoff";
 import { Clock, systemClock, TimerHandle } from "../core/clock";
@@ -14,20 +14,10 @@ import { decodeNotification } from "./notifications";
 import { fastNotification, lazyRawEvent } from "./fast-decode";
 import type { NsoNotification } from "./notifications";
 import { AckHandle, ackFor, ackTerm } from "./acks";
-import {
-  ACCESS_CHALLENGE_TAG,
-  ACCESS_OK,
-  ACCESS_WRONG_SECRET,
-  DEFAULT_HOST,
-  DEFAULT_LIB_PROTO_VSN,
-  DEFAULT_LIB_VSN,
-  DEFAULT_NSO_PORT,
-  hasBit,
-  VSN_OK,
-  VSN_PROTO_INCOMPATIBLE,
-} from "./constants";
+import { CLIENT_ID_EVENT_MGR, DEFAULT_HOST, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, DEFAULT_NSO_PORT, hasBit, VSN_PROTO_INCOMPATIBLE } from "./constants";
 import { ByteReader, DEFAULT_MAX_FRAME_SIZE, encodeFrame } from "./framing";
-import { AccessCheck, accessResponse, challengeLength, checkVersionReply, encodeHeader, parseVersionReply, VersionRejected } from "./handshake";
+import { VersionRejected, type VersionReply } from "./handshake";
+import { ClientHandshake, dialNso, NsoEndpointOptions } from "./client-handshake";
 import { datetimeTerm, readDatetime } from "./datetime";
 import { StreamResume } from "./stream-resume";
 import { Liveness } from "./liveness";
@@ -47,17 +37,11 @@ import { asText } from "../core/describe";
  * at most FRAMES_PER_TURN are handed out before yielding to the event loop, so a user's window
  * can close the gate between two slices. Resuming continues with the next frame.
  */
-export interface NsoClientOptions {
-  host?: string;
-  port?: number;
+export interface NsoClientOptions extends Partial<NsoEndpointOptions> {
   /** LIB_PROTO_VSN to announce; "auto" = 82, retrying once with the server's on a code-1 reply. */
   protoVsn?: number | "auto";
-  /** LIB_VSN to announce: selects the term formats the server sends us (§10.1). */
-  libVsn?: number;
-  accessCheck?: AccessCheck;
   /** The IPC access secret (file bytes); asked for at each dial so a changed file is picked up. */
   secret?: () => Buffer | undefined;
-  maxFrameSize?: number;
   /** The subscription, computed at each dial (users may have changed in between). */
   subscription: () => SubscriptionRequest;
   /**
@@ -102,7 +86,7 @@ interface LiveAck {
   timer?: TimerHandle;
 }
 
-type Phase = "header" | "challenge" | "access-result" | "version" | "sub-reply" | "events";
+type Phase = "handshake" | "sub-reply" | "events";
 
 /** Frames handed out per event-loop turn before yielding (the users' windows decide in between). */
 export const FRAMES_PER_TURN = 64;
@@ -255,13 +239,10 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     const libVsn = this.opts.libVsn ?? DEFAULT_LIB_VSN;
     const accessCheck = this.opts.accessCheck ?? "none";
     const secret = accessCheck === "none" ? undefined : this.opts.secret?.();
-    if (accessCheck !== "none" && (!secret || secret.length === 0)) {
-      throw new InfraError("nso-no-secret", "the IPC access check is on but no secret (or secret file) is configured");
-    }
+    const handshake = new ClientHandshake({ clientId: CLIENT_ID_EVENT_MGR, protoVsn: proto, libVsn, accessCheck, secret });
     const reader = new ByteReader(this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
-    const socket = net.connect({ host: this.host, port: this.port });
-    socket.setNoDelay(true);
-    let phase: Phase = "header";
+    const socket = dialNso({ host: this.host, port: this.port });
+    let phase: Phase = "handshake";
     let mask = 0;
     let userAskedReplay = false;
     let liveness: Liveness | undefined;
@@ -339,37 +320,21 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       for (;;) {
         if (!attempt.active) return;
         switch (phase) {
-          case "header":
-            return;
-          case "challenge": {
-            const n = challengeLength(accessCheck as "md5" | "sha256");
-            const b = reader.take(1 + n);
-            if (!b) return;
-            if (b[0] !== ACCESS_CHALLENGE_TAG) throw new ProtocolError("nso-bad-challenge", `expected access-check challenge (byte 11), got ${b[0]}`);
-            socket.write(accessResponse(accessCheck as "md5" | "sha256", secret!, b.subarray(1)));
-            phase = "access-result";
-            break;
-          }
-          case "access-result": {
-            const b = reader.take(1);
-            if (!b) return;
-            if (b[0] === ACCESS_WRONG_SECRET) throw new InfraError("nso-wrong-secret", "wrong secret: NSO refused the IPC access check");
-            if (b[0] !== ACCESS_OK) throw new ProtocolError("nso-bad-access-result", `unexpected access-check result byte ${b[0]}`);
-            phase = "version";
-            break;
-          }
-          case "version": {
-            const b = reader.take(9);
-            if (!b) return;
-            const r = parseVersionReply(b);
-            if (r.code === VSN_PROTO_INCOMPATIBLE && this.opts.protoVsn === "auto" && r.protoVsn !== proto) {
-              // "auto": the reply announces the server's own version; the next attempt uses it.
-              // A server that rejects the version it announced itself is not retried with it again.
-              this.negotiatedProto = r.protoVsn;
-              throw new VersionRejected(r, proto);
+          case "handshake": {
+            let accepted: VersionReply | undefined;
+            try {
+              accepted = handshake.step(reader, (b) => socket.write(b));
+            } catch (e) {
+              const r = e instanceof VersionRejected ? e.reply : undefined;
+              if (r?.code === VSN_PROTO_INCOMPATIBLE && this.opts.protoVsn === "auto" && r.protoVsn !== proto) {
+                // "auto": the reply announces the server's own version; the next attempt uses it.
+                // A server that rejects the version it announced itself is not retried with it again.
+                this.negotiatedProto = r.protoVsn;
+              }
+              throw e;
             }
-            checkVersionReply(r, proto);
-            if (r.code === VSN_OK) subscribe();
+            if (!accepted) return;
+            subscribe();
             break;
           }
           case "sub-reply": {
@@ -435,10 +400,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       }
     };
 
-    socket.on("connect", () => {
-      socket.write(encodeHeader({ protoVsn: proto, libVsn, accessCheck }));
-      phase = accessCheck === "none" ? "version" : "challenge";
-    });
+    socket.on("connect", () => socket.write(handshake.header()));
     const pump = (): void => {
       try {
         step();
@@ -465,7 +427,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
         attempt.fail(
           new InfraError(
             "nso-closed-handshake",
-            `closed during handshake (${phase}): NSO may be in phase 0, the service disabled, or the IPC access check set up differently`,
+            `closed during handshake (${handshake.phase}): NSO may be in phase 0, the service disabled, or the IPC access check set up differently`,
           ),
         );
     });

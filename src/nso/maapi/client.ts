@@ -2,7 +2,7 @@ import { Backoff } from "../../core/backoff";
 import { Clock, systemClock } from "../../core/clock";
 import { DropCounter } from "../../core/drops";
 import { asError, InfraError } from "../../core/errors";
-import type { AccessCheck } from "../handshake";
+import type { NsoEndpointOptions } from "../client-handshake";
 import { MaapiConnection } from "./connection";
 import type { HashDb } from "./hash-db";
 import type { YangSchema } from "./yang-schema";
@@ -15,15 +15,10 @@ import type { YangSchema } from "./yang-schema";
  * of the next dial, and until then callers get an immediate error (a commit is waiting; it
  * must not wait for us to dial a dead port again).
  */
-export interface MaapiClientOptions {
-  host: string;
-  port: number;
+export interface MaapiClientOptions extends NsoEndpointOptions {
   protoVsn?: number;
-  libVsn?: number;
-  accessCheck?: AccessCheck;
   /** Asked for at each dial so a changed secret file is picked up. */
   secret?: () => Buffer | undefined;
-  maxFrameSize?: number;
   backoff?: Backoff;
   clock?: Clock;
 }

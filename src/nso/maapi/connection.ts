@@ -1,8 +1,9 @@
-import * as net from "node:net";
+import type * as net from "node:net";
 import { asError, InfraError, ProtocolError } from "../../core/errors";
-import { ACCESS_CHALLENGE_TAG, ACCESS_OK, ACCESS_WRONG_SECRET, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN } from "../constants";
+import { DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN } from "../constants";
 import { ByteReader, DEFAULT_MAX_FRAME_SIZE, encodeFrame } from "../framing";
-import { AccessCheck, accessResponse, challengeLength, checkVersionReply, encodeHeader, parseVersionReply } from "../handshake";
+import { AccessCheck, encodeHeader } from "../handshake";
+import { ClientHandshake, dialNso, NsoEndpointOptions } from "../client-handshake";
 import { Atom, atom, Term, Tuple, tuple } from "../term/types";
 import { CLIENT_ID_MAAPI, ITER_STOP, MODE_NAMES, OP } from "./constants";
 import { HashDb, HashDbReader } from "./hash-db";
@@ -16,14 +17,9 @@ import { encodeDiffIter, encodeIterReply, encodeRequest, MaapiError, MaapiReply,
  * is abandoned half-way (deadline, abort) leaves a reply in flight that the next operation
  * would misread, so abandoning always destroys the socket: a fresh one is cheap (~0.5 ms).
  */
-export interface MaapiConnectOptions {
-  host: string;
-  port: number;
+export interface MaapiConnectOptions extends NsoEndpointOptions {
   protoVsn?: number;
-  libVsn?: number;
-  accessCheck?: AccessCheck;
   secret?: Buffer;
-  maxFrameSize?: number;
   /** Dial + handshake must finish within this; default 3000 ms. */
   connectTimeoutMs?: number;
 }
@@ -64,16 +60,21 @@ export class MaapiConnection {
   /** Dials and handshakes; rejects with a clear error on refusal, timeout or abort. */
   static open(opts: MaapiConnectOptions, signal?: AbortSignal): Promise<MaapiConnection> {
     return new Promise((resolve, reject) => {
-      const proto = opts.protoVsn ?? DEFAULT_LIB_PROTO_VSN;
-      const access = opts.accessCheck ?? "none";
-      if (access !== "none" && (!opts.secret || opts.secret.length === 0)) {
-        reject(new InfraError("nso-no-secret", "the IPC access check is on but no secret is configured"));
+      let handshake: ClientHandshake;
+      try {
+        handshake = new ClientHandshake({
+          clientId: CLIENT_ID_MAAPI,
+          protoVsn: opts.protoVsn ?? DEFAULT_LIB_PROTO_VSN,
+          libVsn: opts.libVsn ?? DEFAULT_LIB_VSN,
+          accessCheck: opts.accessCheck ?? "none",
+          secret: opts.secret,
+        });
+      } catch (e) {
+        reject(asError(e));
         return;
       }
       const reader = new ByteReader(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
-      const socket = net.connect({ host: opts.host, port: opts.port });
-      socket.setNoDelay(true);
-      let phase: "challenge" | "access-result" | "version" = access === "none" ? "version" : "challenge";
+      const socket = dialNso(opts);
       let settled = false;
       const finish = (err?: Error): void => {
         if (settled) return;
@@ -98,7 +99,7 @@ export class MaapiConnection {
         finish(
           new InfraError(
             "nso-closed-handshake",
-            `NSO closed the MAAPI socket during the handshake (${phase}): NSO may be in phase 0, or the IPC access check configured differently`,
+            `NSO closed the MAAPI socket during the handshake (${handshake.phase}): NSO may be in phase 0, or the IPC access check configured differently`,
           ),
         );
       const timeoutMs = opts.connectTimeoutMs ?? 3000;
@@ -108,26 +109,7 @@ export class MaapiConnection {
       const onData = (chunk: Buffer): void => {
         reader.push(chunk);
         try {
-          for (;;) {
-            if (phase === "challenge") {
-              const b = reader.take(1 + challengeLength(access as "md5" | "sha256"));
-              if (!b) return;
-              if (b[0] !== ACCESS_CHALLENGE_TAG) throw new ProtocolError("nso-bad-challenge", `expected access-check challenge (byte 11), got ${b[0]}`);
-              socket.write(accessResponse(access as "md5" | "sha256", opts.secret!, b.subarray(1)));
-              phase = "access-result";
-            } else if (phase === "access-result") {
-              const b = reader.take(1);
-              if (!b) return;
-              if (b[0] === ACCESS_WRONG_SECRET) throw new InfraError("nso-wrong-secret", "NSO refused the IPC access check: wrong secret");
-              if (b[0] !== ACCESS_OK) throw new ProtocolError("nso-bad-access-result", `unexpected access-check result byte ${b[0]}`);
-              phase = "version";
-            } else {
-              const b = reader.take(9);
-              if (!b) return;
-              checkVersionReply(parseVersionReply(b), proto);
-              return finish();
-            }
-          }
+          if (handshake.step(reader, (b) => socket.write(b))) finish();
         } catch (e) {
           finish(asError(e));
         }
@@ -135,7 +117,7 @@ export class MaapiConnection {
       socket.on("data", onData);
       socket.on("error", finish);
       socket.on("close", onClose);
-      socket.on("connect", () => socket.write(maapiHeader(proto, opts.libVsn ?? DEFAULT_LIB_VSN, access)));
+      socket.on("connect", () => socket.write(handshake.header()));
     });
   }
 

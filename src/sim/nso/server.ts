@@ -1,19 +1,24 @@
 import { EventEmitter } from "node:events";
 import * as net from "node:net";
 import { decodeTerm, encodeTerm } from "../../nso/term";
-import { atom, isAtom, isTuple, Term, Tuple, tuple } from "../../nso/term/types";
+import { atom, Term, tuple } from "../../nso/term/types";
 import { AckHandle, AckKind, parseAck } from "../../nso/acks";
 import { CLIENT_ID_EVENT_MGR, DEFAULT_EVENT_REPLY_TIMEOUT_MS, MIN_INTERVAL_MS, NOTIF_BITS, SUBSCRIPTION_DEADLINE_MS } from "../../nso/constants";
-import { datetimeMicros, datetimeTerm, readDatetime } from "../../nso/datetime";
+import { datetimeTerm } from "../../nso/datetime";
 import { ByteReader, encodeFrame } from "../../nso/framing";
 import { ParsedHeader } from "../../nso/handshake";
 import { buildNotification, deliveryBit, Spec, streamValues } from "./builders";
 import { CLIENT_ID_MAAPI } from "../../nso/maapi/constants";
-import { DiffSpecItem, MaapiSimOptions, MaapiSimServer, trackCommit } from "./maapi";
-import { handshakeSettings, ServerHandshake, SimHandshakeOptions } from "./server-handshake";
+import { DiffSpecItem, MaapiSimServer, trackCommit } from "./maapi";
+import { handshakeSettings, ServerHandshake } from "./server-handshake";
 import { listenOn } from "../listen";
-import { StreamConfig, StreamStore } from "./streams";
+import { StreamStore } from "./streams";
+import { blockingKey, Subscriber } from "./subscriber";
+import { readSubscription } from "./subscription";
+import { AckOutcome, FloodResult, InjectResult, NsoSimEvents, NsoSimOptions, SubscriberInfo } from "./types";
 import { asText } from "../../core/describe";
+
+export type { AckOutcome, FloodResult, InjectResult, NsoSimEvents, NsoSimOptions, SubscriberInfo } from "./types";
 
 /**
  * A notification server that behaves like NSO 6.2.5's event manager on the wire
@@ -22,87 +27,6 @@ import { asText } from "../../core/describe";
  * acks with an event-reply timeout that closes the socket, heartbeats, health checks,
  * stream replay from a log, and "illegal message -> close".
  */
-export interface NsoSimOptions extends SimHandshakeOptions {
-  host?: string;
-  port?: number;
-  eventReplyTimeoutMs?: number;
-  subscriptionDeadlineMs?: number;
-  /** Heartbeat/health-check clamp; NSO uses 1000 ms (tests may lower it). */
-  minIntervalMs?: number;
-  streams?: StreamConfig[];
-  /** Usids the server knows (a stream subscription with another non-zero usid is refused). */
-  knownUsids?: number[];
-  /** Behave like NSO in phase 0: accept and close every connection at once. */
-  phase0?: boolean;
-  /** Health checks fail (nothing is sent), as when an internal check fails. */
-  healthFailing?: boolean;
-  /** The MAAPI side on the same port (client id 7); `false` = refuse MAAPI clients. */
-  maapi?: Omit<MaapiSimOptions, "host" | "port" | "secret"> | false;
-}
-
-export type AckOutcome = "acked" | "timeout" | "closed";
-
-export interface SubscriberInfo {
-  id: number;
-  mask: number;
-  libVsn: number;
-  protoVsn: number;
-  heartbeatMs: number;
-  healthCheckMs: number;
-  stream?: { name: string; start?: number; stop?: number; xpath?: string; usid: number };
-  verbosity: number;
-  legacy: boolean;
-}
-
-export interface InjectResult {
-  /** Subscribers the notification was written to. */
-  delivered: number;
-  /** Resolves when every blocking subscriber acked, timed out or went away. */
-  done: Promise<AckOutcome[]>;
-}
-
-export interface FloodResult {
-  /** Notifications made and written (to every subscriber that selects them). */
-  written: number;
-  /** Writes over all subscribers. */
-  delivered: number;
-  /** Times the flood waited for a subscriber's socket to drain (it read too slowly). */
-  drainWaits: number;
-  /** The most bytes a subscriber's socket had queued in the simulator (beyond the kernel's buffers). */
-  maxBuffered: number;
-  /** Every blocking notification's outcome, as `inject(...).done`. */
-  done: Promise<AckOutcome[]>;
-}
-
-export interface NsoSimEvents {
-  subscribed: [SubscriberInfo];
-  ack: [SubscriberInfo, AckHandle];
-  closed: [{ id: number; reason: string }];
-  rejected: [{ reason: string }];
-  /** A flood waits for subscriber `id`'s socket to drain: it stopped reading (backpressure). */
-  backpressure: [{ id: number; buffered: number }];
-}
-
-interface Pending {
-  key: string;
-  timer: NodeJS.Timeout;
-  resolve: (o: AckOutcome) => void;
-}
-
-class Subscriber {
-  info: SubscriberInfo | undefined;
-  readonly pending = new Map<string, Pending>();
-  readonly timers = new Set<NodeJS.Timeout>();
-  streamDone = false;
-  constructor(
-    readonly id: number,
-    readonly socket: net.Socket,
-    readonly header: ParsedHeader,
-  ) {}
-}
-
-const BAD_SUB = (): Term => tuple(atom("error"), 18, Buffer.from("Bad subscription data"));
-
 export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   private server: net.Server | undefined;
   private readonly subs = new Map<number, Subscriber>();
@@ -273,9 +197,13 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       if (!wants) continue;
       if (progress && Number(spec.verbosity ?? 0) > info.verbosity) continue;
       const term = buildNotification(spec, { libVsn: info.libVsn, mask: info.mask });
-      const key = this.blockingKey(spec, term, info.mask);
-      if (key) waits.push(this.await(sub, key));
-      this.write(sub, term);
+      const key = blockingKey(spec, term, info.mask);
+      if (key) {
+        // NSO: "... reply" daemon log, then the subscriber's socket is closed (§8).
+        const timedOut = (): void => this.endSubscriber(sub, `no ${key.split(":")[0]} reply within ${this.opts.eventReplyTimeoutMs} ms`);
+        waits.push(sub.awaitAck(key, this.opts.eventReplyTimeoutMs, timedOut));
+      }
+      sub.write(term);
       subs.push(sub);
       delivered++;
     }
@@ -327,66 +255,21 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
       if (!st || this.hung || st.name !== name || sub.streamDone) continue;
       if (st.start !== undefined && e.micros < st.start) continue;
       if (st.stop !== undefined && e.micros > st.stop) {
-        this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("notification_complete")));
+        sub.write(tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("notification_complete")));
         sub.streamDone = true;
         continue;
       }
-      this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(time, values)));
+      sub.write(tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(time, values)));
       subs.push(sub);
       delivered++;
     }
     return { delivered, done: Promise.resolve([]), subs };
   }
 
-  private blockingKey(spec: Spec, term: Term, mask: number): string | undefined {
-    if (!isTuple(term)) return undefined;
-    const B = NOTIF_BITS;
-    switch (spec.type) {
-      case "NOTIF_COMMIT_DIFF":
-        return `diff:${term.get(3) as number}`;
-      case "NOTIF_AUDIT":
-        return mask & B.NOTIF_AUDIT_SYNC ? `audit:${term.get(3) as number}` : undefined;
-      case "NOTIF_AUDIT_NETWORK":
-        return mask & B.NOTIF_AUDIT_NETWORK_SYNC ? `audit_network:${(term.get(1) as Tuple).get(0) as number}` : undefined;
-      case "NOTIF_HA_INFO":
-        return mask & B.NOTIF_HA_INFO_SYNC ? "ha:0" : undefined;
-    }
-    return undefined;
-  }
-
-  private await(sub: Subscriber, key: string): Promise<AckOutcome> {
-    return new Promise<AckOutcome>((resolve) => {
-      const prev = sub.pending.get(key);
-      if (prev) {
-        clearTimeout(prev.timer);
-        prev.resolve("closed");
-      }
-      const timer = setTimeout(() => {
-        sub.pending.delete(key);
-        resolve("timeout");
-        // NSO: "... reply" daemon log, then the subscriber's socket is closed (§8).
-        this.endSubscriber(sub, `no ${key.split(":")[0]} reply within ${this.opts.eventReplyTimeoutMs} ms`);
-      }, this.opts.eventReplyTimeoutMs);
-      timer.unref?.();
-      sub.pending.set(key, { key, timer, resolve });
-    });
-  }
-
-  private write(sub: Subscriber, t: Term): void {
-    if (!sub.socket.destroyed) sub.socket.write(encodeFrame(encodeTerm(t)));
-  }
-
   private endSubscriber(sub: Subscriber, reason: string): void {
     if (!this.subs.has(sub.id)) return;
     this.subs.delete(sub.id);
-    for (const t of sub.timers) clearInterval(t);
-    sub.timers.clear();
-    for (const p of sub.pending.values()) {
-      clearTimeout(p.timer);
-      p.resolve("closed");
-    }
-    sub.pending.clear();
-    sub.socket.destroy();
+    sub.end();
     this.emit("closed", { id: sub.id, reason });
   }
 
@@ -468,83 +351,25 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   }
 
   private subscribe(sub: Subscriber, f: Buffer): void {
-    const h = sub.header;
-    let info: SubscriberInfo;
-    const base = { id: sub.id, libVsn: h.libVsn, protoVsn: h.protoVsn, verbosity: 0, legacy: true };
-    const clamp = (ms: number, bit: number, mask: number): number => ((mask & bit) !== 0 ? Math.max(ms, this.opts.minIntervalMs) : 0);
-    if (f.length === 4 || f.length === 8 || f.length === 12) {
-      // Legacy raw subscriptions, still accepted by 6.2.5 (§4.1).
-      const mask = f.readUInt32BE(0);
-      const hb = f.length >= 8 ? f.readUInt32BE(4) : 0;
-      const hc = f.length === 12 ? f.readUInt32BE(8) : hb;
-      info = { ...base, mask, heartbeatMs: clamp(hb, NOTIF_BITS.NOTIF_HEARTBEAT, mask), healthCheckMs: clamp(hc, NOTIF_BITS.NOTIF_HEALTH_CHECK, mask) };
-    } else {
-      let t: Term;
-      try {
-        t = decodeTerm(f);
-      } catch {
-        return this.refuse(sub, BAD_SUB());
-      }
-      if (!isTuple(t, 5)) return this.refuse(sub, BAD_SUB());
-      const [mask, hb, hc, streamInfo, verb] = t.elements;
-      if (typeof mask !== "number" && typeof mask !== "bigint") return this.refuse(sub, BAD_SUB());
-      if (typeof hb !== "number" || typeof hc !== "number" || typeof verb !== "number") return this.refuse(sub, BAD_SUB());
-      const m = Number(mask);
-      info = {
-        ...base,
-        legacy: false,
-        mask: m,
-        heartbeatMs: clamp(hb, NOTIF_BITS.NOTIF_HEARTBEAT, m),
-        healthCheckMs: clamp(hc, NOTIF_BITS.NOTIF_HEALTH_CHECK, m),
-        verbosity: verb,
-      };
-      if (m & NOTIF_BITS.NOTIF_STREAM_EVENT) {
-        // Without a 6-tuple the real server's writer crashes; the client sees a close.
-        if (!isTuple(streamInfo, 6)) return this.reject(sub.socket, "stream info is not a 6-tuple");
-        const [name, start, stop, xpath, usid] = streamInfo.elements;
-        if (!isAtom(name) || !this.streams.has(name.name)) return this.refuse(sub, tuple(atom("error"), 1, Buffer.from("Unknown stream name")));
-        let startMicros: number | undefined;
-        let stopMicros: number | undefined;
-        try {
-          if (!isAtom(start, "undefined")) startMicros = datetimeMicros(readDatetime(start));
-          if (!isAtom(stop, "undefined")) stopMicros = datetimeMicros(readDatetime(stop));
-        } catch {
-          return this.refuse(sub, BAD_SUB());
-        }
-        if (startMicros !== undefined && !this.streams.hasReplay(name.name)) return this.refuse(sub, tuple(atom("error"), 18, Buffer.alloc(0)));
-        if (typeof usid !== "number") return this.refuse(sub, BAD_SUB());
-        if (usid !== 0 && !this.opts.knownUsids.has(usid)) return this.refuse(sub, tuple(atom("error"), 22, Buffer.from("User session does not exist")));
-        let xp: string | undefined;
-        if (Buffer.isBuffer(xpath)) {
-          xp = xpath.toString("utf8");
-          const err = xpathSyntaxError(xp);
-          if (err) return this.refuse(sub, tuple(atom("error"), 50, Buffer.from(`XPath compile failed: ${err}`)));
-        }
-        info.stream = { name: name.name, start: startMicros, stop: stopMicros, xpath: xp, usid };
-      }
-    }
+    const v = readSubscription(f, sub.id, sub.header, { minIntervalMs: this.opts.minIntervalMs, streams: this.streams, knownUsids: this.opts.knownUsids });
+    if (v.kind === "refused") return this.refuse(sub, v.reply);
+    if (v.kind === "closed") return this.reject(sub.socket, v.reason);
+    const info = v.info;
     sub.info = info;
     this.subs.set(sub.id, sub);
-    this.write(sub, atom("ok"));
-    if (info.heartbeatMs > 0) this.every(sub, info.heartbeatMs, () => !this.hung && this.write(sub, tuple(NOTIF_BITS.NOTIF_HEARTBEAT)));
-    if (info.healthCheckMs > 0)
-      this.every(sub, info.healthCheckMs, () => !this.hung && !this.opts.healthFailing && this.write(sub, tuple(NOTIF_BITS.NOTIF_HEALTH_CHECK)));
+    sub.write(atom("ok"));
+    if (info.heartbeatMs > 0) sub.every(info.heartbeatMs, () => !this.hung && sub.write(tuple(NOTIF_BITS.NOTIF_HEARTBEAT)));
+    if (info.healthCheckMs > 0) sub.every(info.healthCheckMs, () => !this.hung && !this.opts.healthFailing && sub.write(tuple(NOTIF_BITS.NOTIF_HEALTH_CHECK)));
     const st = info.stream;
     if (st && st.start !== undefined) {
-      for (const e of this.streams.replay(st.name, st.start, st.stop)) this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(e.time, e.values)));
-      this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("replay_complete")));
+      for (const e of this.streams.replay(st.name, st.start, st.stop)) sub.write(tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, tuple(e.time, e.values)));
+      sub.write(tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("replay_complete")));
       if (st.stop !== undefined && st.stop <= Date.now() * 1000) {
-        this.write(sub, tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("notification_complete")));
+        sub.write(tuple(NOTIF_BITS.NOTIF_STREAM_EVENT, atom("notification_complete")));
         sub.streamDone = true;
       }
     }
     this.emit("subscribed", info);
-  }
-
-  private every(sub: Subscriber, ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms);
-    t.unref?.();
-    sub.timers.add(t);
   }
 
   private refuse(sub: Subscriber, reply: Term): void {
@@ -555,11 +380,9 @@ export class NsoSimServer extends EventEmitter<NsoSimEvents> {
   private onClientMessage(sub: Subscriber, f: Buffer): void {
     const ack = parseAck(decodeTerm(f));
     if (!ack) throw new Error("Got illegal message on event socket - closing");
-    const p = sub.pending.get(`${ack.kind}:${ack.id}`);
+    const p = sub.takeAck(`${ack.kind}:${ack.id}`);
     // An ack with no matching wait is silently ignored (§8, §15).
     if (!p) return;
-    clearTimeout(p.timer);
-    sub.pending.delete(p.key);
     this.emit("ack", sub.info!, ack);
     p.resolve("acked");
   }
@@ -576,24 +399,4 @@ function drained(socket: net.Socket): Promise<void> {
     socket.on("drain", done);
     socket.on("close", done);
   });
-}
-
-/** A cheap stand-in for NSO's XPath compiler: balanced brackets/quotes and no empty filter. */
-function xpathSyntaxError(xp: string): string | undefined {
-  if (!xp.trim()) return "empty expression";
-  let depth = 0;
-  let quote: string | undefined;
-  for (const ch of xp) {
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      continue;
-    }
-    if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === "[" || ch === "(") depth++;
-    else if (ch === "]" || ch === ")") depth--;
-    if (depth < 0) return "unbalanced brackets";
-  }
-  if (quote) return "unterminated string";
-  if (depth !== 0) return "unbalanced brackets";
-  return undefined;
 }
