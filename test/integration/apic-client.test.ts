@@ -687,7 +687,7 @@ describe("apic client: flow control against the simulator", function () {
     s.sim.create("fvTenant", "uni/tn-pings", { name: "pings" });
     c.start();
     await col.until((x) => x.events.length === 1, "snapshot");
-    const server = [...(s.sim as unknown as { wss: { clients: Set<import("ws").WebSocket> } }).wss.clients];
+    const server = s.sim.openSockets();
     assert.equal(server.length, 1);
     let pings = 0;
     server[0].on("ping", () => pings++);

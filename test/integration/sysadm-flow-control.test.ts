@@ -75,7 +75,7 @@ describe("sysadm client: flow control against the simulator", function () {
     c.on("event", (e) => events.push(e));
     c.start();
     await until(c, (s) => s.state === "connected");
-    const server = [...(sim.server as unknown as { conns: Iterable<{ ws: import("ws").WebSocket }> }).conns].map((x) => x.ws);
+    const server = sim.server.openSockets();
     assert.equal(server.length, 1);
     let pings = 0;
     server[0].on("ping", () => pings++);

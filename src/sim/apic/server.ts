@@ -8,6 +8,7 @@ import { MoChange, MoStore } from "./mo-store";
 import { ApicSimOptions, ApicSimSettings, apicSimPolicy, apicSimSettings, FailMode, KillMode, SimPolicy, SimStats, zeroStats } from "./policy";
 import { ApicRest, Reply } from "./rest";
 import { SessionTable } from "./sessions";
+import type { WebSocket } from "ws";
 
 export type { ApicSimOptions, FailMode, KillMode, SimPolicy, SimStats } from "./policy";
 
@@ -233,6 +234,11 @@ export class ApicSimulator extends EventEmitter {
   /** Push raw data to every open socket (malformed-frame tests). */
   sendRaw(data: string | Buffer, binary = false): number {
     return this.table.sendRaw(data, binary);
+  }
+
+  /** The server side of every open session socket (tests watch what clients send on them). */
+  openSockets(): WebSocket[] {
+    return [...this.table.sessions].flatMap((sess) => [...sess.sockets]);
   }
 
   /** Ids of live subscriptions, all sessions. */

@@ -138,6 +138,11 @@ export class SysadmSimServer extends EventEmitter<SimEvents> {
     return this.conns.size;
   }
 
+  /** The server side of every open connection (tests watch what clients send on them). */
+  openSockets(): WebSocket[] {
+    return [...this.conns].map((c) => c.ws);
+  }
+
   get tokenCount(): number {
     return this.auth.size;
   }
