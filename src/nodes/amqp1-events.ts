@@ -5,7 +5,8 @@ import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
 import { NodeResources } from "./lib/resources";
 import { SharedUse } from "./lib/shared-use";
 import { OutputRouter, parseKeyList } from "./lib/routing";
-import { connectedStatus, errorStatus, NodeStatus, shortCount, StatusThrottle } from "./lib/status";
+import { connectedStatus, errorStatus, shortCount } from "./lib/status";
+import { EventStatus } from "./lib/event-status";
 import { asError } from "../core/errors";
 import { AckMode, EventFormat, EventSettler, EventSubscription, ReceivedEvent, ReattachInfo } from "../amqp";
 import { depthSetting } from "../amqp/xml-limits";
@@ -51,37 +52,18 @@ export = function (RED: NodeAPI) {
     const node = this;
     const res = new NodeResources();
     const shared = new SharedUse(node, res);
-    const throttle = new StatusThrottle((s) => node.status(s), 1000);
-    res.add(() => throttle.dispose());
-    let connStatus: NodeStatus | undefined;
     let linkError: string | undefined;
     let count = 0;
     let dropped = 0;
     let duplicates = 0;
-    const render = () => {
-      if (connStatus?.fill === "green") {
-        if (linkError) return throttle.set(errorStatus(linkError));
-        const parts = [`${shortCount(count)} events`];
-        if (duplicates) parts.push(`${shortCount(duplicates)} duplicates`);
-        if (dropped) parts.push(`${shortCount(dropped)} dropped`);
-        throttle.set(connectedStatus(parts.join(", ")));
-      } else if (connStatus) throttle.set(connStatus);
-    };
-    // Counts change per delivery, but the status shows at most one update a second: rendering
-    // once per burst (rhea hands over a whole socket read synchronously) keeps string and object
-    // building out of the per-message path.
-    let renderQueued = false;
-    let closed = false;
-    res.add(() => (closed = true));
-    const renderSoon = () => {
-      if (renderQueued) return;
-      renderQueued = true;
-      queueMicrotask(() => {
-        renderQueued = false;
-        if (!closed) render();
-      });
-    };
-    const user = { id: node.id, status: (s: NodeStatus) => ((connStatus = s), render()) };
+    const status = new EventStatus(node, res, () => {
+      if (linkError) return errorStatus(linkError);
+      const parts = [`${shortCount(count)} events`];
+      if (duplicates) parts.push(`${shortCount(duplicates)} duplicates`);
+      if (dropped) parts.push(`${shortCount(dropped)} dropped`);
+      return connectedStatus(parts.join(", "));
+    });
+    const user = status.target;
 
     const broker = RED.nodes.getNode(config.broker) as unknown as (BrokerHandle & { type?: string }) | null;
     const router = config.routing === "event" ? new OutputRouter(parseKeyList(config.events)) : undefined;
@@ -174,7 +156,7 @@ export = function (RED: NodeAPI) {
           if (settler) settlers.set(out, settler);
           win.send(out as never, ev as never, accepts && { onFinished: (timedOut) => finished(accepts, timedOut) });
         }
-        renderSoon();
+        status.changed();
       });
       // An XQuery that fails on an event counts as "no match" (Qpid's semantics), but a query that
       // errors must not leave an empty flow without a hint: warn once per XQuery error code
@@ -191,14 +173,14 @@ export = function (RED: NodeAPI) {
       // without reaching the flow, counted in the status.
       res.on(s, "duplicate", () => {
         duplicates++;
-        renderSoon();
+        status.changed();
       });
       res.on(s, "drop", (err: Error, info: { first: boolean; amqp: unknown }) => {
         dropped++;
         // Reported once per reason (Catch nodes see it), counted always: a peer sending
         // garbage at line rate must not flood the log.
         if (info.first) node.error(err, { topic: "drop", payload: err.message, amqp: info.amqp });
-        renderSoon();
+        status.changed();
       });
       // Nothing is lost (the delivery went out as usual), but the broker broke flow control:
       // said once in a while with this node's name, instead of rhea's bare console line.
@@ -214,7 +196,7 @@ export = function (RED: NodeAPI) {
         // The error stays up while the link retries (a refused attach, e.g. a queue durability
         // mismatch, must not flash back to green at every attempt); attached clears it.
         if (failed || state !== "attaching") linkError = failed;
-        render();
+        status.draw();
       });
       res.on(s, "reattached", (info: ReattachInfo) => {
         // Say the gap out loud. An /exchange/ or /topic/ source got a fresh temporary queue, so

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
-import { statusTarget } from "./lib/shared-connection";
+import { EventStatus } from "./lib/event-status";
+import { SharedUse } from "./lib/shared-use";
 import { gapMessage } from "./lib/gap";
 import { DropEpisode, FlowWindow, FlowWindowStats, SendOptions } from "./lib/flow-window";
 import { windowSetting } from "./lib/window-setting";
@@ -12,7 +13,7 @@ import type { ApicEvent, ApicGap, SubscriptionSpec } from "../apic/types";
 import { apicEventId } from "../apic/event-id";
 import { asError } from "../core/errors";
 import { NodeResources } from "./lib/resources";
-import { connectedStatus, errorStatus, NodeStatus, shortCount } from "./lib/status";
+import { connectedStatus, errorStatus, shortCount } from "./lib/status";
 
 /**
  * apic-events: one message per managed-object change from the queries it subscribes to,
@@ -40,8 +41,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const res = new NodeResources();
-    // Node-RED's close flag: false on a partial deploy that only restarts this node.
-    let removedOnClose = true;
+    const shared = new SharedUse(node, res);
     const controller = RED.nodes.getNode(config.controller) as unknown as ApicControllerHandle | null;
     const router = routerFor(config.routing, config.classes);
     // Gap notices and `list` replies leave on the output where the re-read objects go (sync),
@@ -49,49 +49,16 @@ export = function (RED: NodeAPI): void {
     const controlIndex = config.routing === "status" ? STATUS_OUTPUTS.indexOf("sync") : router.lastIndex;
     let events = 0;
     const subs: LocalSubscription[] = [];
-    let shared: NodeStatus | undefined;
-    // A bad subscription list stays visible: the connection's green status must not hide it.
-    let configError: string | undefined;
-    const status = statusTarget(node);
-    const user = {
-      id: node.id,
-      status: (s: NodeStatus) => {
-        shared = s;
-        render();
-      },
-    };
-    function render(): void {
-      if (configError !== undefined) return status.status(errorStatus(configError));
-      if (!shared) return;
-      if (shared.fill === "green") {
-        const refused = subs.filter((s) => s.lastError !== undefined).length;
-        // Events for a subscription id we no longer hold are normal after a lapse: not a drop to show.
-        const counter = controller?.client?.drops;
-        const drops = counter ? counter.total - counter.count("unknown-subscription-id") : 0;
-        // A refused query is retried on its own; the status says so until APIC accepts it.
-        const text = `${shortCount(events)} events${drops ? `, ${shortCount(drops)} dropped` : ""}${refused ? `, ${refused} refused (retrying)` : ""}`;
-        status.status(refused ? { fill: "yellow", shape: "dot", text } : connectedStatus(text));
-      } else status.status(shared);
-    }
-    // Counting events must not cost a status string per event: redraw at most once a second.
-    let renderTimer: NodeJS.Timeout | undefined;
-    function renderSoon(): void {
-      if (renderTimer !== undefined) return;
-      renderTimer = res.setTimeout(() => {
-        renderTimer = undefined;
-        render();
-      }, 1000);
-    }
-
-    node.on("close", (removed: boolean, done: () => void) => {
-      removedOnClose = removed;
-      try {
-        res.release();
-      } catch (e) {
-        node.error(asError(e));
-      }
-      done();
+    const status = new EventStatus(node, res, () => {
+      const refused = subs.filter((s) => s.lastError !== undefined).length;
+      // Events for a subscription id we no longer hold are normal after a lapse: not a drop to show.
+      const counter = controller?.client?.drops;
+      const drops = counter ? counter.total - counter.count("unknown-subscription-id") : 0;
+      // A refused query is retried on its own; the status says so until APIC accepts it.
+      const text = `${shortCount(events)} events${drops ? `, ${shortCount(drops)} dropped` : ""}${refused ? `, ${refused} refused (retrying)` : ""}`;
+      return refused ? { fill: "yellow", shape: "dot", text } : connectedStatus(text);
     });
+    const user = status.target;
 
     if (!controller) {
       node.status(errorStatus("no apic-controller configured"));
@@ -163,7 +130,7 @@ export = function (RED: NodeAPI): void {
         const key = config.routing === "status" ? ev.status : ev.class;
         const i = router.indexOf(key);
         if (i >= 0) out(i, msg);
-        renderSoon();
+        status.changed();
       },
       onGap(gap: ApicGap) {
         node.warn(`changes may have been missed (${gap.reason}); re-reading ${gap.queries.length} quer${gap.queries.length === 1 ? "y" : "ies"}`);
@@ -183,15 +150,14 @@ export = function (RED: NodeAPI): void {
         if (sub.failures <= 1) node.error(`subscription ${sub.query.path} refused: ${err.message}${retry}`, { topic: "error", payload: sub.describe() });
         else if (refusals.get(sub) !== err.message) node.warn(`subscription ${sub.query.path} still refused: ${err.message}${retry}`);
         refusals.set(sub, err.message);
-        render();
+        status.draw();
       },
     };
 
     const client = controller.client;
     if (!client) {
       // The config node could not build a client; it shows why on register.
-      controller.register(user);
-      res.add(() => controller.deregister(user, removedOnClose));
+      shared.join(controller, user);
       node.on("input", (_m: NodeMessageInFlow, _s: SendFn, done: DoneFn) => done(new Error("apic-controller is misconfigured")));
       return;
     }
@@ -207,9 +173,9 @@ export = function (RED: NodeAPI): void {
       for (const spec of specs) buildQuery(spec);
       for (const spec of specs) add(spec);
     } catch (e) {
-      configError = `bad subscription: ${asError(e).message}`;
+      // Stays visible: the connection's green status must not hide it.
+      status.problem(`bad subscription: ${asError(e).message}`);
       node.error(`bad subscription in the node's list: ${asError(e).message}`);
-      render();
     }
     res.add(() => {
       for (const s of subs.splice(0)) client.unsubscribe(s);
@@ -222,11 +188,10 @@ export = function (RED: NodeAPI): void {
           `${d.reason === "flow-listener-error" ? "error while handling an APIC event" : "dropped input from APIC"} (${d.reason}): ${d.error.message}; further drops of this kind are only counted`,
           { topic: "drop", payload: { reason: d.reason, message: d.error.message } },
         );
-      renderSoon();
+      status.changed();
     });
 
-    controller.register(user);
-    res.add(() => controller.deregister(user, removedOnClose));
+    shared.join(controller, user);
 
     node.on("input", (msg: NodeMessageInFlow & { action?: unknown }, send: SendFn, done: DoneFn) => {
       try {

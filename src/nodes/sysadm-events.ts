@@ -1,11 +1,12 @@
 import { withoutUserInfo } from "./lib/redact";
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
-import { statusTarget } from "./lib/shared-connection";
+import { EventStatus } from "./lib/event-status";
+import { SharedUse } from "./lib/shared-use";
 import { GAP_TOPIC, gapMessage } from "./lib/gap";
 import { DropEpisode, FlowWindow, FlowWindowStats, SendOptions } from "./lib/flow-window";
 import { windowSetting } from "./lib/window-setting";
 import { OutputRouter, parseKeyList } from "./lib/routing";
-import { connectedStatus, errorStatus, NodeStatus, shortCount } from "./lib/status";
+import { connectedStatus, errorStatus, shortCount } from "./lib/status";
 import { InfraError } from "../core/errors";
 import { NodeResources } from "./lib/resources";
 import { EVENT_TYPES, isEventType, SysadmEvent, GapInfo } from "../sysadm";
@@ -39,15 +40,14 @@ export = function (RED: NodeAPI) {
     const server = RED.nodes.getNode(config.server) as SysadmServerNode | null;
     const types = parseKeyList(config.events ?? EVENT_TYPES.join(","));
     const unknown = types.filter((t) => !isEventType(t));
-    const target = statusTarget(node);
     if (!server) {
-      target.status(errorStatus(RED._("sysadm-events.errors.no-server")));
+      node.status(errorStatus(RED._("sysadm-events.errors.no-server")));
       node.error(RED._("sysadm-events.errors.no-server"));
       return;
     }
     if (server.configError || unknown.length) {
       const why = server.configError?.message ?? `unknown event type ${unknown.join(", ")}`;
-      target.status(errorStatus(why));
+      node.status(errorStatus(why));
       node.error(why);
       return;
     }
@@ -57,15 +57,9 @@ export = function (RED: NodeAPI) {
     // Never a secret in a message, even if someone wrote user:password@ into the URL.
     const serverLabel = withoutUserInfo(server.url);
     const resources = new NodeResources();
+    const shared = new SharedUse(node, resources);
     let count = 0;
-    let up = false;
-    // The count in the status is refreshed at most every 500 ms: building a status per event
-    // would cost more than the event itself in a flood (StatusThrottle still caps at 1/s).
-    let countTimer: NodeJS.Timeout | undefined;
-    const showCount = () => {
-      countTimer = undefined;
-      if (up) target.status(connectedStatus(`${shortCount(count)} events`));
-    };
+    const status = new EventStatus(node, resources, () => (count > 0 ? connectedStatus(`${shortCount(count)} events`) : undefined));
 
     // Flow control: the flow holds at most `window` of this node's messages; beyond that the
     // server connection stops reading (hold), or the oldest waiting events are dropped and a gap
@@ -87,6 +81,8 @@ export = function (RED: NodeAPI) {
       },
     );
     (node as FlowStatsNode).flowStats = () => win.stats;
+    // Lets go of the server's gate too: the other users' reading must not stay stopped.
+    resources.add(() => win.close());
 
     const send = (key: string, msg: NodeMessage, opts?: SendOptions) => {
       const out = router ? router.route(key, msg) : msg;
@@ -108,11 +104,7 @@ export = function (RED: NodeAPI) {
     };
 
     const user: SysadmUser = {
-      id: node.id,
-      status(s: NodeStatus) {
-        up = s.fill === "green";
-        target.status(up && count > 0 ? connectedStatus(`${shortCount(count)} events`) : s);
-      },
+      ...status.target,
       onEvent(ev: SysadmEvent) {
         count++;
         const msg = {
@@ -123,7 +115,8 @@ export = function (RED: NodeAPI) {
         } as NodeMessage;
         if (ev.bridge !== undefined) (msg as { sysadm: Record<string, unknown> }).sysadm.bridge = ev.bridge;
         send(ev.name, msg);
-        if (up && countTimer === undefined) countTimer = resources.setTimeout(showCount, count === 1 ? 0 : 500);
+        if (count === 1) status.draw();
+        else status.changed();
       },
       onGap(gap: GapInfo) {
         // Said out loud: the server has no replay, so a flow must know it may have missed events.
@@ -139,7 +132,7 @@ export = function (RED: NodeAPI) {
         node.error(err);
       },
     };
-    server.register(user, types);
+    shared.join({ register: (u: SysadmUser) => server.register(u, types), deregister: (u, removed) => server.deregister(u, removed) }, user);
 
     node.on("input", (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
       const m = msg as NodeMessageInFlow & { action?: unknown; events?: unknown };
@@ -159,14 +152,6 @@ export = function (RED: NodeAPI) {
         () => done(),
         (e: Error) => done(e),
       );
-    });
-
-    node.on("close", (removed: boolean, done: () => void) => {
-      // Lets go of the server's gate too: the other users' reading must not stay stopped.
-      win.close();
-      resources.release();
-      server.deregister(user, removed);
-      done();
     });
   }
 
