@@ -216,6 +216,10 @@ function contextValue(c: Ctx): Value {
 function compileCall(f: string, args: Compiled[]): Compiled {
   const [a, b] = args;
   switch (f) {
+    case "position":
+      return (c) => c.pos;
+    case "last":
+      return (c) => c.size;
     case "true":
       return () => true;
     case "false":

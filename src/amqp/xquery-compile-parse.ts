@@ -57,6 +57,8 @@ export const FUNCTIONS: Record<string, number[]> = {
   string: [0, 1],
   number: [0, 1],
   "normalize-space": [0, 1],
+  position: [0],
+  last: [0],
 };
 const DOS: Step = { axis: "descendant-or-self", test: { k: "node" }, preds: [] };
 
