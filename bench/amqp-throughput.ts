@@ -421,6 +421,10 @@ async function main(): Promise<void> {
   }
   if (ONLY !== undefined) throw new Error(`--only takes "send", got ${ONLY}`);
   const ROUNDS = 3;
+  const loadAtStart = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(", ");
   const tag = randomBytes(3).toString("hex");
   const bareQs = Array.from({ length: ROUNDS + 1 }, (_, i) => `ietest.bench.bare${i}.${tag}`);
   const nodeQs = Array.from({ length: ROUNDS }, (_, i) => `ietest.bench.node${i}.${tag}`);
@@ -447,7 +451,7 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(2))
       .join(", ");
     console.log(
-      `amqp: ${k(N)} PhoneStatus events of ${Buffer.byteLength(EVENT.xml)} bytes per queue, RabbitMQ 3.10 on loopback (Node ${process.version}); load average at the end ${load}`,
+      `amqp: ${k(N)} PhoneStatus events of ${Buffer.byteLength(EVENT.xml)} bytes per queue, RabbitMQ 3.10 on loopback (Node ${process.version}); load average at the start ${loadAtStart}, at the end ${load}`,
     );
     console.log(
       `  queue -> amqp1-events (auto accept, credit 1000) -> sink, embedded Node-RED: ${k(node)} msg/s median (runs: ${runs(r.node)}); client CPU ${nodeCpu.toFixed(1)} µs/msg`,
