@@ -60,11 +60,17 @@ export class EventDecoder {
     // is for Clacks XML and does not apply.
     if (isBusMessage(message)) return fromBusEvent(bodyToText(message.body), message.message_id, message.application_properties);
     const xml = bodyToText(message.body);
-    if (!this.filter) {
-      // Without an XQuery no DOM is needed: the plain shape is read directly (falls back below).
+    const filter = this.filter;
+    if (!filter || filter.compiled) {
+      // Without an XQuery, or with one compiled for it, no DOM is needed: the plain shape is read
+      // directly, in one pass with the node tree the query runs on (anything else falls back below,
+      // as does an event the compiled query is not certain about).
       checkSize(xml, this.maxBytes);
-      const fast = readSimpleEvent(xml, this.namespace, this.maxDepth);
-      if (fast) return { kind: "event", name: fast.name, payload: fast.payload, xml };
+      const fast = readSimpleEvent(xml, this.namespace, this.maxDepth, filter ? { tree: true, maxElements: filter.maxElements } : undefined);
+      if (fast) {
+        const r = filter ? filter.evaluateTree(fast.tree!, propertiesAsVariables(message.application_properties)) : { match: true };
+        if (r) return r.match ? { kind: "event", name: fast.name, payload: fast.payload, xml } : { kind: "filtered", name: fast.name };
+      }
     }
     // Too deep (and, for an XQuery, too many elements) is refused here, on the text: before a
     // DOM, an XQuery evaluation or a payload object exists.

@@ -3,6 +3,8 @@ import { Document, Element, parseXmlDocument } from "slimdom";
 import { InfraError, ProtocolError } from "../core/errors";
 import { CLACKS_NS } from "./xml-event";
 import { DEFAULT_MAX_EVENT_DEPTH, DEFAULT_MAX_XQUERY_ELEMENTS } from "./xml-limits";
+import { XDoc } from "./xml-tree";
+import { CompiledQuery, compileXQuery } from "./xquery-compile";
 
 /**
  * fontoxpath, left to itself, takes the default element namespace from the context node, so
@@ -48,14 +50,20 @@ export interface FilterResult {
  * constant and evaluate it once up front. That warm-up also surfaces syntax errors (and unbound
  * prefixes) at deploy time instead of as silent non-matches at run time.
  *
- * A document beyond the limits is never evaluated: `evaluate` throws a ProtocolError
- * (`xml-too-deep`, `xml-too-many-elements`), a drop rather than a non-match. EventDecoder checks
- * the same limits on the text already, before a DOM is built.
+ * Queries in the subset xquery-compile.ts describes are also compiled for the DOM-free tree:
+ * `evaluateTree` answers for them, or says "ask fontoxpath" (undefined) for the rare event where
+ * the compiled answer is not certainly fontoxpath's.
+ *
+ * A document beyond the limits is never evaluated: `evaluate` and `evaluateTree` throw a
+ * ProtocolError (`xml-too-deep`, `xml-too-many-elements`), a drop rather than a non-match.
+ * EventDecoder checks the same limits on the text already, before a DOM or tree is built.
  */
 export class XQueryFilter {
   readonly query: string;
   readonly maxDepth: number;
   readonly maxElements: number;
+  /** The query compiled for the DOM-free tree, or undefined when it is outside the subset. */
+  readonly compiled: CompiledQuery | undefined;
 
   constructor(query: string, namespace: string = CLACKS_NS, limits: XQueryLimits = {}) {
     this.query = query;
@@ -73,6 +81,15 @@ export class XQueryFilter {
         throw new InfraError("xquery-invalid", `XQuery does not compile: ${msg.split("\n")[0]}`);
       }
     }
+    this.compiled = compileXQuery(query);
+  }
+
+  /** The compiled query's answer on a DOM-free tree, or undefined: evaluate the DOM with `evaluate`. */
+  evaluateTree(doc: XDoc, variables: FilterVariables = {}): FilterResult | undefined {
+    if (doc.elements > this.maxElements) throw tooManyElements(this.maxElements);
+    if (doc.depth > this.maxDepth) throw tooDeep(this.maxDepth);
+    const match = this.compiled?.evaluate(doc, variables);
+    return match === undefined ? undefined : { match };
   }
 
   evaluate(doc: Document, variables: FilterVariables = {}): FilterResult {
@@ -106,12 +123,8 @@ function checkShape(doc: Document, maxDepth: number, maxElements: number): void 
   let depth = 1;
   let count = 0;
   while (el) {
-    if (++count > maxElements) {
-      throw new ProtocolError("xml-too-many-elements", `XML event has more than ${maxElements} elements (the limit for XQuery filtering)`, {
-        limit: maxElements,
-      });
-    }
-    if (depth > maxDepth) throw new ProtocolError("xml-too-deep", `XML event nests deeper than ${maxDepth} levels`, { limit: maxDepth });
+    if (++count > maxElements) throw tooManyElements(maxElements);
+    if (depth > maxDepth) throw tooDeep(maxDepth);
     const child: Element | null = el.firstElementChild;
     if (child) {
       el = child;
@@ -125,6 +138,10 @@ function checkShape(doc: Document, maxDepth: number, maxElements: number): void 
     el = el ? el.nextElementSibling : null;
   }
 }
+
+const tooManyElements = (limit: number): ProtocolError =>
+  new ProtocolError("xml-too-many-elements", `XML event has more than ${limit} elements (the limit for XQuery filtering)`, { limit });
+const tooDeep = (limit: number): ProtocolError => new ProtocolError("xml-too-deep", `XML event nests deeper than ${limit} levels`, { limit });
 
 function escapeAttr(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");

@@ -5,6 +5,7 @@ import { errorCode } from "../../support/error-code";
 import { CLACKS_NS } from "../../../src/amqp/xml-event";
 import { EventDecoder } from "../../../src/amqp/event-decoder";
 import { XQueryFilter } from "../../../src/amqp/xquery-filter";
+import { readSimpleEvent } from "../../../src/amqp/fast-event";
 
 const code = (fn: () => unknown): string => errorCode(ProtocolError, fn);
 const F = `declare namespace f='${CLACKS_NS}';`;
@@ -15,7 +16,11 @@ const DESCENDANTS = `${F} //f:a//f:a`;
 const deep = (n: number): string => `<Event xmlns="${CLACKS_NS}"><PhoneStatus>${"<a>".repeat(n)}x${"</a>".repeat(n)}</PhoneStatus></Event>`;
 const wide = (n: number): string => `<Event xmlns="${CLACKS_NS}"><PhoneStatus>${"<a>x</a>".repeat(n)}</PhoneStatus></Event>`;
 
-/** The decoder with its filter's evaluate counted (and made free, so a missing bound shows as a count, not a 150 s hang). */
+/**
+ * The decoder with its filter's evaluations counted, on the DOM (fontoxpath) and on the DOM-free
+ * tree (the compiled query), and made free on big events, so a missing bound shows as a count,
+ * not a 150 s hang.
+ */
 function counted(query: string, opts: ConstructorParameters<typeof EventDecoder>[0] = {}): { d: EventDecoder; evaluations: () => number } {
   const d = new EventDecoder({ xquery: query, ...opts });
   let n = 0;
@@ -24,6 +29,11 @@ function counted(query: string, opts: ConstructorParameters<typeof EventDecoder>
   f.evaluate = (doc, vars) => {
     n++;
     return doc.documentElement!.textContent!.length > 100 ? { match: false } : real(doc, vars);
+  };
+  const realTree = f.evaluateTree.bind(f);
+  f.evaluateTree = (doc, vars) => {
+    n++;
+    return doc.elements > 100 ? { match: false } : realTree(doc, vars);
   };
   return { d, evaluations: () => n };
 }
@@ -70,6 +80,20 @@ describe("amqp XQuery: bounded cost per event, checked before evaluation", () =>
     assert.deepEqual(small.decode({ body: deep(3) }), { kind: "event", name: "PhoneStatus", payload: { a: { a: { a: "x" } } }, xml: deep(3) });
     // The decoder's depth setting is the filter's too.
     assert.equal(new EventDecoder({ xquery: SEED, maxDepth: 5 }).filter!.maxDepth, 5);
+  });
+
+  it("XQueryFilter.evaluateTree refuses an over-limit tree itself, like evaluate", () => {
+    const tight = new XQueryFilter(SEED, CLACKS_NS, { maxDepth: 3, maxElements: 3 });
+    const tree = (xml: string) => readSimpleEvent(xml, CLACKS_NS, 100, { tree: true })!.tree!;
+    assert.deepEqual(tight.evaluateTree(tree(deep(1))), { match: true });
+    assert.equal(
+      code(() => new XQueryFilter(SEED, CLACKS_NS, { maxDepth: 3 }).evaluateTree(tree(deep(2)))),
+      "xml-too-deep",
+    );
+    assert.equal(
+      code(() => tight.evaluateTree(tree(wide(2)))),
+      "xml-too-many-elements",
+    );
   });
 
   it("XQueryFilter.evaluate refuses an over-limit DOM itself, without recursion, instead of calling it a non-match", () => {
