@@ -13,7 +13,7 @@
  * cell is bounded: a fixed number of events after a warm-up batch, and a time limit. Next to each
  * rate: its ceiling without any overhead (events in work at once / 5 ms).
  * Run: npm run bench -- bus-scale  (it builds first: the Node-REDs load the package the way a user
- * installs it, from nodes/*.js) [--events 3000] [--rate 5000] [--cell-seconds 60]
+ * installs it, from nodes/*.js) [--events 3000] [--rate 5000] [--cell-seconds 60] [--credit 5] [--ingest-window 2000]
  */
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
@@ -37,7 +37,8 @@ const WARMUP = Math.min(300, Math.ceil(N / 10));
 const RATE = arg("--rate", 5000);
 const CELL_MS = arg("--cell-seconds", 60) * 1000;
 const WORK_MS = 5;
-const CREDIT = 5;
+/** Each worker's credit (events in work at once), also the window of the like-for-like direct cell. */
+const CREDIT = arg("--credit", 5);
 const DIRECT_WINDOW = 100; // nso-events' default window
 /**
  * The ingest's nso-events window: a message is finished when the broker confirmed it, and
@@ -195,10 +196,10 @@ class Resources {
   }
 }
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms: number, every = 100): Promise<void> {
+async function until(what: string | (() => string), cond: () => boolean | Promise<boolean>, ms: number, every = 100): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${typeof what === "string" ? what : what()}`);
     await new Promise((r) => setTimeout(r, every));
   }
 }
@@ -285,7 +286,7 @@ async function measure(sim: NsoSimServer, cell: number, label: string, concurren
     const offered = await offer(sim, id, n);
     let got = 0;
     await until(
-      `${label}: ${n} events processed (have ${got})`,
+      () => `${label}: ${n} events processed (have ${got})`,
       async () => {
         const rs = await Promise.all(reds.map((r) => report(r)));
         got = rs.reduce((a, r) => a + (r.cells[id]?.n ?? 0), 0);
@@ -375,7 +376,21 @@ function print(cells: Cell[], load0: number[]): void {
   );
   console.log(`  ${cores} cores; load average at start ${load0.map((l) => l.toFixed(2)).join(" ")}`);
   const rows = [
-    ["cell", "processed/s", "ceiling", "offered/s", "into queue/s", "offered->last/s", "processed", "missing", "twice", "per process", "load 1 min"],
+    [
+      "cell",
+      "processed/s",
+      "ceiling",
+      "offered/s",
+      "into queue/s",
+      "offered->last/s",
+      "processed",
+      "missing",
+      "twice",
+      "per process",
+      "CPU µs/event",
+      "broker µs/event",
+      "load 1 min",
+    ],
   ];
   for (const c of cells) {
     const ceiling = (c.concurrency * 1000) / WORK_MS;
