@@ -59,11 +59,12 @@ const record = (waitMs: number): string => `${waitMs ? `await new Promise((r) =>
 if (msg.topic === "NOTIF_AUDIT" && typeof p.logno === "number") {
   const all = flow.get("bench") || {};
   const key = String(Math.floor(p.logno / 1e6));
-  const c = all[key] || (all[key] = { n: 0, first: 0, last: 0, lognos: [] });
+  const c = all[key] || (all[key] = { n: 0, first: 0, last: 0, lognos: [], times: [] });
   const now = Date.now();
   if (c.n++ === 0) c.first = now;
   c.last = now;
   c.lognos.push(p.logno % 1e6);
+  c.times.push(now);
   flow.set("bench", all);
 } else {
   flow.set("benchOther", (flow.get("benchOther") || 0) + 1);
@@ -81,6 +82,7 @@ interface CellRecord {
   first: number;
   last: number;
   lognos?: number[];
+  times?: number[];
 }
 interface Report {
   cells: Record<string, CellRecord>;
@@ -249,6 +251,11 @@ interface Cell {
   endToEnd: number;
   /** Bus cells: the ingest's broker-confirmed sends/s, first to last. */
   ingest?: number;
+  /**
+   * Bus cells: processed/s after the ingest's last confirmed send (the workers alone on a
+   * backlog), and that backlog's share of the cell; no rate when it was under a fifth.
+   */
+  drain?: { rate?: number; share: number };
   processed: number;
   distinct: number;
   twice: number;
@@ -257,6 +264,13 @@ interface Cell {
   cpuUs: number;
   brokerUs?: number;
   load: number;
+}
+
+/** Processed/s from `from` (the ingest's last confirm) to `last`, if at least a fifth of the cell came after it. */
+function drainAfter(times: number[], from: number, last: number): { rate?: number; share: number } {
+  const after = times.filter((t) => t > from).length;
+  const share = after / N;
+  return { share, rate: share >= 0.2 && last > from ? after / ((last - from) / 1000) : undefined };
 }
 
 /** What the given Node-REDs recorded of one cell: all of them together. */
@@ -269,6 +283,7 @@ async function collect(reds: EmbeddedNodeRed[], cell: number, n: number) {
   return {
     first,
     last,
+    times: recs.flatMap((r) => r.times ?? []),
     rate: (n - 1) / Math.max(0.001, (last - first) / 1000),
     processed,
     distinct: [...seen].filter((l) => l >= 0 && l < n).length,
@@ -315,6 +330,7 @@ async function measure(sim: NsoSimServer, cell: number, label: string, concurren
     rate: c.rate,
     endToEnd: N / Math.max(0.001, (c.last - t0) / 1000),
     ingest: sent?.rate,
+    drain: sent && drainAfter(c.times, sent.last, c.last),
     processed: c.processed,
     distinct: c.distinct,
     twice: c.twice,
@@ -400,6 +416,7 @@ function print(cells: Cell[], load0: number[]): void {
       r(ceiling),
       r(c.offered),
       c.ingest === undefined ? "-" : r(c.ingest),
+      c.drain === undefined ? "-" : `${c.drain.rate === undefined ? "-" : r(c.drain.rate)} (${(c.drain.share * 100).toFixed(0)} %)`,
       r(c.endToEnd),
       String(c.processed),
       String(N - c.distinct),
@@ -412,13 +429,21 @@ function print(cells: Cell[], load0: number[]): void {
   }
   for (const line of table(rows)) console.log(`  ${line}`);
   const bus = cells.filter((c) => c.ingest !== undefined);
-  if (bus.length === WORKERS)
+  if (bus.length === WORKERS) {
+    const x = (k: number, f: (c: Cell) => number | undefined) => {
+      const a = f(bus[k]);
+      const b = f(bus[0]);
+      return a === undefined || b === undefined ? "-" : (a / b).toFixed(2);
+    };
     console.log(
-      `  workers: 2 = ${(bus[1].rate / bus[0].rate).toFixed(2)} x 1, 3 = ${(bus[2].rate / bus[0].rate).toFixed(2)} x 1 (ideal 2 and 3); 1 worker = ${((bus[0].rate / cells[1].rate) * 100).toFixed(0)} % of direct with the same window (${CREDIT})`,
+      `  workers: processed/s 2 = ${x(1, (c) => c.rate)} x 1, 3 = ${x(2, (c) => c.rate)} x 1; backlog drain/s 2 = ${x(1, (c) => c.drain?.rate)} x 1, 3 = ${x(2, (c) => c.drain?.rate)} x 1 (ideal 2 and 3); 1 worker = ${((bus[0].rate / cells[1].rate) * 100).toFixed(0)} % of direct with the same window (${CREDIT})`,
     );
+  }
   console.log(`  processed/s: first to last event processed, all processes together ("the offer": within 5 % of the offered rate, so it limited the cell);`);
   console.log(`  ceiling: events in work at once / ${WORK_MS} ms (direct: nso-events' window; bus: credit x workers); into queue/s: the ingest's`);
-  console.log(`  broker-confirmed sends, first to last; offered->last: first event offered to last processed; missing: offered, never processed;`);
+  console.log(`  broker-confirmed sends, first to last; backlog drain/s: processed/s after the ingest's last confirmed send, the workers alone`);
+  console.log(`  on a backlog (the share of the cell processed then; "-" under 20 %); offered->last: first event offered to last processed;`);
+  console.log(`  missing: offered, never processed;`);
   console.log(`  CPU µs/event: the cell's Node-RED processes (ingest included), /proc times over the measured batch; broker: RabbitMQ's VM, with`);
   console.log(`  whatever else it served meanwhile (the machine's broker is shared).`);
   console.log(
