@@ -398,6 +398,7 @@ function print(cells: Cell[], load0: number[]): void {
       "ceiling",
       "offered/s",
       "into queue/s",
+      "backlog drain/s",
       "offered->last/s",
       "processed",
       "missing",
