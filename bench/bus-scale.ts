@@ -42,9 +42,10 @@ const CREDIT = arg("--credit", 5);
 const DIRECT_WINDOW = 100; // nso-events' default window
 /**
  * The ingest's nso-events window: a message is finished when the broker confirmed it, and
- * RabbitMQ confirms a persistent message only after its disk sync, up to ~200 ms later while
- * the queue is busy (measured: the default window of 100 held the ingest at ~450 events/s). A
- * larger window keeps the ingest ahead of the workers, so the workers are what is measured.
+ * RabbitMQ confirms a persistent message once it is on disk (or consumed), later while the
+ * broker is busy. With the default window of 100 the ingest fell to 720-810 events/s once 2 or 3
+ * workers were reading (one run, load average 6), so the 3-worker cell measured the ingest, not
+ * the workers. A larger window keeps the ingest ahead of the workers.
  */
 const INGEST_WINDOW = arg("--ingest-window", 2000);
 const WORKERS = 3;
