@@ -1,14 +1,9 @@
 import type { AmqpConnection } from "../../amqp/connection";
 import type { ApicClient } from "../../apic/client";
 import type { PauseGate } from "../../core/pause-gate";
-import type { ProtocolError } from "../../core/errors";
-import type { AckToken } from "../../core/ack-registry";
-import type { NsoClient, NsoEvent } from "../../nso/client";
-import type { ConsumerWish } from "../../nso/mux";
+import type { NsoClient, NsoDelivery, NsoGapInfo, NsoHubUser } from "../../nso";
 import type { ShareAnswer } from "../../nso/ack-fanin";
 import type { MaapiClient } from "../../nso/maapi/client";
-import type { CommitDiffResult } from "../../nso/maapi/read-diff";
-import type { DiffWish } from "../../nso/maapi/diff-share";
 import type { HubUser, SysadmHub } from "../../sysadm/hub";
 import type { OverflowMode } from "./flow-window";
 import type { Node } from "./red";
@@ -56,46 +51,12 @@ export interface ApicControllerHandle {
 
 // ---- nso-server
 
-/** One commit's diff as one user sees it: the one read, cut to the user's own settings. */
-export interface DiffReader {
-  read(signal?: AbortSignal): Promise<CommitDiffResult>;
-  /** The user will not read it (closed first): the read goes on for the others, or stops. */
-  leave(): void;
-}
+/** A delivery to an nso-events node: the notification, its own ack share, its view of a commit's diff. */
+export type Delivery = NsoDelivery;
+export type { NsoGapInfo };
 
-/** What a user receives: the notification, its own ack share, and its view of a commit's diff. */
-export interface Delivery extends NsoEvent {
-  /** When it was read from the socket (ms since epoch). */
-  at?: number;
-  ack?: AckToken;
-  diff?: DiffReader;
-}
-
-/** What an nso-events node registers with the server. */
-export interface NsoUser extends StatusTarget {
-  wish: ConsumerWish;
-  /** Set when the user reads what changed in a commit (MAAPI). */
-  diff?: DiffWish;
-  /** False: not taken, the node is closing (the server holds it for the node's successor). */
-  deliver(ev: Delivery): boolean;
-  /** A frame was dropped (bad input from NSO); reported once per reason. */
-  dropped(err: ProtocolError): void;
-  autoAcked(typeName: string, kind: string): void;
-  warn(text: string): void;
-  /** The connection was lost and is back: events sent in between may be missing. */
-  gap(info: NsoGapInfo): void;
-}
-
-/** What nso-events puts in its `topic: "gap"` message. */
-export interface NsoGapInfo {
-  server: string;
-  /** When the connection was lost (ISO 8601). */
-  since: string;
-  reconnectedAt: string;
-  /** The stream subscription was resumed from the last event received (replay closes that part). */
-  streamResumed: boolean;
-  reason: string;
-}
+/** What an nso-events node registers with the server: a hub user that shows the connection's status. */
+export type NsoUser = NsoHubUser & StatusTarget;
 
 export interface NsoServerHandle extends Node {
   readonly endpoint: string;

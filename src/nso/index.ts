@@ -1,0 +1,14 @@
+/**
+ * The NSO library's front door for the Node-RED glue (src/nodes): the notification socket's
+ * client and hub, the MAAPI client, and the settings the config node reads. Deeper modules are
+ * the library's own business.
+ */
+export { NsoClient } from "./client";
+export type { NsoEvent } from "./client";
+export { NsoHub } from "./hub";
+export type { DiffReader, NsoDelivery, NsoGapInfo, NsoHubUser } from "./hub";
+export { DEFAULT_HOST, DEFAULT_NSO_PORT } from "./constants";
+export { resolveSecret } from "./handshake";
+export type { AccessCheck } from "./handshake";
+export { DEFAULT_MAX_FRAME_SIZE } from "./framing";
+export { MaapiClient } from "./maapi/client";
