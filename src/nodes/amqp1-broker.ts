@@ -1,4 +1,5 @@
 import type { BrokerHandle } from "./lib/handles";
+import { numberSetting } from "./lib/settings";
 import { withoutUserInfo, withoutUserInfoError } from "./lib/redact";
 import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
@@ -40,8 +41,7 @@ export = function (RED: NodeAPI) {
     let shared: SharedConnection | undefined;
     try {
       const sasl = parseSaslMechanism(config.sasl) ?? (creds.username ? "plain" : "none");
-      const idle = config.idleTimeout === undefined || config.idleTimeout === "" ? 60 : Number(config.idleTimeout);
-      if (!Number.isFinite(idle) || idle < 0 || idle > 3600) throw new RangeError(`idle timeout must be 0–3600 s, got ${String(config.idleTimeout)}`);
+      const idle = numberSetting(config.idleTimeout, { name: "idle timeout", default: 60, min: 0, max: 3600, unit: "s" });
       const urls = parseBrokerUrls(node.urls);
       const tls = urls.some((u) => u.transport === "tls") ? tlsOptions(RED, config.tls) : undefined;
       warnIfUnverified(node, tls, `AMQP broker ${withoutUserInfo(node.urls)}`);

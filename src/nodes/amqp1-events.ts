@@ -1,4 +1,5 @@
 import type { BrokerHandle } from "./lib/handles";
+import { numberSetting } from "./lib/settings";
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { gapMessage } from "./lib/gap";
 import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
@@ -37,12 +38,9 @@ interface EventsDef extends NodeDef {
 
 /** The de-duplication settings: off unless a size from 1 is given; age 1 s to 1 day (default 300 s). */
 function dedupSetting(config: EventsDef): { size: number; maxAgeMs: number } | undefined {
-  const size = config.dedupSize === undefined || config.dedupSize === "" ? 0 : Number(config.dedupSize);
-  if (!Number.isInteger(size) || size < 0 || size > 1_000_000)
-    throw new RangeError(`de-duplication window must be 0–1000000 events, got ${String(config.dedupSize)}`);
+  const size = numberSetting(config.dedupSize, { name: "de-duplication window", default: 0, min: 0, max: 1_000_000, integer: true, unit: "events" });
   if (size === 0) return undefined;
-  const age = config.dedupAge === undefined || config.dedupAge === "" ? 300 : Number(config.dedupAge);
-  if (!(age >= 1 && age <= 86400)) throw new RangeError(`de-duplication age must be 1–86400 s, got ${String(config.dedupAge)}`);
+  const age = numberSetting(config.dedupAge, { name: "de-duplication age", default: 300, min: 1, max: 86400, unit: "s" });
   return { size, maxAgeMs: age * 1000 };
 }
 
@@ -71,8 +69,7 @@ export = function (RED: NodeAPI) {
     try {
       if (!broker) throw new Error("no amqp1-broker configured");
       if (!broker.amqp) throw broker.configError ?? new Error("broker not usable");
-      const maxKB = config.maxKB === undefined || config.maxKB === "" ? 256 : Number(config.maxKB);
-      if (!(maxKB > 0 && maxKB <= 65536)) throw new RangeError(`maximum size must be 1–65536 KiB, got ${String(config.maxKB)}`);
+      const maxKB = numberSetting(config.maxKB, { name: "maximum size", default: 256, min: 1, max: 65536, unit: "KiB" });
       const durability = config.durability || "durable";
       if (durability !== "durable" && durability !== "transient")
         throw new RangeError(`queue durability must be durable or transient, got ${String(config.durability)}`);
@@ -81,7 +78,7 @@ export = function (RED: NodeAPI) {
         xquery: config.xquery,
         format: config.format === "raw" ? "raw" : "xml-event",
         ack: config.ack === "manual" ? "manual" : "auto",
-        credit: config.credit === undefined || config.credit === "" ? 100 : Number(config.credit),
+        credit: numberSetting(config.credit, { name: "credit", default: 100, min: 1, max: 10000, integer: true }),
         maxBytes: maxKB * 1024,
         maxDepth: depthSetting(config.maxDepth),
         durable: durability === "durable",

@@ -1,4 +1,5 @@
 import type { BrokerHandle } from "./lib/handles";
+import { numberSetting } from "./lib/settings";
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { NodeResources } from "./lib/resources";
 import { SharedUse } from "./lib/shared-use";
@@ -54,8 +55,7 @@ export = function (RED: NodeAPI) {
     try {
       if (!broker) throw new Error("no amqp1-broker configured");
       if (!broker.amqp) throw broker.configError ?? new Error("broker not usable");
-      const maxQueue = config.maxQueue === undefined || config.maxQueue === "" ? 1000 : Number(config.maxQueue);
-      if (!(maxQueue >= 1 && maxQueue <= 1_000_000)) throw new RangeError(`queue limit must be 1–1000000, got ${String(config.maxQueue)}`);
+      const maxQueue = numberSetting(config.maxQueue, { name: "queue limit", default: 1000, min: 1, max: 1_000_000, integer: true, unit: "events" });
       sender = new EventSender(broker.amqp, { address: config.address?.trim() || "/exchange/amq.topic", maxQueue });
     } catch (e) {
       configError = asError(e);

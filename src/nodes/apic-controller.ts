@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import { numberSetting } from "./lib/settings";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
@@ -30,13 +31,6 @@ interface ApicControllerDef extends NodeDef {
   overflow?: string;
 }
 
-function seconds(v: string | number | undefined, dflt: number | undefined, what: string): number | undefined {
-  if (v === undefined || v === "") return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new RangeError(`${what} must be a number of seconds, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 export = function (RED: NodeAPI): void {
   function ApicController(this: ApicControllerNode & { credentials?: { username?: string; password?: string } }, config: ApicControllerDef) {
     RED.nodes.createNode(this, config);
@@ -57,8 +51,10 @@ export = function (RED: NodeAPI): void {
     if (!problem) {
       try {
         if (hosts.some((h) => h.startsWith("http:"))) node.warn("plain HTTP to a controller: fine for the simulator or a lab, never for a production APIC");
-        const refreshTimeout = seconds(config.refreshTimeout, undefined, "subscription refresh timeout");
-        const maxKb = seconds(config.maxFrameSize, 4096, "maximum frame size");
+        // 0 or blank: APIC's default (the client does not ask for one).
+        const refreshTimeout = numberSetting(config.refreshTimeout, { name: "subscription refresh timeout", default: 0, min: 0, max: 3600, unit: "s" });
+        // 0 or blank = the default: a 1 KiB limit would drop nearly every frame.
+        const maxKb = numberSetting(config.maxFrameSize, { name: "maximum frame size", default: 4096, min: 0, max: 65536, unit: "KiB" }) || 4096;
         const tls = hosts.some((h) => h.startsWith("https:")) ? tlsOptions(RED, config.tls || undefined) : undefined;
         warnIfUnverified(node, tls, `APIC ${withoutUserInfo(hosts.join(", "))}`);
         client = new ApicClient({
@@ -66,9 +62,8 @@ export = function (RED: NodeAPI): void {
           credentials: { username: node.credentials?.username ?? "", password: node.credentials?.password ?? "", domain: config.domain || undefined },
           tls,
           refreshTimeoutSeconds: refreshTimeout ? Math.round(refreshTimeout) : undefined,
-          pingIntervalMs: (seconds(config.pingInterval, 30, "ping interval") ?? 30) * 1000,
-          // 0 or blank = the default: a 1 KiB limit would drop nearly every frame.
-          maxFrameBytes: (maxKb && maxKb > 0 ? maxKb : 4096) * 1024,
+          pingIntervalMs: numberSetting(config.pingInterval, { name: "ping interval", default: 30, min: 0, max: 3600, unit: "s" }) * 1000,
+          maxFrameBytes: maxKb * 1024,
         });
       } catch (e) {
         problem = withoutUserInfo((e as Error).message);

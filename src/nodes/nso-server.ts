@@ -1,4 +1,5 @@
 import type { NodeAPI, NodeDef } from "./lib/red";
+import { numberSetting } from "./lib/settings";
 import { SharedConnection } from "./lib/shared-connection";
 import { withoutUserInfo } from "./lib/redact";
 import { InfraError } from "../core/errors";
@@ -33,13 +34,6 @@ interface NsoServerDef extends NodeDef {
   overflow?: string;
 }
 
-function intSetting(v: string | number | undefined, dflt: number, what: string): number {
-  if (v === undefined || v === "") return dflt;
-  const n = typeof v === "number" ? v : String(v).trim().startsWith("0x") ? parseInt(String(v), 16) : Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be a whole number, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 function nsoServer(RED: NodeAPI): void {
   function NsoServer(this: NsoServerHandle & { credentials?: { secret?: string } }, config: NsoServerDef) {
     RED.nodes.createNode(this, config);
@@ -47,14 +41,27 @@ function nsoServer(RED: NodeAPI): void {
     const host = config.host || DEFAULT_HOST;
     let settings: { port: number; protoVsn: number | "auto"; libVsn: number | undefined; heartbeatMs: number; maxFrameSize: number };
     try {
-      const hb = config.heartbeat === undefined || config.heartbeat === "" ? 10 : Number(config.heartbeat);
-      if (!(hb >= 0)) throw new RangeError(`heartbeat interval must be a number of seconds >= 0, got ${JSON.stringify(config.heartbeat)}`);
+      const hb = numberSetting(config.heartbeat, { name: "heartbeat interval", default: 10, min: 0, max: 3600, unit: "s" });
       settings = {
-        port: intSetting(config.port, DEFAULT_NSO_PORT, "port"),
-        protoVsn: !config.protoVsn || config.protoVsn === "auto" ? "auto" : intSetting(config.protoVsn, 82, "protocol version"),
-        libVsn: config.libVsn ? intSetting(config.libVsn, 0x08020500, "LIB_VSN") : undefined,
+        port: numberSetting(config.port, { name: "port", default: DEFAULT_NSO_PORT, min: 1, max: 65535, integer: true }),
+        protoVsn:
+          !config.protoVsn || config.protoVsn === "auto"
+            ? "auto"
+            : numberSetting(config.protoVsn, { name: "protocol version", default: 82, min: 0, max: 0xffff, integer: true }),
+        libVsn: config.libVsn
+          ? numberSetting(config.libVsn, { name: "LIB_VSN", default: 0x08020500, min: 0, max: 0xffffffff, integer: true, hex: true })
+          : undefined,
         heartbeatMs: Math.round(hb * 1000),
-        maxFrameSize: intSetting(config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, "maximum frame size") || DEFAULT_MAX_FRAME_SIZE,
+        // 0 is the default as the editor has always taken it.
+        maxFrameSize:
+          numberSetting(config.maxFrameSize, {
+            name: "maximum frame size",
+            default: DEFAULT_MAX_FRAME_SIZE,
+            min: 0,
+            max: 2 ** 31 - 1,
+            integer: true,
+            unit: "bytes",
+          }) || DEFAULT_MAX_FRAME_SIZE,
       };
     } catch (e) {
       // A bad setting must not take the runtime down: say it on the node and on every user.

@@ -1,4 +1,5 @@
 import { withoutUserInfo, withoutUserInfoError } from "./lib/redact";
+import { numberSetting } from "./lib/settings";
 import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
@@ -34,13 +35,6 @@ interface SysadmServerNode extends Node, SysadmServerHandle {}
 
 const DEFAULT_URL = "wss://127.0.0.1:12150";
 
-function numberSetting(v: string | number | undefined, dflt: number, min: number, max: number, what: string): number {
-  if (v === undefined || v === "") return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new RangeError(`${what} must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 export = function (RED: NodeAPI) {
   function SysadmServer(this: Writable<SysadmServerNode> & { credentials?: SysadmCredentials }, config: SysadmServerDef) {
     RED.nodes.createNode(this, config);
@@ -66,8 +60,8 @@ export = function (RED: NodeAPI) {
         password: creds.password ?? (creds.username ? "" : undefined),
         token: creds.token || undefined,
         tls: secure ? { mode, fingerprint: config.fingerprint, base } : { mode: "verify" },
-        keepaliveMs: numberSetting(config.keepalive, 90, 10, 600, "keep-alive interval") * 1000,
-        limits: { maxFrameBytes: numberSetting(config.maxFrameKB, 1024, 1, 65536, "maximum frame size") * 1024 },
+        keepaliveMs: numberSetting(config.keepalive, { name: "keep-alive interval", default: 90, min: 10, max: 600, unit: "s" }) * 1000,
+        limits: { maxFrameBytes: numberSetting(config.maxFrameKB, { name: "maximum frame size", default: 1024, min: 1, max: 65536, unit: "KiB" }) * 1024 },
       });
       node.hub = new SysadmHub(client);
       node.gate = client.gate;
