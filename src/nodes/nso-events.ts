@@ -10,10 +10,10 @@ import { FLAG_BITS, isNotifBitName, NotifBitName, VERBOSITY } from "../nso/const
 import type { ConsumerWish } from "../nso/mux";
 import { notificationTag } from "../nso/fast-decode";
 import { DEFAULT_EVENT_REPLY_TIMEOUT_MS } from "../nso/constants";
-import { DEFAULT_BUDGET_MS, DEFAULT_MAX_CHANGES } from "../nso/maapi/read-diff";
+import { blockingTypes } from "../nso/acks";
 import type { CommitDiffResult } from "../nso/maapi/read-diff";
-import { parseSubtree } from "../nso/maapi/keypath";
-import { nameTagValues, needsSchema, renderNotificationXml } from "../nso/maapi/stream-names";
+import { diffWish, missingDiffRead, StreamValueNamer, withChanges } from "../nso/maapi/enrich";
+import type { DiffWish } from "../nso/maapi/diff-share";
 import type { TagValue } from "../nso/notifications/values";
 import { asError } from "../core/errors";
 import { nsoEventId } from "../nso/event-id";
@@ -72,39 +72,6 @@ function windowSetting(v: string | number | undefined): number | undefined {
 
 const flag = (v: boolean | string | undefined): boolean => v === true || v === "true";
 
-/** Diff-reading settings, checked at deploy: a bad one is refused, never a commit held too long. */
-function diffSettings(config: NsoEventsDef, autoAckSec: number): { budgetMs: number; maxChanges: number; subtree?: string } {
-  const budgetMs = config.diffBudget === undefined || config.diffBudget === "" ? DEFAULT_BUDGET_MS : Math.round(Number(config.diffBudget) * 1000);
-  if (!(budgetMs > 0)) throw new RangeError(`the diff budget must be a positive number of seconds, got ${JSON.stringify(config.diffBudget)}`);
-  // Every commit in NSO waits while we read: the read must end before anything else answers.
-  if (autoAckSec > 0 && budgetMs >= autoAckSec * 1000)
-    throw new RangeError(`the diff budget (${budgetMs / 1000} s) must be shorter than the auto-ack delay (${autoAckSec} s)`);
-  if (budgetMs >= DEFAULT_EVENT_REPLY_TIMEOUT_MS)
-    throw new RangeError(
-      `the diff budget (${budgetMs / 1000} s) must be shorter than NSO's event-reply-timeout (${DEFAULT_EVENT_REPLY_TIMEOUT_MS / 1000} s by default)`,
-    );
-  const maxChanges = config.diffMaxChanges === undefined || config.diffMaxChanges === "" ? DEFAULT_MAX_CHANGES : Number(config.diffMaxChanges);
-  if (!Number.isInteger(maxChanges) || maxChanges <= 0)
-    throw new RangeError(`the change cap must be a positive whole number, got ${JSON.stringify(config.diffMaxChanges)}`);
-  const subtree = config.diffSubtree?.trim() || undefined;
-  if (subtree) parseSubtree(subtree); // throws RangeError with the reason
-  return { budgetMs, maxChanges, subtree };
-}
-
-/** Message types NSO blocks on until they are answered, given the sync flags selected. */
-function blockingTypes(types: readonly string[]): string[] {
-  const out: string[] = [];
-  if (types.includes("NOTIF_COMMIT_DIFF")) out.push("NOTIF_COMMIT_DIFF");
-  for (const [t, sync] of [
-    ["NOTIF_AUDIT", "NOTIF_AUDIT_SYNC"],
-    ["NOTIF_AUDIT_NETWORK", "NOTIF_AUDIT_NETWORK_SYNC"],
-    ["NOTIF_HA_INFO", "NOTIF_HA_INFO_SYNC"],
-  ]) {
-    if (types.includes(t) && types.includes(sync)) out.push(t);
-  }
-  return out;
-}
-
 /** The keys the outputs are routed by: selected message types, flags left out, in the editor's order. */
 function routingKeys(types: readonly string[]): string[] {
   return types.filter((t) => !FLAG_BITS.includes(t as NotifBitName));
@@ -149,10 +116,11 @@ function nsoEvents(RED: NodeAPI): void {
     const ackAtOnce = readDiff && flag(config.ackAtOnce);
     const ackOnSend = config.ackMode === "sent";
     const streamNames = flag(config.streamNames) && types.includes("NOTIF_STREAM_EVENT");
-    let diff: { budgetMs: number; maxChanges: number; subtree?: string } | undefined;
+    let diff: DiffWish | undefined;
     if (readDiff) {
       try {
-        diff = diffSettings(config, autoAckSec);
+        // Checked at deploy: a bad setting is refused, never a commit held too long.
+        diff = diffWish({ budgetSeconds: config.diffBudget, maxChanges: config.diffMaxChanges, subtree: config.diffSubtree }, autoAckSec);
       } catch (e) {
         const why = asError(e).message;
         node.status(errorStatus(why));
@@ -196,9 +164,10 @@ function nsoEvents(RED: NodeAPI): void {
      * chain is also what close waits for, so every commit we hold is answered before done().
      */
     let chain: Promise<void> = Promise.resolve();
-    /** One warning while the hash table cannot be had, not one per event; a success re-arms it. */
-    let namesWarned = false;
-    let schemaWarned = false;
+    const namer = new StreamValueNamer(
+      () => server.maapi(),
+      (text) => node.warn(text),
+    );
 
     // The count in the status is redrawn at most once a second, not built per notification.
     let countTimer: NodeJS.Timeout | undefined;
@@ -306,16 +275,7 @@ function nsoEvents(RED: NodeAPI): void {
       const th = (p.tctx as { th?: number } | undefined)?.th;
       if (closed) return releaseUnsent(ev);
       // The server reads each commit once for every node that reads it; this is our view of it.
-      const r: CommitDiffResult & { acked?: boolean; ackError?: string } = ev.diff
-        ? await ev.diff.read(closing.signal)
-        : {
-            thandle: th ?? -1,
-            changes: [],
-            truncated: true,
-            reason: "error",
-            error: { code: "internal", message: "no diff read was set up for this node" },
-            stats: { items: 0, dropped: 0, labelled: 0, unlabelled: 0, detached: false, durationMs: 0 },
-          };
+      const r: CommitDiffResult & { acked?: boolean; ackError?: string } = ev.diff ? await ev.diff.read(closing.signal) : missingDiffRead(th);
       // Our share is answered only after the read, and NSO only after every node's share.
       if (ackAtOnce && ev.ack && r.reason !== "aborted") {
         r.acked = await server.ack(ev.ack).then(
@@ -329,12 +289,7 @@ function nsoEvents(RED: NodeAPI): void {
         return;
       }
       const msg = baseMsg(ev);
-      const payload: Record<string, unknown> = { ...p, changes: r.changes, truncated: r.truncated };
-      if (r.truncated) {
-        payload.truncatedReason = r.reason;
-        if (r.error) payload.diffError = r.error;
-      }
-      msg.payload = payload;
+      msg.payload = withChanges(p, r);
       if (r.acked !== undefined) {
         // The node answered NSO itself: the token is used up, so it is not handed on.
         delete msg.ack;
@@ -355,38 +310,9 @@ function nsoEvents(RED: NodeAPI): void {
       if (closed) return releaseUnsent(ev);
       const msg = baseMsg(ev);
       if (Array.isArray(values)) {
-        // With UseIKP the tags already are names; otherwise the schema's hash table names them.
-        const needsDb = values.some((v) => typeof v.tag === "number" || typeof v.ns === "number");
-        let db;
-        let named = true;
-        if (needsDb) {
-          try {
-            db = await server.maapi().hashDb({ signal: closing.signal });
-            namesWarned = false;
-          } catch (e) {
-            named = false;
-            if (!closed && !namesWarned) node.warn(`stream values left unnamed: the schema hash table could not be read over MAAPI (${asError(e).message})`);
-            namesWarned = true;
-          }
-        }
-        // Enumeration labels, list key names and module prefixes are only in the full schema,
-        // read once per MAAPI connection and only when a value needs it.
-        let schema;
-        if (named && !closed && values.some(needsSchema)) {
-          try {
-            schema = await server.maapi().yangSchema({ signal: closing.signal });
-            schemaWarned = false;
-          } catch (e) {
-            if (!closed && !schemaWarned)
-              node.warn(`stream enumerations and list keys left unnamed in msg.payload.xml: the schema could not be read over MAAPI (${asError(e).message})`);
-            schemaWarned = true;
-          }
-        }
+        const named = await namer.name(values, closing.signal, () => closed);
         if (closed) return releaseUnsent(ev);
-        if (named) {
-          const withNames = nameTagValues(values, db, schema);
-          msg.payload = { ...p, values: withNames, xml: renderNotificationXml(withNames) };
-        }
+        if (named) msg.payload = { ...p, values: named.values, xml: named.xml };
       }
       emit(ev, msg);
     };

@@ -72,3 +72,17 @@ export function parseAck(t: Term): AckHandle | undefined {
   }
   return undefined;
 }
+
+/** Message types NSO blocks on until they are answered, given the sync flags selected. */
+export function blockingTypes(types: readonly string[]): string[] {
+  const out: string[] = [];
+  if (types.includes("NOTIF_COMMIT_DIFF")) out.push("NOTIF_COMMIT_DIFF");
+  for (const [t, sync] of [
+    ["NOTIF_AUDIT", "NOTIF_AUDIT_SYNC"],
+    ["NOTIF_AUDIT_NETWORK", "NOTIF_AUDIT_NETWORK_SYNC"],
+    ["NOTIF_HA_INFO", "NOTIF_HA_INFO_SYNC"],
+  ]) {
+    if (types.includes(t) && types.includes(sync)) out.push(t);
+  }
+  return out;
+}

@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 import type * as net from "node:net";
-import { AckError, AckRegistry, AckToken } from "../core/ack-registry";
+import type { AckRegistry, AckToken } from "../core/ack-registry";
 import { Backoff } from "../core/backoff";
-import { Clock, systemClock, TimerHandle } from "../core/clock";
+import { Clock, systemClock } from "../core/clock";
 import { DropCounter } from "../core/drops";
 import { TypeCounts } from "../core/type-counts";
 import { asError, InfraError, ProtocolError } from "../core/errors";
@@ -13,16 +13,17 @@ import { type Term, Tuple } from "./term/types";
 import { decodeNotification } from "./notifications";
 import { fastNotification, lazyRawEvent } from "./fast-decode";
 import type { NsoNotification } from "./notifications";
-import { AckHandle, ackFor, ackTerm } from "./acks";
+import { AckHandle, ackFor } from "./acks";
 import { CLIENT_ID_EVENT_MGR, DEFAULT_HOST, DEFAULT_LIB_PROTO_VSN, DEFAULT_LIB_VSN, DEFAULT_NSO_PORT, hasBit, VSN_PROTO_INCOMPATIBLE } from "./constants";
 import { ByteReader, DEFAULT_MAX_FRAME_SIZE, encodeFrame } from "./framing";
+import { AutoAck, LiveAck, LiveAcks } from "./live-acks";
+import { PacedReading } from "./paced-reading";
 import { VersionRejected, type VersionReply } from "./handshake";
 import { ClientHandshake, dialNso, NsoEndpointOptions } from "./client-handshake";
-import { datetimeTerm, readDatetime } from "./datetime";
-import { StreamResume } from "./stream-resume";
+import { readDatetime } from "./datetime";
+import { resumeKey, startTerm, StreamResume } from "./stream-resume";
 import { Liveness } from "./liveness";
 import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subscriptionTerm } from "./subscription";
-import { asText } from "../core/describe";
 
 /**
  * One NSO notification subscription kept alive: dial, header, access check, version reply,
@@ -75,33 +76,14 @@ export interface NsoClientEvents {
   /** Subscribed; `resumedFrom` is the replay start we used to close a reconnect gap. */
   subscribed: [{ reconnect: boolean; resumedFrom?: string; replayUnsupported: boolean }];
   /** An auto-ack fired (the flow did not ack in time), or an ack was evicted. */
-  autoAck: [{ token?: AckToken; kind: string; why: "timeout" | "evicted" }];
+  autoAck: [AutoAck];
   /** The stream replay we started ourselves is complete: the gap is closed. */
   resumed: [];
 }
 
-interface LiveAck {
-  handle: AckHandle;
-  socket: net.Socket;
-  timer?: TimerHandle;
-}
+export { FRAMES_PER_TURN } from "./paced-reading";
 
 type Phase = "handshake" | "sub-reply" | "events";
-
-/** Frames handed out per event-loop turn before yielding (the users' windows decide in between). */
-export const FRAMES_PER_TURN = 64;
-/** What one socket read brings at most (libuv's read buffer): a shorter read emptied the kernel buffer. */
-const FULL_READ = 64 * 1024;
-
-/** The reading side of the current connection, for the gate to stop and restart. */
-interface Reading {
-  /** Pause or resume the socket to match the gate and what waits in our buffer. */
-  sync(): void;
-  /** Hand out what waits in our buffer (on the next turn). */
-  continue(): void;
-  /** Frames wait unread: in our buffer, or in the socket's since we paused it. */
-  unread(): boolean;
-}
 
 export class NsoClient extends EventEmitter<NsoClientEvents> {
   readonly lifecycle: ConnectionLifecycle;
@@ -109,6 +91,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
   /** Notifications delivered, by type (for the health view). */
   readonly types = new TypeCounts();
   readonly acks: AckRegistry<LiveAck>;
+  private readonly liveAcks: LiveAcks;
   private readonly clock: Clock;
   private negotiatedProto: number | undefined;
   private readonly stream = new StreamResume();
@@ -117,7 +100,8 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
   private subscribedMask = 0;
   private everSubscribed = false;
   private received = 0;
-  private reading: Reading | undefined;
+  /** The reading side of the current connection, for the gate to stop and restart. */
+  private reading: PacedReading | undefined;
   private heardUpToValue: number;
   /** Times the gate paused the socket (for the health view). */
   readPauses = 0;
@@ -136,18 +120,8 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       },
       () => this.clock.now(),
     );
-    this.acks = new AckRegistry<LiveAck>(opts.owner ?? "nso", {
-      maxOpen: opts.maxOpenAcks ?? 10000,
-      onDrop: (_kind, h, why) => {
-        const live = h as LiveAck;
-        if (live.timer !== undefined) this.clock.clearTimeout(live.timer);
-        // An evicted handle on a live socket still blocks NSO: answer it rather than leave a commit hanging.
-        if (why === "evicted" && !live.socket.destroyed) {
-          this.writeAck(live).catch(() => undefined); // the socket died meanwhile: NSO released the wait itself
-          this.emit("autoAck", { kind: live.handle.kind, why: "evicted" });
-        }
-      },
-    });
+    this.liveAcks = new LiveAcks(opts.owner ?? "nso", opts.maxOpenAcks ?? 10000, this.clock, (a) => this.emit("autoAck", a));
+    this.acks = this.liveAcks.registry;
     this.lifecycle = new ConnectionLifecycle({
       open: (a) => this.open(a),
       backoff: opts.backoff,
@@ -214,24 +188,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
    * with an AckError when the token's connection is gone or it was already used/auto-sent.
    */
   ack(token: unknown): Promise<AckHandle> {
-    let live: LiveAck;
-    try {
-      live = this.acks.take(token).handle;
-    } catch (e) {
-      return Promise.reject(asError(e));
-    }
-    if (live.timer !== undefined) this.clock.clearTimeout(live.timer);
-    return this.writeAck(live);
-  }
-
-  private writeAck(live: LiveAck): Promise<AckHandle> {
-    return new Promise((resolve, reject) => {
-      if (live.socket.destroyed || !live.socket.writable) {
-        reject(new AckError("ack-connection-gone", "the NSO connection of this ack is closed"));
-        return;
-      }
-      live.socket.write(encodeFrame(encodeTerm(ackTerm(live.handle), { atoms: "utf8" })), (err) => (err ? reject(asError(err)) : resolve(live.handle)));
-    });
+    return this.liveAcks.ack(token);
   }
 
   private open(attempt: Attempt): void {
@@ -246,31 +203,13 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     let mask = 0;
     let userAskedReplay = false;
     let liveness: Liveness | undefined;
-    /** Frames handed out since the last yield. */
-    let turn = 0;
-    let continueScheduled = false;
-    let socketPaused = false;
-    /** The last read was short (the kernel buffer was empty after it): we are not behind NSO. */
-    let drained = true;
-    const reading: Reading = {
-      sync: () => {
-        const hold = phase === "events" && (this.gate.paused || reader.hasFrame());
-        if (hold === socketPaused || socket.destroyed) return;
-        socketPaused = hold;
-        if (hold) socket.pause();
-        else socket.resume();
-      },
-      continue: () => {
-        if (continueScheduled) return;
-        continueScheduled = true;
-        setImmediate(() => {
-          continueScheduled = false;
-          turn = 0;
-          pump();
-        });
-      },
-      unread: () => reader.hasFrame() || socket.readableLength > 0,
-    };
+    const reading = new PacedReading(
+      socket,
+      reader,
+      this.gate,
+      () => phase === "events",
+      () => pump(),
+    );
     this.reading = reading;
     attempt.onEnd(() => {
       liveness?.stop();
@@ -282,15 +221,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     const subscribe = (): void => {
       const req = this.opts.subscription();
       mask = req.mask;
-      const key = req.stream
-        ? JSON.stringify([
-            req.stream.name,
-            req.stream.xpathFilter ?? "",
-            asText(req.stream.startTime ?? ""),
-            asText(req.stream.stopTime ?? ""),
-            req.stream.usid ?? 0,
-          ])
-        : undefined;
+      const key = resumeKey(req.stream);
       if (key !== this.streamKey) {
         // Another stream (or other replay settings): the old resume point means nothing here.
         this.stream.reset();
@@ -373,17 +304,13 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
           case "events": {
             // Held back: what is buffered waits; the gate's release continues from here.
             if (this.gate.paused) return;
-            if (turn >= FRAMES_PER_TURN) {
-              // Yield: the users' windows run first and may close the gate.
-              reading.continue();
-              return;
-            }
+            if (!reading.mayHandOut()) return;
             let f: Buffer | undefined;
             try {
               f = reader.nextFrame();
             } catch (e) {
               if (e instanceof ProtocolError) {
-                turn++;
+                reading.handedOut();
                 liveness?.alive();
                 this.emit("drop", e, this.drops.add(e.code));
                 continue;
@@ -391,7 +318,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
               throw e;
             }
             if (!f) return;
-            turn++;
+            reading.handedOut();
             liveness?.alive();
             this.onFrame(f, socket, mask, userAskedReplay);
             break;
@@ -411,11 +338,10 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       if (!attempt.active) return;
       reading.sync();
       // Caught up with NSO: everything it sent before now has been handed out.
-      if (drained && !socketPaused && !reader.hasFrame() && socket.readableLength === 0) this.heardUpToValue = this.clock.now();
+      if (reading.caughtUp()) this.heardUpToValue = this.clock.now();
     };
     socket.on("data", (chunk: Buffer) => {
-      drained = chunk.length < FULL_READ && socket.readableLength === 0;
-      reader.push(chunk);
+      reading.received(chunk);
       pump();
     });
     socket.on("error", (e) => attempt.fail(e));
@@ -463,27 +389,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     }
     this.received++;
     this.types.add(notification.type);
-    let token: AckToken | undefined;
-    if (ack) {
-      const live: LiveAck = { handle: ack, socket };
-      token = this.acks.issue(ack.kind, live);
-      const ms = this.opts.autoAckMs?.(notification) ?? 0;
-      if (ms > 0) {
-        const t = token;
-        live.timer = this.clock.setTimeout(() => {
-          live.timer = undefined;
-          // The timer is cleared when the flow acks or the connection ends, so the handle is open.
-          if (!this.acks.forget(t.id)) return;
-          this.writeAck(live).catch(() => undefined); // the socket died: NSO has released the wait itself
-          this.emit("autoAck", { token: t, kind: ack.kind, why: "timeout" });
-        }, ms);
-      }
-    }
+    const token: AckToken | undefined = ack ? this.liveAcks.issue(ack, socket, () => this.opts.autoAckMs?.(notification) ?? 0) : undefined;
     this.emit("notification", raw === undefined ? lazyRawEvent(notification, frame, { maxSize }) : { notification, raw, ack: token });
   }
-}
-
-/** A subscription's start time as the datetime term it was (or will be) sent as. */
-function startTerm(t: Date | string | Tuple): Tuple {
-  return t instanceof Tuple ? t : datetimeTerm(t);
 }

@@ -1,7 +1,24 @@
 import { createHash } from "node:crypto";
+import { asText } from "../core/describe";
 import { isAtom, isTuple, Term, Tuple } from "./term/types";
 import { NOTIF_BITS } from "./constants";
-import { datetimeMicros, readDatetime } from "./datetime";
+import { datetimeMicros, datetimeTerm, readDatetime } from "./datetime";
+import type { StreamSubscription } from "./subscription";
+
+/**
+ * What a resume point belongs to: another stream (or other replay settings) makes the old
+ * resume point meaningless. Undefined without a stream.
+ */
+export function resumeKey(stream: StreamSubscription | undefined): string | undefined {
+  return stream
+    ? JSON.stringify([stream.name, stream.xpathFilter ?? "", asText(stream.startTime ?? ""), asText(stream.stopTime ?? ""), stream.usid ?? 0])
+    : undefined;
+}
+
+/** A subscription's start time as the datetime term it was (or will be) sent as. */
+export function startTerm(t: Date | string | Tuple): Tuple {
+  return t instanceof Tuple ? t : datetimeTerm(t);
+}
 
 /**
  * Closes the gap a reconnect leaves in a stream subscription: remembers the EventTime of
