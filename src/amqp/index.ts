@@ -17,3 +17,4 @@ export * from "./credit-guard";
 export * from "./bus-event";
 export * from "./dedup-window";
 export * from "./event-id";
+export { depthSetting, DEFAULT_MAX_EVENT_DEPTH } from "./xml-limits";

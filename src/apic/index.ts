@@ -8,3 +8,4 @@ export * from "./session";
 export * from "./socket";
 export * from "./subscription";
 export * from "./types";
+export * from "./event-id";

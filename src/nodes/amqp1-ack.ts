@@ -4,8 +4,7 @@ import { isGapNotice } from "./lib/gap";
 import { AckError, checkToken } from "../core/ack-registry";
 import { asError } from "../core/errors";
 import { StatusThrottle } from "./lib/status";
-import { Outcome, parseOutcome } from "../amqp";
-import { DELIVERY_KIND } from "../amqp/subscription";
+import { DELIVERY_KIND, Outcome, parseOutcome } from "../amqp";
 
 /**
  * amqp1-ack: settles the delivery behind msg.ack (a plain token from an amqp1-events node in

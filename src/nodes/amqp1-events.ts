@@ -9,8 +9,7 @@ import { OutputRouter, parseKeyList } from "./lib/routing";
 import { connectedStatus, errorStatus, shortCount } from "./lib/status";
 import { EventStatus } from "./lib/event-status";
 import { asError } from "../core/errors";
-import { AckMode, EventFormat, EventSettler, EventSubscription, ReceivedEvent, ReattachInfo } from "../amqp";
-import { depthSetting } from "../amqp/xml-limits";
+import { AckMode, depthSetting, EventFormat, EventSettler, EventSubscription, ReattachInfo, ReceivedEvent } from "../amqp";
 
 /**
  * amqp1-events: one message per delivery from a source address, optionally filtered by an

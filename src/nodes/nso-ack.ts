@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from "./lib/red";
 import type { DoneFn, SendFn } from "./lib/red";
 import { AckError, checkToken } from "../core/ack-registry";
 import { asError, InfraError } from "../core/errors";
-import { ACK_KINDS } from "../nso/acks";
+import { ACK_KINDS } from "../nso";
 import { StatusThrottle } from "./lib/status";
 import { isGapNotice } from "./lib/gap";
 import type { NsoServerHandle } from "./lib/handles";

@@ -1,22 +1,26 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/red";
 import { gapMessage } from "./lib/gap";
 import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
-import { statusTarget } from "./lib/shared-connection";
+import { EventStatus } from "./lib/event-status";
 import { reaches } from "./lib/wire-reach";
 import { OutputRouter, parseKeyList } from "./lib/routing";
 import { connectedStatus, errorStatus, shortCount } from "./lib/status";
 import { NodeResources } from "./lib/resources";
-import { FLAG_BITS, isNotifBitName, NotifBitName, VERBOSITY } from "../nso/constants";
-import type { ConsumerWish } from "../nso/mux";
-import { notificationTag } from "../nso/fast-decode";
-import { DEFAULT_EVENT_REPLY_TIMEOUT_MS } from "../nso/constants";
-import { blockingTypes } from "../nso/acks";
-import type { CommitDiffResult } from "../nso/maapi/read-diff";
-import { diffWish, missingDiffRead, StreamValueNamer, withChanges } from "../nso/maapi/enrich";
-import type { DiffWish } from "../nso/maapi/diff-share";
-import type { TagValue } from "../nso/notifications/values";
+import {
+  blockingTypes,
+  DEFAULT_EVENT_REPLY_TIMEOUT_MS,
+  diffWish,
+  FLAG_BITS,
+  isNotifBitName,
+  missingDiffRead,
+  notificationTag,
+  nsoEventId,
+  StreamValueNamer,
+  VERBOSITY,
+  withChanges,
+} from "../nso";
+import type { CommitDiffResult, ConsumerWish, DiffWish, NotifBitName, TagValue } from "../nso";
 import { asError } from "../core/errors";
-import { nsoEventId } from "../nso/event-id";
 import type { Delivery, NsoServerHandle, NsoUser } from "./lib/handles";
 
 type NsoEvent = Delivery;
@@ -144,8 +148,9 @@ function nsoEvents(RED: NodeAPI): void {
           }
         : undefined,
     };
-    const status = statusTarget(node);
     const res = new NodeResources();
+    let count = 0;
+    const status = new EventStatus(node, res, () => (count > 0 ? connectedStatus(`${shortCount(count)} events`) : undefined));
     let window = windowSetting(config.window);
     if (window === undefined) {
       node.warn(`nso-events: the window must be a whole number (0: no flow control), got ${JSON.stringify(config.window)}; using ${DEFAULT_WINDOW}`);
@@ -153,8 +158,6 @@ function nsoEvents(RED: NodeAPI): void {
     }
     // Node-RED's close flag: false on a partial deploy that only restarts this node.
     let removedOnClose = true;
-    let count = 0;
-    let connected = false;
     let closed = false;
     /** Aborted on close: a diff read or hash-table load in flight settles at once. */
     const closing = new AbortController();
@@ -168,16 +171,6 @@ function nsoEvents(RED: NodeAPI): void {
       () => server.maapi(),
       (text) => node.warn(text),
     );
-
-    // The count in the status is redrawn at most once a second, not built per notification.
-    let countTimer: NodeJS.Timeout | undefined;
-    const countSoon = (): void => {
-      if (countTimer !== undefined) return;
-      countTimer = res.setTimeout(() => {
-        countTimer = undefined;
-        if (connected) status.status(connectedStatus(`${shortCount(count)} events`));
-      }, 1000);
-    };
 
     /**
      * What the window holds for this node, in the order given to it (sent first, then waiting):
@@ -230,7 +223,7 @@ function nsoEvents(RED: NodeAPI): void {
     const emit = (ev: NsoEvent, msg: NodeMessage & Record<string, unknown>): void => {
       const n = ev.notification;
       count++;
-      if (connected) countSoon();
+      status.changed();
       // "Ack as soon as the message is sent": the token is ours to use, so it does not travel.
       // With the window it is answered when the node takes the notification: NSO does not wait
       // for a flow that only observes, even while the flow is behind.
@@ -321,10 +314,7 @@ function nsoEvents(RED: NodeAPI): void {
       id: node.id,
       wish,
       diff,
-      status(s) {
-        connected = s.fill === "green";
-        status.status(connected && count > 0 ? connectedStatus(`${shortCount(count)} events`) : s);
-      },
+      status: (s) => status.setConnection(s),
       deliver(ev) {
         // Closing: not taken, so the server holds it for the node that replaces this one.
         if (closed) return false;

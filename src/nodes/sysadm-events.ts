@@ -9,9 +9,8 @@ import { OutputRouter, parseKeyList } from "./lib/routing";
 import { connectedStatus, errorStatus, shortCount } from "./lib/status";
 import { InfraError } from "../core/errors";
 import { NodeResources } from "./lib/resources";
-import { EVENT_TYPES, isEventType, SysadmEvent, GapInfo } from "../sysadm";
+import { EVENT_TYPES, GapInfo, isEventType, SysadmEvent, sysadmEventId } from "../sysadm";
 import type { SysadmServerHandle, SysadmUser } from "./lib/handles";
-import { sysadmEventId } from "../sysadm/event-id";
 
 /** What sysadm-server offers its users (see sysadm-server.ts). */
 interface SysadmServerNode extends Node, SysadmServerHandle {}

@@ -9,3 +9,4 @@ export * from "./subscriptions";
 export * from "./tls";
 export * from "./types";
 export * from "./hub";
+export * from "./event-id";

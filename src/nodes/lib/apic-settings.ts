@@ -1,6 +1,6 @@
 import { OutputRouter, parseKeyList } from "./routing";
-import { normaliseSpec, QueryError } from "../../apic/query";
-import type { SubscriptionSpec } from "../../apic/types";
+import { normaliseSpec, QueryError } from "../../apic";
+import type { SubscriptionSpec } from "../../apic";
 
 /**
  * Turning what a user typed into the editor into library settings. Kept here (not in the

@@ -1,10 +1,8 @@
-import type { AmqpConnection } from "../../amqp/connection";
-import type { ApicClient } from "../../apic/client";
+import type { AmqpConnection } from "../../amqp";
+import type { ApicClient } from "../../apic";
 import type { PauseGate } from "../../core/pause-gate";
-import type { NsoClient, NsoDelivery, NsoGapInfo, NsoHubUser } from "../../nso";
-import type { ShareAnswer } from "../../nso/ack-fanin";
-import type { MaapiClient } from "../../nso/maapi/client";
-import type { HubUser, SysadmHub } from "../../sysadm/hub";
+import type { MaapiClient, NsoClient, NsoDelivery, NsoGapInfo, NsoHubUser, ShareAnswer } from "../../nso";
+import type { HubUser, SysadmHub } from "../../sysadm";
 import type { OverflowMode } from "./flow-window";
 import type { Node } from "./red";
 import type { StatusTarget } from "./users";

@@ -1,8 +1,7 @@
 import type { HealthSource } from "./health";
-import type { NsoClient } from "../../nso/client";
-import type { AckFanIn } from "../../nso/ack-fanin";
-import { namesOf } from "../../nso/constants";
-import type { ApicClient } from "../../apic/client";
+import { namesOf } from "../../nso";
+import type { AckFanIn, NsoClient } from "../../nso";
+import type { ApicClient } from "../../apic";
 import { AmqpConnection, EventSender, EventSubscription } from "../../amqp";
 import type { SysadmClient } from "../../sysadm";
 
