@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 "use strict";
 // `npm test`'s runner: the whole suite on this Node (20) + the devDependency Node-RED (4.1), then
-// the tests that touch Node-RED — node tests, pack-and-install, editor in Chromium — on Node 22 +
+// the tests that touch Node-RED — node tests, pack-and-install, the health endpoint, editor in Chromium — on Node 22 +
 // Node-RED 5 (installed into ~/.cache/infra-events-nr5 by scripts/node22-env.js). Each run prints its own
 // "[Node v… + Node-RED …] N passing, N failing, N pending" line; the last line is the total,
 // "tests: N passed, N failed, N skipped". Exit 0 only when both runs ran tests and none failed:
@@ -17,7 +17,9 @@ const { ensureNr5Env, cacheDir } = require("./node22-env");
 
 const root = path.resolve(__dirname, "..");
 const runTests = path.join(__dirname, "run-tests.js");
-const NR5_TARGETS = ["test/nodes", "test/integration/pack-install.test.ts"];
+// The health endpoint test: adminAuth and the plugin's routes on the admin API are Node-RED's, and
+// differ between majors as much as anything the node tests touch.
+const NR5_TARGETS = ["test/nodes", "test/integration/pack-install.test.ts", "test/integration/health-endpoint.test.ts"];
 // The demo and the browser tests start their own Node-RED runtime in the test process: they run in a
 // process of their own, so no state a node test left in the runtime singletons (hooks, flow
 // events) can reach them.

@@ -5,7 +5,7 @@ import { nodeRedPath } from "../support/node-red-path";
 import { startNsoSimulator, RunningNsoSimulator } from "../../src/sim/nso";
 import { NSO_NODES } from "../support/nso-nodes";
 import { waitFor } from "../support/wait";
-import { HealthCard, HealthRegistry } from "../../src/nodes/lib/health";
+import { HealthCard, HealthRegistry, HealthReport } from "../../src/nodes/lib/health";
 
 /**
  * The health view of a real nso-server on the simulator (docs/health.md): its counters agree
@@ -101,6 +101,39 @@ describe("health view: an nso-server's counters on the simulator", function () {
     assert.equal(c.gaps.last?.filled, false);
     assert.equal(c.reconnects, 1);
     assert.match(c.lastError?.message ?? "", /closed/);
+  });
+
+  it("publishes once per tick, never per event: a flood of 2000 notifications", async () => {
+    await helper.load([...NSO_NODES, recorderNode] as never, flow(sim.port));
+    await sim.server.waitForSubscribers(1);
+    const registry = HealthRegistry.of(red!);
+    const published: HealthReport[] = [];
+    let ticks = 0;
+    // What the editor plugin installs, and the registry's own tick (called by its timer), counted.
+    registry.publish = (r) => published.push(r);
+    registry.tick = (now?: number) => {
+      ticks++;
+      HealthRegistry.prototype.tick.call(registry, now);
+    };
+    try {
+      const start = Date.now();
+      inject(2000);
+      await waitFor("2000 notifications at the sink", () => audits() === 2000, 15000);
+      const after = ticks;
+      // Three more ticks: long enough that a doubled timer would show in the bound below.
+      await waitFor("three ticks after the flood", () => ticks >= after + 3, 10000);
+      const elapsed = Date.now() - start;
+      // Every publish came from a tick; none from the 2000 events.
+      assert.equal(published.length, ticks);
+      // A tick is re-armed 1 s after the previous one started, so N ticks span at least N - 1
+      // seconds (1 % allowed for a timer firing a millisecond early by Date.now): a bound on the
+      // count that a slow machine can only make looser, never break.
+      assert.ok(published.length <= Math.floor(elapsed / 990) + 1, `${published.length} publishes in ${elapsed} ms`);
+      assert.equal(published.at(-1)!.connections[0].events.total, 2000);
+    } finally {
+      delete (registry as { tick?: unknown }).tick;
+      registry.publish = undefined;
+    }
   });
 
   it("has no card once the config node is gone", async () => {

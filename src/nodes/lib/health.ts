@@ -2,6 +2,7 @@ import type { Node, NodeAPI } from "./red";
 import type { GapChannel, GapPayload } from "./gap";
 import type { FlowWindowStats } from "./flow-window";
 import type { ConnectionLifecycle, StateChange } from "../../core/lifecycle";
+import { Clock, systemClock, TimerHandle } from "../../core/clock";
 import { withoutUserInfo } from "./redact";
 import { BUCKET_MS, RateHistory } from "./health-rate";
 
@@ -203,9 +204,12 @@ const byNode = new WeakMap<object, ConnectionHealth>();
 
 export class HealthRegistry {
   private readonly tracked = new Set<ConnectionHealth>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle;
   /** Set by the editor plugin: called with a fresh report on every tick. */
   publish: HealthPublisher | undefined;
+
+  /** `clock`: the time source of the tick (tests drive a fake one to count publishes per tick). */
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** The runtime's registry (node modules and the plugin each get their own RED object; the event bus is the runtime's). */
   static of(RED: NodeAPI): HealthRegistry {
@@ -222,17 +226,14 @@ export class HealthRegistry {
   add(h: ConnectionHealth): void {
     this.tracked.add(h);
     byNode.set(h.node, h);
-    if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), TICK_MS);
-      this.timer.unref();
-    }
+    if (this.timer === undefined) this.schedule();
   }
 
   delete(h: ConnectionHealth): void {
     this.tracked.delete(h);
     h.dispose();
-    if (this.tracked.size === 0 && this.timer) {
-      clearInterval(this.timer);
+    if (this.tracked.size === 0 && this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
       this.timer = undefined;
       // The editors' last cards must not stay up after the last connection went.
       this.publish?.(this.report());
@@ -243,6 +244,19 @@ export class HealthRegistry {
     const connections = [...this.tracked].map((h) => h.card(now));
     connections.sort((a, b) => a.channel.localeCompare(b.channel) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     return { at: new Date(now).toISOString(), connections };
+  }
+
+  /**
+   * One tick TICK_MS from now, re-armed as each tick starts (a chain of timeouts rather than an
+   * interval, so that the time source is the injectable clock): at most one tick, and so one
+   * publish, per TICK_MS. Re-armed first, so that a tick that throws does not end the chain.
+   * systemClock's timers do not keep the process alive.
+   */
+  private schedule(): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.schedule();
+      this.tick(this.clock.now());
+    }, TICK_MS);
   }
 
   /** Sample every rate, then hand the report to the editors when the plugin listens. */
