@@ -25,9 +25,10 @@ export interface WatchdogOptions {
 /**
  * A watchdog that does not lie. It fires when the peer has been silent for `timeoutMs` of time in
  * which it could have been heard: never while the reader is paused (the count restarts when it
- * reads again), never while bytes wait unread, and never on a check that ran late because the
+ * reads again), never while bytes wait unread, and not on a check that ran late because the
  * event loop was blocked (the timers phase runs before the socket is read, so the answer may be
- * waiting right behind it): such a check re-arms once instead of failing.
+ * waiting right behind it): such a check re-arms once instead of failing; only a second late
+ * check in a row without proof of life in between may fire.
  *
  * Used for liveness (`alive()` on every proof of life) and for request timeouts (never alive).
  */
@@ -36,6 +37,8 @@ export class Watchdog {
   private dueAt = 0;
   private timer: TimerHandle;
   private stopped = false;
+  /** A late check was forgiven and no proof of life came since. */
+  private lateForgiven = false;
   private readonly lateMs: number;
 
   constructor(private readonly o: WatchdogOptions) {
@@ -47,6 +50,7 @@ export class Watchdog {
   /** Proof of life: the count starts again. Cheap (no timer work), so call it per frame. */
   alive(): void {
     this.from = this.o.clock.now();
+    this.lateForgiven = false;
   }
 
   stop(): void {
@@ -65,16 +69,16 @@ export class Watchdog {
     if (this.stopped) return;
     const now = this.o.clock.now();
     const { timeoutMs, reader } = this.o;
-    if (now - this.dueAt > this.lateMs || reader?.paused || this.o.unread?.()) {
-      this.arm(timeoutMs);
-      return;
-    }
+    if (reader?.paused || this.o.unread?.()) return this.arm(timeoutMs);
     const silent = now - Math.max(this.from, reader?.since ?? Number.NEGATIVE_INFINITY);
-    if (silent >= timeoutMs) {
-      this.stopped = true;
-      this.o.fire(silent);
-      return;
+    if (silent < timeoutMs) return this.arm(timeoutMs - silent);
+    // Late once: the answer may be waiting right behind this timer. Late again with no proof of
+    // life in between: the loop is busy, but the peer is silent too.
+    if (now - this.dueAt > this.lateMs && !this.lateForgiven) {
+      this.lateForgiven = true;
+      return this.arm(timeoutMs);
     }
-    this.arm(timeoutMs - silent);
+    this.stopped = true;
+    this.o.fire(silent);
   }
 }

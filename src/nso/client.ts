@@ -22,7 +22,7 @@ import { VersionRejected, type VersionReply } from "./handshake";
 import { ClientHandshake, dialNso, NsoEndpointOptions } from "./client-handshake";
 import { readDatetime } from "./datetime";
 import { resumeKey, startTerm, StreamResume } from "./stream-resume";
-import { Liveness } from "./liveness";
+import { Watchdog } from "../core/watchdog";
 import { checkSubscriptionReply, SubscriptionRejected, SubscriptionRequest, subscriptionTerm } from "./subscription";
 
 /**
@@ -48,7 +48,7 @@ export interface NsoClientOptions extends Partial<NsoEndpointOptions> {
   /**
    * Liveness watchdog: with HEARTBEAT subscribed, no frame within this → reconnect. It does not
    * count while the gate is paused, while frames wait unread, or on a check the blocked event
-   * loop made late (src/nso/liveness.ts).
+   * loop made late (src/core/watchdog.ts).
    */
   livenessTimeoutMs?: number;
   handshakeTimeoutMs?: number;
@@ -127,7 +127,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
       backoff: opts.backoff,
       clock: opts.clock,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 15000,
-      // Our own watchdog (Liveness): the lifecycle's would not know about paused reading.
+      // Our own watchdog (core/watchdog): the lifecycle's would not know about paused reading.
       livenessTimeoutMs: 0,
     });
     this.lifecycle.on("state", (c) => {
@@ -202,7 +202,7 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
     let phase: Phase = "handshake";
     let mask = 0;
     let userAskedReplay = false;
-    let liveness: Liveness | undefined;
+    let liveness: Watchdog | undefined;
     const reading = new PacedReading(
       socket,
       reader,
@@ -288,10 +288,10 @@ export class NsoClient extends EventEmitter<NsoClientEvents> {
             attempt.established();
             const timeoutMs = this.opts.livenessTimeoutMs ?? 0;
             if (timeoutMs > 0) {
-              liveness = new Liveness({
+              liveness = new Watchdog({
                 clock: this.clock,
                 timeoutMs,
-                reading: this.gate,
+                reader: this.gate,
                 unread: () => reading.unread(),
                 fire: (silent) => attempt.fail(new InfraError("liveness-timeout", `peer silent for ${silent} ms`)),
               });

@@ -1,11 +1,11 @@
 import { strict as assert } from "node:assert";
 import { PauseGate } from "../../../src/core/pause-gate";
 import type { Clock } from "../../../src/core/clock";
-import { Liveness, LivenessOptions } from "../../../src/nso/liveness";
+import { Watchdog, WatchdogOptions } from "../../../src/core/watchdog";
 import { FakeClock } from "../../support/fake-clock";
 
 /**
- * The heartbeat watchdog of the NSO socket (issue 11): it fires after `timeoutMs` of silence it
+ * The watchdog as the NSO socket uses it for NSO's heartbeats (issue 11): it fires after `timeoutMs` of silence it
  * can blame on NSO, and only then: not while reading is paused, not while frames wait unread,
  * not on a check the blocked event loop made late.
  */
@@ -25,7 +25,7 @@ class SkewClock implements Clock {
   }
 }
 
-function setup(extra: Partial<LivenessOptions> = {}) {
+function setup(extra: Partial<WatchdogOptions> = {}) {
   const fake = new FakeClock();
   const clock = new SkewClock(fake);
   const fired: number[] = [];
@@ -33,11 +33,11 @@ function setup(extra: Partial<LivenessOptions> = {}) {
     () => undefined,
     () => clock.now(),
   );
-  const w = new Liveness({ clock, timeoutMs: 300, reading: gate, fire: (ms) => fired.push(ms), ...extra });
+  const w = new Watchdog({ clock, timeoutMs: 300, reader: gate, fire: (ms) => fired.push(ms), ...extra });
   return { fake, clock, fired, gate, w };
 }
 
-describe("nso/liveness: a heartbeat watchdog that does not lie", () => {
+describe("core/watchdog on a heartbeat: a watchdog that does not lie", () => {
   it("fires after the timeout of silence; a frame starts the count again", () => {
     const { fake, fired, w } = setup();
     fake.advance(200);
