@@ -25,7 +25,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CellSample, CellSpec, Channel, FlowKind, FromCell, Mode, ToCell } from "./_support/flow-protocol";
-import { startSender, Sender } from "./_support/flow-senders";
+import { deleteLeftQueues, startSender, Sender } from "./_support/flow-senders";
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -308,6 +308,13 @@ async function main(): Promise<void> {
     `\nflow control on: ${on.filter((r) => verdict(r).pass).length} of ${on.length} cells meet the targets; off: ${all.filter((r) => r.spec.mode === "off" && verdict(r).pass).length} of ${all.length - on.length}`,
   );
 }
+
+// Interrupted: the cell's child exits with its IPC channel; the queues this run made go too.
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.once(sig, () => {
+    log(`\n${sig}: deleting this run's queues`);
+    void deleteLeftQueues().finally(() => process.exit(130));
+  });
 
 main().catch((e) => {
   console.error(e);

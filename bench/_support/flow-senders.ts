@@ -138,6 +138,14 @@ export async function queueCounts(q: string): Promise<{ ready: number; unacked: 
   return { ready: Number(row[1]), unacked: Number(row[2]) };
 }
 
+/** Queues this process made and has not deleted yet (an interrupted bench deletes them). */
+const liveQueues = new Set<string>();
+
+export async function deleteLeftQueues(): Promise<void> {
+  for (const q of liveQueues) await rabbitctl("delete_queue", q).catch(() => undefined);
+  liveQueues.clear();
+}
+
 /** A fresh durable queue holding `backlog` PhoneStatus events, CallerId 0 … backlog-1 (broker-confirmed). */
 async function amqpSender(backlog: number, log: (s: string) => void): Promise<Sender> {
   const q = `fcbench.${randomBytes(5).toString("hex")}`;
@@ -150,12 +158,13 @@ async function amqpSender(backlog: number, log: (s: string) => void): Promise<Se
     backoff: new Backoff({ initialMs: 100, maxMs: 1000, jitter: 0 }),
   });
   const t0 = Date.now();
+  liveQueues.add(q);
   try {
-    const snd = new EventSender(c, { address: `/queue/${q}`, maxQueue: 5000 });
+    const snd = new EventSender(c, { address: `/queue/${q}`, maxQueue: 10_000 });
     snd.open();
     c.start();
-    for (let from = 0; from < backlog; from += 2000) {
-      const n = Math.min(2000, backlog - from);
+    for (let from = 0; from < backlog; from += 5000) {
+      const n = Math.min(5000, backlog - from);
       await Promise.all(
         Array.from({ length: n }, (_, i) =>
           snd.send({ ...makeEvent({ PhoneStatus: { CallerId: String(from + i), ReceiverId: "1", Status: "busy" } }), domain: "org.fcbench" }),
@@ -176,7 +185,10 @@ async function amqpSender(backlog: number, log: (s: string) => void): Promise<Se
       return backlog - c.ready;
     },
     heldBack: async () => (await queueCounts(q)).ready,
-    close: async () => void (await rabbitctl("delete_queue", q)),
+    close: async () => {
+      await rabbitctl("delete_queue", q);
+      liveQueues.delete(q);
+    },
   };
 }
 
