@@ -373,6 +373,8 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     ws.on("pong", (data: Buffer) => {
       sess.heard.pong(data);
       alive();
+      // That pong answered a ping sent before the latest resume: ask again, now that we read.
+      if (sess.heard.wantsBarrier) this.ping(c, sess);
     });
     ws.on("ping", () => {
       sess.heard.heard();
@@ -389,19 +391,16 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     if (this.opts.pingIntervalMs > 0) {
       // A half-open TCP connection never delivers 'close': only a missing pong reveals it
       // (the liveness watchdog fires when no pong/frame arrived for two periods of reading).
+      // One ping at a time, and none while reading is paused: the pongs would wait unread behind
+      // the frames, and the watchdog does not count silence while paused anyway.
       const tick = (): void => {
-        try {
-          ws.ping(sess.heard.ping());
-        } catch (e) {
-          this.sessFailed(c, sess, new InfraError("apic-socket-lost", `ping failed: ${asError(e).message}`));
-          return;
-        }
+        if (!this.gate.paused && sess.heard.pending === 0 && !this.ping(c, sess)) return;
         this.later(c, sess, tick, this.opts.pingIntervalMs);
       };
       this.later(c, sess, tick, this.opts.pingIntervalMs);
     }
     // A flow still behind keeps holding APIC back on the new socket too.
-    if (this.gate.paused) this.setSessPaused(sess, true);
+    if (this.gate.paused) this.setSessPaused(c, sess, true);
   }
 
   /**
@@ -426,11 +425,11 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     if (paused) this.pauses++;
     const c = this.conn;
     if (!c) return;
-    for (const sess of [c.sess, c.next]) if (sess) this.setSessPaused(sess, paused);
+    for (const sess of [c.sess, c.next]) if (sess) this.setSessPaused(c, sess, paused);
   }
 
   /** Stop or start reading one session's socket; resuming pings, so its pong marks the backlog read. */
-  private setSessPaused(sess: Sess, paused: boolean): void {
+  private setSessPaused(c: Conn, sess: Sess, paused: boolean): void {
     const ws = sess.ws;
     if (!ws || sess.ended) return;
     if (paused) {
@@ -440,10 +439,21 @@ export class ApicClient extends EventEmitter<ApicClientEvents> {
     }
     sess.heard.resumed();
     ws.resume();
+    // The pong to a ping sent now marks the backlog read; with one already on its way, its pong
+    // asks for the next (see the pong listener).
+    if (sess.heard.wantsBarrier) this.ping(c, sess);
+  }
+
+  /** Ping on the session's socket; false when the socket failed (the session is ended then). */
+  private ping(c: Conn, sess: Sess): boolean {
+    // A closing socket: its close event ends the session with the real reason.
+    if (sess.ws?.readyState !== 1 /* WebSocket.OPEN */) return true;
     try {
-      ws.ping(sess.heard.ping());
-    } catch {
-      // The socket is closing: its close event ends the session, nothing to mark.
+      sess.ws.ping(sess.heard.ping());
+      return true;
+    } catch (e) {
+      this.sessFailed(c, sess, new InfraError("apic-socket-lost", `ping failed: ${asError(e).message}`));
+      return false;
     }
   }
 

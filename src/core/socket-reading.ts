@@ -46,6 +46,20 @@ export class LastHeard {
     return this.behind;
   }
 
+  /** Pings sent and not answered yet. */
+  get pending(): number {
+    return this.pings.size;
+  }
+
+  /**
+   * Reading runs but has not been proven caught up, and no ping is on its way that could prove
+   * it: the moment for a (barrier) ping. One ping at a time is enough, since pongs come in order;
+   * a ping per resume piles pongs up at a peer that cannot send them to a reader that is paused.
+   */
+  get wantsBarrier(): boolean {
+    return this.behind && !this.pausedNow && this.pings.size === 0;
+  }
+
   /** A frame (or the peer's own ping) was read. */
   heard(): void {
     if (!this.behind) this.atValue = this.now();

@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, SendFn, DoneFn } from "./lib/red";
 import { gapMessage } from "./lib/gap";
-import { FlowWindow } from "./lib/flow-window";
+import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
 import { NodeResources } from "../core/resources";
 import { SharedUse } from "./lib/shared-use";
 import { OutputRouter, parseKeyList } from "../core/routing";
@@ -144,6 +144,7 @@ export = function (RED: NodeAPI) {
             `amqp1-events ${s.address}: ${n} message(s) not finished by the flow within 5 minutes; ${s.ackMode === "auto" ? "released: the broker delivers them again" : "they stay unsettled until amqp1-ack settles them"}`,
           ),
       });
+      (node as Node & { flowStats?: () => FlowWindowStats }).flowStats = () => win.stats;
       res.add(() => win.close());
       // While Node-RED stops flows (a deploy, a shutdown), closing nodes complete what they still
       // hold without passing it on: the core delay node calls done() on its whole queue. Such a

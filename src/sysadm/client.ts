@@ -383,7 +383,7 @@ export class SysadmClient extends EventEmitter<SysadmClientEvents> {
     if (ms <= 0) return;
     this.pingTimer = this.clock.setTimeout(() => {
       this.pingTimer = undefined;
-      s.ping();
+      s.keepalivePing();
       this.schedulePing(s);
     }, ms);
   }

@@ -73,6 +73,8 @@ export class SysadmSession implements ReaderState {
     this.ws.on("message", (data: WebSocket.RawData) => this.onMessage(data));
     this.ws.on("pong", (data: Buffer) => {
       this.heard.pong(data);
+      // It answered a ping sent before the latest resume: ask again, now that we read.
+      if (this.heard.wantsBarrier) this.ping();
       this.guard(() => h.onAlive());
     });
     this.ws.on("error", (e: Error) => this.finish(describeSocketError(e)));
@@ -119,7 +121,8 @@ export class SysadmSession implements ReaderState {
     } else {
       this.heard.resumed();
       this.ws.resume();
-      this.ping();
+      // One ping at a time (pongs come in order): with one on its way, its pong asks for the next.
+      if (this.heard.wantsBarrier) this.ping();
     }
   }
 
@@ -138,6 +141,14 @@ export class SysadmSession implements ReaderState {
 
   ping(): void {
     if (this.open) this.ws.ping(this.heard.ping());
+  }
+
+  /**
+   * The keepalive ping: none while reading is paused (its pong would wait unread behind the
+   * frames, and silence while paused is not held against the server) and none while one is on its way.
+   */
+  keepalivePing(): void {
+    if (!this.readPaused && this.heard.pending === 0) this.ping();
   }
 
   close(): void {

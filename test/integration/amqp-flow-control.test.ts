@@ -122,6 +122,8 @@ class Sampler {
   brokerSamples = 0;
   heldBack = 0;
   maxDelayQueue = 0;
+  /** The node's own window figures (what the health view shows), sampled with the delay queue. */
+  maxInFlight = 0;
   private running = true;
   private readonly tick: NodeJS.Timeout;
   private readonly loop: Promise<void>;
@@ -133,6 +135,8 @@ class Sampler {
     this.tick = setInterval(() => {
       const buffer = (helper.getNode("slow") as unknown as { buffer?: unknown[] } | null)?.buffer;
       if (buffer) this.maxDelayQueue = Math.max(this.maxDelayQueue, buffer.length);
+      const win = (helper.getNode("ev") as unknown as { flowStats?: () => { inFlight: number; window: number } } | null)?.flowStats?.();
+      if (win) this.maxInFlight = Math.max(this.maxInFlight, win.inFlight);
     }, 1);
     this.loop = this.sample();
   }
@@ -252,6 +256,7 @@ describe("amqp1-events flow control on a real RabbitMQ 3.10 (127.0.0.1:5672)", f
     assert.ok(s.brokerSamples >= 2, `only ${s.brokerSamples} broker samples`);
     assert.ok(s.heldBack >= 1, "no sample saw the broker holding the rest");
     assert.ok(s.maxDelayQueue <= CREDIT, `the delay node queued ${s.maxDelayQueue} (credit ${CREDIT})`);
+    assert.ok(s.maxInFlight >= 1 && s.maxInFlight <= CREDIT, `the node's window showed ${s.maxInFlight} in flight (credit ${CREDIT})`);
   }
 
   it("auto: at most the credit is out of the queue at any sample, the broker holds the rest, every event is processed once", async () => {

@@ -676,6 +676,38 @@ describe("apic client: flow control against the simulator", function () {
     );
     assert.equal(col.gaps.length, 0);
   });
+
+  it("holding and releasing in quick succession sends one ping at a time, not one per release", async () => {
+    // A window that fills and drains every few messages pauses and resumes the socket thousands of
+    // times a second; a ping per resume piled unanswered pongs up at a server it could not send to.
+    const s = await rig.sim();
+    const c = rig.client({ hosts: [s.url], pingIntervalMs: 5000 });
+    const col = new Collector();
+    c.subscribe({ kind: "dn", target: "uni/tn-pings" }, col);
+    s.sim.create("fvTenant", "uni/tn-pings", { name: "pings" });
+    c.start();
+    await col.until((x) => x.events.length === 1, "snapshot");
+    const server = [...(s.sim as unknown as { wss: { clients: Set<import("ws").WebSocket> } }).wss.clients];
+    assert.equal(server.length, 1);
+    let pings = 0;
+    server[0].on("ping", () => pings++);
+    for (let i = 0; i < 300; i++) {
+      c.gate.hold("test");
+      c.gate.release("test");
+    }
+    // The client answers a ping of the server after everything it sent before (one TCP stream).
+    await new Promise<void>((resolve) => {
+      server[0].once("pong", () => resolve());
+      server[0].once("close", () => resolve());
+      server[0].ping();
+    });
+    assert.equal(server[0].readyState, server[0].OPEN, `the server kept the socket (${pings} pings)`);
+    assert.ok(pings >= 1, "a ping after the first release marks the backlog read");
+    assert.ok(pings <= 2, `${pings} pings for 300 releases`);
+    assert.equal(c.stats.pauses, 300);
+    s.sim.modify("uni/tn-pings", { descr: "still read" });
+    await col.until((x) => x.liveCount === 1, "a change after the releases");
+  });
 });
 
 /** Wait for a simulator counter: re-checked after every request the simulator answers and every sweep. */

@@ -67,6 +67,35 @@ describe("sysadm client: flow control against the simulator", function () {
     assert.equal(c.stats.reconnects, 0);
   });
 
+  it("holding and releasing in quick succession sends one ping at a time, not one per release", async () => {
+    sim = await startSysadmSimulator({ reorder: "none" });
+    const c = client();
+    await c.setSubscriptions(["dispatcher"]);
+    const events: SysadmEvent[] = [];
+    c.on("event", (e) => events.push(e));
+    c.start();
+    await until(c, (s) => s.state === "connected");
+    const server = [...(sim.server as unknown as { conns: Iterable<{ ws: import("ws").WebSocket }> }).conns].map((x) => x.ws);
+    assert.equal(server.length, 1);
+    let pings = 0;
+    server[0].on("ping", () => pings++);
+    for (let i = 0; i < 300; i++) {
+      c.gate.hold("test");
+      c.gate.release("test");
+    }
+    // The client answers a ping of the server after everything it sent before (one TCP stream).
+    await new Promise<void>((resolve) => {
+      server[0].once("pong", () => resolve());
+      server[0].once("close", () => resolve());
+      server[0].ping();
+    });
+    assert.equal(server[0].readyState, server[0].OPEN, `the server kept the socket (${pings} pings)`);
+    assert.ok(pings >= 1 && pings <= 2, `${pings} pings for 300 releases`);
+    await sim.server.flood(1, "dispatcher", () => ({ process_id: "after", state: "running" }));
+    await waitFor("an event after the releases", () => events.length === 1);
+    assert.equal(c.stats.reconnects, 0);
+  });
+
   it("while reading is held back, neither the ping watchdog nor the keep-alive's reply timeout ends the connection", async () => {
     sim = await startSysadmSimulator({ reorder: "none" });
     const clock = new FakeClock();

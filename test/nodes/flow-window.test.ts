@@ -22,18 +22,28 @@ interface Probe {
   maxInFlight: number;
   maxQueued: number;
   episodes: DropEpisode[];
+  errors: unknown[];
+  /** The window's clock (Date.now unless a test moves time itself). */
+  now: () => number;
 }
-const probe: Probe = { pauses: 0, resumes: 0, paused: false, maxInFlight: 0, maxQueued: 0, episodes: [] };
+const probe: Probe = { pauses: 0, resumes: 0, paused: false, maxInFlight: 0, maxQueued: 0, episodes: [], errors: [], now: Date.now };
+
+function nested(depth: number): object {
+  let o: object = {};
+  for (let i = 0; i < depth; i++) o = { o };
+  return o;
+}
 
 function sourceNode(RED: NodeAPI) {
   const red = RED as unknown as { hooks?: unknown };
   red.hooks ??= (helper as unknown as { _RED: { hooks: unknown } })._RED.hooks;
-  function FwSource(this: Node, config: { count: number; window: FlowWindowOptions }) {
+  function FwSource(this: Node, config: { count: number; window: FlowWindowOptions; poison?: number }) {
     RED.nodes.createNode(this, config as never);
+    this.error = (e: unknown) => probe.errors.push(e);
     const win = new FlowWindow(
       RED,
       this,
-      config.window,
+      { ...config.window, now: () => probe.now() },
       {
         pause() {
           probe.pauses++;
@@ -47,10 +57,14 @@ function sourceNode(RED: NodeAPI) {
       { dropped: (e) => probe.episodes.push(e) },
     );
     probe.win = win;
-    this.on("input", (_msg: NodeMessage, _send: unknown, done: () => void) => {
+    let next = 0;
+    this.on("input", (msg: NodeMessage, _send: unknown, done: () => void) => {
       // Like a socket read that hands over a whole burst at once.
-      for (let i = 0; i < config.count; i++) {
-        const m = { payload: i } as NodeMessage;
+      const burst = typeof msg.payload === "number" ? msg.payload : config.count;
+      for (let n = 0; n < burst; n++) {
+        const i = next++;
+        // A message Node-RED cannot clone for a second wire (its clone recurses per level).
+        const m = (i === config.poison ? { payload: i, deep: nested(20000) } : { payload: i }) as NodeMessage;
         win.send(m, m);
         const s = win.stats;
         probe.maxQueued = Math.max(probe.maxQueued, s.queued);
@@ -86,7 +100,7 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
   before(() => helper.startServer());
   after(() => helper.stopServer());
   beforeEach(() => {
-    Object.assign(probe, { win: undefined, pauses: 0, resumes: 0, paused: false, maxInFlight: 0, maxQueued: 0, episodes: [] });
+    Object.assign(probe, { win: undefined, pauses: 0, resumes: 0, paused: false, maxInFlight: 0, maxQueued: 0, episodes: [], errors: [], now: Date.now });
     watch = watchInFlight();
   });
   afterEach(async () => {
@@ -181,5 +195,54 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
     await waitFor("the first four held", () => probe.win!.stats.inFlight === 4 && probe.win!.stats.queued === 4);
     await waitFor("all eight written off", () => probe.win!.stats.queued === 0 && probe.win!.stats.inFlight === 0, 5000);
     assert.equal(probe.win!.stats.writtenOff, 8);
+  });
+
+  it("drop-oldest: a flow that never catches up still hears of its losses, one gap per second of dropping", async () => {
+    let t = 1_000_000;
+    probe.now = () => t;
+    await helper.load(
+      [sourceNode, holeNode],
+      flow([
+        { id: "src", type: "fw-source", count: 0, window: { window: 5, mode: "drop-oldest", maxQueued: 5, maxAgeMs: 3_600_000 }, wires: [["hole"]] },
+        { id: "hole", type: "fw-hole" },
+      ]),
+    );
+    helper.getNode("src").receive({ payload: 5 });
+    await waitFor("the window full", () => probe.win!.stats.inFlight === 5);
+    helper.getNode("src").receive({ payload: 5 });
+    await waitFor("five waiting behind it", () => probe.win!.stats.queued === 5);
+    helper.getNode("src").receive({ payload: 50 });
+    await waitFor("fifty dropped", () => probe.win!.stats.dropped === 50);
+    assert.equal(probe.episodes.length, 0, "dropping began a moment ago: nothing to announce yet");
+    t += 1500;
+    helper.getNode("src").receive({ payload: 50 });
+    await waitFor("the next fifty dropped", () => probe.win!.stats.dropped === 100);
+    assert.equal(probe.episodes.length, 1, "announced while the queue is still full");
+    assert.equal(probe.episodes[0].dropped, 51, "the first second's drops and the one that announced them");
+    t += 1500;
+    helper.getNode("src").receive({ payload: 1 });
+    await waitFor("the second gap", () => probe.episodes.length === 2);
+    assert.equal(
+      probe.episodes.reduce((n, e) => n + e.dropped, 0),
+      probe.win!.stats.dropped,
+      "every dropped event is in one gap",
+    );
+  });
+
+  it("a message Node-RED cannot send is reported on the node, the runtime survives and the next messages go on", async () => {
+    await helper.load(
+      [sourceNode],
+      flow([
+        { id: "src", type: "fw-source", count: 3, poison: 1, window: { window: 10 }, wires: [["a", "b"]] },
+        { id: "a", type: "helper" },
+        { id: "b", type: "helper" },
+      ]),
+    );
+    const got: number[] = [];
+    helper.getNode("b").on("input", (m: NodeMessage) => got.push(m.payload as number));
+    helper.getNode("src").receive({ payload: "go" });
+    await waitFor("the good messages through", () => got.includes(2));
+    assert.equal(probe.errors.length, 1, "one error for the message that could not be sent");
+    await waitFor("nothing left in flight", () => probe.win!.stats.inFlight === 0 && probe.win!.stats.queued === 0);
   });
 });

@@ -42,6 +42,29 @@ describe("core/socket-reading", () => {
     assert.equal(h.isBehind, true);
   });
 
+  it("LastHeard: one barrier ping at a time; a pong to an older ping asks for the next", () => {
+    let t = 0;
+    const h = new LastHeard(() => t);
+    assert.equal(h.wantsBarrier, false, "reading, never paused: nothing to prove");
+    h.paused();
+    assert.equal(h.wantsBarrier, false, "paused: a ping's pong would wait unread");
+    const before = h.ping();
+    t = 10;
+    h.resumed();
+    assert.equal(h.pending, 1);
+    assert.equal(h.wantsBarrier, false, "a ping is on its way: no second one");
+    h.pong(before);
+    assert.equal(h.pending, 0);
+    assert.equal(h.isBehind, true, "that ping was sent while paused");
+    assert.equal(h.wantsBarrier, true, "now one sent while reading");
+    const barrier = h.ping();
+    assert.equal(h.wantsBarrier, false);
+    t = 20;
+    h.pong(barrier);
+    assert.equal(h.isBehind, false);
+    assert.equal(h.wantsBarrier, false);
+  });
+
   it("unreadBytes reads ws' buffers defensively", () => {
     assert.equal(unreadBytes(undefined), 0);
     assert.equal(unreadBytes({}), 0);
