@@ -167,7 +167,9 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
     assert.equal(got.length + dropped, 500, `${got.length} delivered + ${dropped} dropped`);
     assert.ok(dropped >= 400, `${dropped} dropped`);
     assert.ok(probe.maxQueued <= 10, `queued peaked at ${probe.maxQueued}`);
-    assert.equal(probe.pauses, 0, "drop-oldest never holds the reader back");
+    // Never held back across turns: each pause (the rest of a turn that dropped) was lifted.
+    assert.equal(probe.resumes, probe.pauses);
+    assert.equal(probe.paused, false);
     // The newest survive: the last message is among the delivered ones, in order.
     assert.equal(got.at(-1), 499);
     assert.deepEqual(
@@ -244,5 +246,28 @@ describe("nodes/lib/flow-window in Node-RED's routing", function () {
     await waitFor("the good messages through", () => got.includes(2));
     assert.equal(probe.errors.length, 1, "one error for the message that could not be sent");
     await waitFor("nothing left in flight", () => probe.win!.stats.inFlight === 0 && probe.win!.stats.queued === 0);
+  });
+
+  it("drop-oldest: while dropping, reading stops for the rest of the event-loop turn and goes on in the next", async () => {
+    await helper.load(
+      [sourceNode, holeNode],
+      flow([
+        { id: "src", type: "fw-source", count: 0, window: { window: 5, mode: "drop-oldest", maxQueued: 5, maxAgeMs: 3_600_000 }, wires: [["hole"]] },
+        { id: "hole", type: "fw-hole" },
+      ]),
+    );
+    helper.getNode("src").receive({ payload: 5 });
+    await waitFor("the window full", () => probe.win!.stats.inFlight === 5);
+    helper.getNode("src").receive({ payload: 5 });
+    await waitFor("five waiting behind it", () => probe.win!.stats.queued === 5);
+    assert.equal(probe.pauses, 0, "no drop yet: reading never stopped");
+    // A read that drops: the reader is paused in the same turn, reading again by the next.
+    helper.getNode("src").receive({ payload: 20 });
+    await waitFor("twenty dropped", () => probe.win!.stats.dropped === 20);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.ok(probe.pauses >= 1, "the turn that dropped stopped reading");
+    assert.equal(probe.resumes, probe.pauses, "and the next turn read again");
+    assert.equal(probe.paused, false);
   });
 });
