@@ -135,7 +135,7 @@ export class EventSubscription extends ManagedLink<Receiver, SubscriptionEvents>
       conn,
       decoder: this.decoder,
       ackMode: this.ackMode,
-      deferAccept: opts.deferAccept === true,
+      deferAccept: !!opts.deferAccept,
       keeps,
       failures: this.failures,
       drops: this.drops,
