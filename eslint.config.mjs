@@ -7,22 +7,7 @@ import globals from "globals";
 
 export default tseslint.config(
   {
-    ignores: [
-      "node_modules/",
-      "dist/",
-      ".demo/",
-      ".cache/",
-      "artifacts/",
-      "nodes/**/*.js",
-      "core/",
-      "nso/",
-      "apic/",
-      "amqp/",
-      "sysadm/",
-      "sim/",
-      "nodes/lib/",
-      "plugins/**/*.js",
-    ],
+    ignores: ["node_modules/", "dist/", ".demo/", ".cache/", "artifacts/"],
   },
   {
     files: ["**/*.ts"],
@@ -62,7 +47,7 @@ export default tseslint.config(
     languageOptions: { sourceType: "module" },
   },
   {
-    // The editor scripts run in the browser, embedded in nodes/*.html: not linted here.
+    // The editor scripts run in the browser, embedded in src/nodes/*.html: not linted here.
     files: ["test/**/*.ts"],
     languageOptions: { globals: { ...globals.mocha } },
   },

@@ -13,7 +13,7 @@
  * cell is bounded: a fixed number of events after a warm-up batch, and a time limit. Next to each
  * rate: its ceiling without any overhead (events in work at once / 5 ms).
  * Run: npm run bench -- bus-scale  (it builds first: the Node-REDs load the package the way a user
- * installs it, from nodes/*.js) [--events 3000] [--rate 5000] [--cell-seconds 60] [--credit 5] [--ingest-window 2000]
+ * installs it, from dist/nodes/*.js) [--events 3000] [--rate 5000] [--cell-seconds 60] [--credit 5] [--ingest-window 2000]
  */
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";

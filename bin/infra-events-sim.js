@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 "use strict";
-// Built by `npm run build` (src/sim/cli.ts -> sim/cli.js). Exit codes: 0 help or a clean stop
+// Built by `npm run build` (src/sim/cli.ts -> dist/sim/cli.js). Exit codes: 0 help or a clean stop
 // on SIGINT/SIGTERM, 1 a simulator could not start, 2 a usage error.
-require("../sim/cli.js")
+require("../dist/sim/cli.js")
   .main(process.argv.slice(2))
   .then(
     (code) => {

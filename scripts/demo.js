@@ -176,7 +176,7 @@ const BROKER_HINTS = {
 };
 
 async function startSimulators(o, log) {
-  const { findSimulator, ListenError } = require(path.join(root, "sim", "registry.js"));
+  const { findSimulator, ListenError } = require(path.join(root, "dist", "sim", "registry.js"));
   const running = [];
   try {
     running.push(await findSimulator("nso").start({ port: String(o.nsoPort) }));
@@ -201,7 +201,7 @@ async function startDemo(options = {}) {
   const sims = await startSimulators(o, log);
   let server;
   try {
-    const { probeAmqp } = require(path.join(root, "amqp", "protocol-probe.js"));
+    const { probeAmqp } = require(path.join(root, "dist", "amqp", "protocol-probe.js"));
     const amqp = new URL(o.amqpUrl);
     const brokerState = await probeAmqp(amqp.hostname, Number(amqp.port || (amqp.protocol === "amqps:" ? 5671 : 5672)), 2000);
     log(BROKER_HINTS[brokerState](o.amqpUrl));

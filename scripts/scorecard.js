@@ -11,7 +11,7 @@
 //   node scripts/scorecard.js [packageRoot]     prints PASS/FAIL lines, exit 1 on any failure
 //
 // Node types are enumerated from package.json `node-red.nodes` (one set per type, named as
-// the type, entry `nodes/<type>.js`), never from a list written here.
+// the type, entry `dist/nodes/<type>.js` here), never from a list written here.
 //
 // Help-section rule (decided here, documented in docs/DEVELOPING.md terms):
 //   - every node: a first paragraph (palette tooltip) and a "Details" section;

@@ -44,10 +44,10 @@ function nodesDir(o: EmbeddedRedOptions): string {
   const dir = mkdtempSync(join(tmpdir(), `${o.prefix}-nodes-`));
   for (const t of o.types) {
     writeFileSync(join(dir, `${t}.js`), `module.exports = require(${JSON.stringify(join(root, "src", "nodes", `${t}.ts`))});\n`);
-    cpSync(join(root, "nodes", `${t}.html`), join(dir, `${t}.html`));
+    cpSync(join(root, "src", "nodes", `${t}.html`), join(dir, `${t}.html`));
   }
-  cpSync(join(root, "nodes", "locales"), join(dir, "locales"), { recursive: true });
-  cpSync(join(root, "nodes", "icons"), join(dir, "icons"), { recursive: true });
+  cpSync(join(root, "src", "nodes", "locales"), join(dir, "locales"), { recursive: true });
+  cpSync(join(root, "src", "nodes", "icons"), join(dir, "icons"), { recursive: true });
   if (o.bench) {
     writeFileSync(join(dir, `${o.bench.name}.js`), o.bench.js);
     writeFileSync(join(dir, `${o.bench.name}.html`), o.bench.html);

@@ -132,7 +132,7 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
             label: (el as HTMLElement | null)?.innerText ?? "",
           };
         }, type);
-        assert.ok(r.registered, `${type} is not registered in the editor (missing or broken nodes/${type}.html?)`);
+        assert.ok(r.registered, `${type} is not registered in the editor (missing or broken dist/nodes/${type}.html?)`);
         if (configTypes.has(type)) {
           assert.equal(r.category, "config");
           assert.equal(r.inPalette, false, "config nodes do not belong in the palette");
@@ -150,7 +150,7 @@ describe(`editor in Chromium, served by ${runtimeLabel}`, function () {
       const type = info.type;
       it(type, async function () {
         this.timeout(15000);
-        assert.ok(info.def, `nodes/${type}.html defines no editor definition: ${info.defsError ?? "registerType not called"}`);
+        assert.ok(info.def, `dist/nodes/${type}.html defines no editor definition: ${info.defsError ?? "registerType not called"}`);
         const isConfig = configTypes.has(type);
         const prefix = isConfig ? "node-config-input-" : "node-input-";
         const mark = problems.mark();

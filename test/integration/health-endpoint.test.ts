@@ -63,8 +63,8 @@ describe(`GET /infra-events/metrics and /health with adminAuth (${runtimeLabel})
   let userDir: string;
 
   before(async () => {
-    if (!fs.existsSync(path.join(repoRoot, "plugins", "infra-events-health.js")))
-      throw new Error("plugins/infra-events-health.js missing: run `npm run build` first (npm test does)");
+    if (!fs.existsSync(path.join(repoRoot, "dist", "plugins", "infra-events-health.js")))
+      throw new Error("dist/plugins/infra-events-health.js missing: run `npm run build` first (npm test does)");
     sim = await startNsoSimulator({ port: 0 });
     userDir = makeUserDir("ie-health-");
     linkPackage(userDir, repoRoot);

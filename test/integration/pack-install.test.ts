@@ -33,7 +33,7 @@ const exampleNames = fs.existsSync(path.join(pkgRoot, "examples"))
       .sort()
   : [];
 
-// Editor definitions (from each nodes/<type>.html) give the seed flow its property values.
+// Editor definitions (from each built dist/nodes/<type>.html) give the seed flow its property values.
 
 const scorecard = require(path.join(repoRoot, "scripts/scorecard.js")) as { loadPackage(root: string): { nodes: SeedType[] } };
 const seedTypes = scorecard.loadPackage(pkgRoot).nodes;
@@ -126,8 +126,9 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
   });
 
   it("tarball's file list is exactly what the sources build plus the hand-written files a user needs", () => {
-    // Derived from the tree, never listed by hand: each src/<dir>/**/*.ts ships as <dir>/**/*.js;
-    // the editor files, icons, locales, examples, the simulator launcher and the package's papers as they are.
+    // Derived from the tree, never listed by hand: each src/<dir>/**/*.ts ships as dist/<dir>/**/*.js,
+    // the editor files, icons and locales beside them (src/nodes, src/plugins -> dist/), the examples,
+    // the simulator launcher and the package's papers as they are.
     const walk = (dir: string): string[] =>
       fs.existsSync(path.join(pkgRoot, dir))
         ? fs.readdirSync(path.join(pkgRoot, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]))
@@ -135,10 +136,11 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
     const want = new Set<string>([
       ...walk("src")
         .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
-        .map((f) => f.replace(/^src\//, "").replace(/\.ts$/, ".js")),
-      ...walk("nodes").filter((f) => /\.html$|^nodes\/icons\/|^nodes\/locales\//.test(f)),
-      // The editor plugin's page and messages beside its built .js (package.json node-red.plugins).
-      ...walk("plugins").filter((f) => /\.html$|^plugins\/locales\//.test(f)),
+        .map((f) => f.replace(/^src\//, "dist/").replace(/\.ts$/, ".js")),
+      // The nodes' and the editor plugin's pages, messages and icons (package.json node-red.nodes, .plugins).
+      ...walk("src")
+        .filter((f) => /^src\/(nodes|plugins)\/([^/]+\.html$|icons\/|locales\/)/.test(f))
+        .map((f) => f.replace(/^src\//, "dist/")),
       ...walk("examples").filter((f) => f.endsWith(".json")),
       ...walk("bin"),
       "package.json",
@@ -214,7 +216,7 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
     for (const [type] of entries) {
       it(type, () => {
         const t = seedTypes.find((x) => x.type === type);
-        assert.ok(t?.def, `${type}: no editor definition to seed it from (nodes/${type}.html missing or broken)`);
+        assert.ok(t?.def, `${type}: no editor definition to seed it from (dist/nodes/${type}.html missing or broken)`);
         assert.equal(running[idOf(type)], true, `${type} did not start. Runtime output:\n${nr?.output()}`);
       });
     }

@@ -8,7 +8,7 @@ import { routerFor, STATUS_OUTPUTS } from "../../../src/nodes/lib/apic-settings"
 
 /**
  * The editor computes a routed node's ports from the same key list the runtime routes by. The
- * editor's copy is plain browser script in nodes/<type>.html; this test runs that very function
+ * editor's copy is plain browser script in src/nodes/<type>.html; this test runs that very function
  * (cut out of the file) against the runtime's on generated input, so the two cannot drift apart
  * and leave a port that receives nothing or a key with no port.
  */
@@ -16,7 +16,7 @@ const root = path.resolve(__dirname, "../../..");
 
 /** Cut `function <name>(…) {…}` out of a node's editor file and make it callable. */
 function editorFunction<T extends (...a: never[]) => unknown>(file: string, name: string, context: Record<string, unknown> = {}): T {
-  const html = readFileSync(path.join(root, "nodes", file), "utf8");
+  const html = readFileSync(path.join(root, "src", "nodes", file), "utf8");
   const start = html.indexOf(`function ${name}(`);
   assert.ok(start >= 0, `${file} has no function ${name}`);
   // The function ends at the first line that closes a block at its own indentation.

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { simulators } from "../../../src/sim/registry";
 
 /**
- * The real `infra-events-sim` binary (bin/ -> built sim/cli.js) in a child process: what a user
+ * The real `infra-events-sim` binary (bin/ -> built dist/sim/cli.js) in a child process: what a user
  * gets on the command line. Needs `npm run build` first (npm test does it).
  */
 
@@ -108,8 +108,8 @@ describe("infra-events-sim (the built binary)", function () {
   let dir: string;
 
   before(function () {
-    const built = join(ROOT, "sim", "cli.js");
-    assert.ok(existsSync(built), "sim/cli.js is missing: run `npm run build` before these tests");
+    const built = join(ROOT, "dist", "sim", "cli.js");
+    assert.ok(existsSync(built), "dist/sim/cli.js is missing: run `npm run build` before these tests");
     // A build older than the sources would test yesterday's CLI.
     const builtAt = statSync(built).mtimeMs;
     const src = join(ROOT, "src", "sim");
