@@ -26,4 +26,5 @@ function copyAssets(from, to) {
   return n;
 }
 
-console.log(`copy-assets: ${copyAssets(src, dist)} files from src/ to dist/`);
+// To stderr: stdout belongs to whoever ran the build (npm pack --json prints its JSON there).
+process.stderr.write(`copy-assets: ${copyAssets(src, dist)} files from src/ to dist/\n`);

@@ -1,13 +1,13 @@
 import type { BrokerHandle } from "./lib/handles";
+import { refuseConfig } from "./lib/refused-config";
 import { numberSetting } from "./lib/settings";
-import { withoutUserInfo, withoutUserInfoError } from "./lib/redact";
+import { withoutUserInfo } from "./lib/redact";
 import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
 import { trackHealth } from "./lib/health";
 import { amqpHealth } from "./lib/health-channels";
-import { asError } from "../core/errors";
 import { AMQP091_ONLY_HINT, AMQP091_ONLY_STATUS, AmqpConnection, formatBrokerUrl, parseBrokerUrls, parseSaslMechanism, ProtocolCheck } from "../amqp";
 import { disconnectedStatus } from "./lib/status";
 
@@ -74,8 +74,7 @@ export = function (RED: NodeAPI) {
     } catch (e) {
       // The URL is refused when it holds user:password@, and then must not carry it into the log,
       // nor into the status and errors of the nodes that use this broker (they show configError).
-      node.configError = withoutUserInfoError(asError(e));
-      node.error(`amqp1-broker ${withoutUserInfo(node.urls)}: ${node.configError.message}`);
+      refuseConfig(node, `amqp1-broker ${withoutUserInfo(node.urls)}`, e);
     }
     node.register = (user) => shared?.users.register(user);
     node.deregister = (user, removed) => shared?.users.deregister(user, removed);

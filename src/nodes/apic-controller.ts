@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from "./lib/red";
+import { refuseConfig } from "./lib/refused-config";
 import { numberSetting } from "./lib/settings";
 import { tlsOptions } from "./lib/red";
 import { SharedConnection } from "./lib/shared-connection";
@@ -8,7 +9,7 @@ import { trackHealth } from "./lib/health";
 import { apicHealth } from "./lib/health-channels";
 import { ApicClient, ApicError } from "../apic";
 import type { ApicControllerHandle } from "./lib/handles";
-import { errorStatus, NodeStatus } from "./lib/status";
+import { errorStatus } from "./lib/status";
 import type { StatusTarget } from "./lib/users";
 import { badHosts, parseHosts } from "./lib/apic-settings";
 
@@ -65,22 +66,19 @@ export = function (RED: NodeAPI): void {
           maxFrameBytes: maxKb * 1024,
         });
       } catch (e) {
-        problem = withoutUserInfo((e as Error).message);
+        problem = (e as Error).message;
       }
     }
     if (!client || problem) {
-      // A broken config must not crash the runtime: say what is wrong on every user node.
-      const err = problem ?? "invalid configuration";
-      node.error(`apic-controller: ${err}`);
-      const status: NodeStatus = errorStatus(err);
-      // Nothing to connect: a user only needs to be told why; there is nothing to undo on leave.
+      // A broken config must not crash the runtime: said on the node and on every user node.
+      const refused = refuseConfig(node, "apic-controller", new Error(problem ?? "invalid configuration"));
       Object.assign(node, {
         client: undefined,
         describe: withoutUserInfo(hosts.join(", ")),
         overflow,
         gate: undefined,
-        register: (u: StatusTarget) => u.status(status),
-        deregister: () => undefined,
+        register: refused.register,
+        deregister: refused.deregister,
       });
       return;
     }

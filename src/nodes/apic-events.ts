@@ -72,7 +72,7 @@ export = function (RED: NodeAPI): void {
     const win = new FlowWindow(
       RED,
       node,
-      { window: windowSetting(config.window), mode: controller.overflow },
+      { window: windowSetting(config.window, (text) => node.warn(`apic-events: ${text}`)), mode: controller.overflow },
       { pause: () => gate?.hold(node.id), resume: () => gate?.release(node.id) },
       {
         dropped: (e) => announceDrop(e),

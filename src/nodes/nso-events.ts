@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "./lib/red";
 import { gapMessage } from "./lib/gap";
 import { FlowWindow, FlowWindowStats } from "./lib/flow-window";
+import { windowSetting } from "./lib/window-setting";
 import { EventStatus } from "./lib/event-status";
 import { reaches } from "./lib/wire-reach";
 import { OutputRouter, parseKeyList } from "./lib/routing";
@@ -63,15 +64,6 @@ interface NsoEventsDef extends NodeDef {
   streamNames?: boolean | string;
   /** Flow control: at most this many of the node's messages unfinished in the flow (default 100). */
   window?: string | number;
-}
-
-const DEFAULT_WINDOW = 100;
-
-/** The window setting: a whole number, 0 for no flow control (off); blank is the default. */
-function windowSetting(v: string | number | undefined): number | undefined {
-  if (v === undefined || v === "") return DEFAULT_WINDOW;
-  const n = Number(v);
-  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 const flag = (v: boolean | string | undefined): boolean => v === true || v === "true";
@@ -151,11 +143,7 @@ function nsoEvents(RED: NodeAPI): void {
     const res = new NodeResources();
     let count = 0;
     const status = new EventStatus(node, res, () => (count > 0 ? connectedStatus(`${shortCount(count)} events`) : undefined));
-    let window = windowSetting(config.window);
-    if (window === undefined) {
-      node.warn(`nso-events: the window must be a whole number (0: no flow control), got ${JSON.stringify(config.window)}; using ${DEFAULT_WINDOW}`);
-      window = DEFAULT_WINDOW;
-    }
+    const window = windowSetting(config.window, (text) => node.warn(`nso-events: ${text}`));
     // Node-RED's close flag: false on a partial deploy that only restarts this node.
     let removedOnClose = true;
     let closed = false;

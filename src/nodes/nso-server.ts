@@ -1,9 +1,9 @@
 import type { NodeAPI, NodeDef } from "./lib/red";
+import { refuseConfig } from "./lib/refused-config";
 import { numberSetting } from "./lib/settings";
 import { SharedConnection } from "./lib/shared-connection";
 import { withoutUserInfo } from "./lib/redact";
 import { InfraError } from "../core/errors";
-import { errorStatus } from "./lib/status";
 import { AccessCheck, DEFAULT_HOST, DEFAULT_MAX_FRAME_SIZE, DEFAULT_NSO_PORT, MaapiClient, NsoClient, NsoHub, resolveSecret } from "../nso";
 import type { OverflowMode } from "./lib/flow-window";
 import type { NsoServerHandle, NsoUser } from "./lib/handles";
@@ -64,15 +64,15 @@ function nsoServer(RED: NodeAPI): void {
           }) || DEFAULT_MAX_FRAME_SIZE,
       };
     } catch (e) {
-      // A bad setting must not take the runtime down: say it on the node and on every user.
-      const why = `nso-server: ${(e as Error).message}`;
-      node.error(why);
+      // A bad setting must not take the runtime down: said on the node and on every user.
+      const refused = refuseConfig(node, "nso-server", e);
+      const why = refused.error.message;
       (node as { endpoint: string }).endpoint = withoutUserInfo(`${host}:?`);
       (node as { overflow: OverflowMode }).overflow = "hold";
       node.hold = () => undefined;
       node.release = () => undefined;
-      node.register = (user) => user.status(errorStatus(why));
-      node.deregister = () => undefined;
+      node.register = refused.register;
+      node.deregister = refused.deregister;
       node.unsent = () => undefined;
       node.ack = () => Promise.reject(new InfraError("nso-bad-config", why));
       node.maapi = () => {

@@ -68,7 +68,7 @@ export = function (RED: NodeAPI) {
     const win = new FlowWindow(
       RED,
       node,
-      { window: windowSetting(config.window), mode: server.overflow },
+      { window: windowSetting(config.window, (text) => node.warn(`sysadm-events: ${text}`)), mode: server.overflow },
       { pause: () => server.gate?.hold(node.id), resume: () => server.gate?.release(node.id) },
       {
         dropped: (e) => announceDrop(e),

@@ -1,4 +1,5 @@
-import { withoutUserInfo, withoutUserInfoError } from "./lib/redact";
+import { withoutUserInfo } from "./lib/redact";
+import { refuseConfig } from "./lib/refused-config";
 import { numberSetting } from "./lib/settings";
 import type { Node, NodeAPI, NodeDef, Writable } from "./lib/red";
 import { tlsOptions } from "./lib/red";
@@ -6,7 +7,6 @@ import { SharedConnection } from "./lib/shared-connection";
 import { warnIfUnverified } from "./lib/tls-warning";
 import { trackHealth } from "./lib/health";
 import { sysadmHealth } from "./lib/health-channels";
-import { asError } from "../core/errors";
 import { SysadmClient, SysadmHub, TlsVerifyMode } from "../sysadm";
 import type { SysadmServerHandle, SysadmUser } from "./lib/handles";
 
@@ -74,8 +74,7 @@ export = function (RED: NodeAPI) {
       });
     } catch (e) {
       // Users show configError in their status and errors: never with a user:password@ in it.
-      node.configError = withoutUserInfoError(asError(e));
-      node.error(`sysadm-server ${shown}: ${node.configError.message}`);
+      refuseConfig(node, `sysadm-server ${shown}`, e);
     }
 
     node.register = (user, types) => {

@@ -73,7 +73,8 @@ describe(`pack and install into a fresh Node-RED ${nodeRedVersion} on Node ${pro
       cwd: pkgRoot,
       maxBuffer: 64 * 1024 * 1024,
     });
-    packed = (JSON.parse(stdout) as PackResult[])[0];
+    // npm may run `prepare` even so, and a script's own output lands before the JSON.
+    packed = (JSON.parse(stdout.slice(stdout.indexOf("[\n"))) as PackResult[])[0];
     userDir = makeUserDir("ie-pack-user-");
     const t0 = Date.now();
     await execFileP("npm", ["install", path.join(tmp, packed.filename), "--no-audit", "--no-fund", "--prefer-offline", "--omit=dev", "--loglevel=error"], {

@@ -28,6 +28,15 @@ describe("window setting: 0 is off", function () {
     assert.equal(windowSetting(25), 25);
     assert.equal(windowSetting("25"), 25);
     for (const v of [undefined, null, "", "  ", -1, "-1", 1.5, "abc", NaN, Infinity]) assert.equal(windowSetting(v), DEFAULT_WINDOW, `${String(v)}`);
+    // Nonsense is said (once per node, with what is used instead); a blank field is just the default.
+    const said: string[] = [];
+    for (const v of [undefined, null, "", "  "] as unknown[]) windowSetting(v, (t) => said.push(t));
+    assert.equal(said.length, 0);
+    assert.equal(
+      windowSetting("abc", (t) => said.push(t)),
+      DEFAULT_WINDOW,
+    );
+    assert.deepEqual(said, [`the window must be a whole number (0: no flow control), got abc; using ${DEFAULT_WINDOW}`]);
   });
 });
 

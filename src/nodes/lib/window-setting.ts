@@ -1,3 +1,5 @@
+import { asText } from "../../core/describe";
+
 /**
  * The flow window an input node's editor sets (issue 11): how many of the node's messages the
  * flow may hold unfinished. 0 is "off": no window, messages go straight to node.send as before
@@ -9,8 +11,12 @@ export const DEFAULT_WINDOW = 100;
 export const WINDOW_OFF = 0;
 const MAX_WINDOW = 100_000;
 
-export function windowSetting(v: unknown): number {
-  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+/** The window to use; nonsense (not blank) is said through `warn`, with what is used instead. */
+export function windowSetting(v: unknown, warn?: (text: string) => void): number {
+  const blank = v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+  const n = typeof v === "number" ? v : typeof v === "string" && !blank ? Number(v) : NaN;
   if (n === WINDOW_OFF) return WINDOW_OFF;
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, MAX_WINDOW) : DEFAULT_WINDOW;
+  if (Number.isInteger(n) && n >= 1) return Math.min(n, MAX_WINDOW);
+  if (!blank) warn?.(`the window must be a whole number (0: no flow control), got ${asText(v)}; using ${DEFAULT_WINDOW}`);
+  return DEFAULT_WINDOW;
 }
